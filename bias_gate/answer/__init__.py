@@ -1,0 +1,1 @@
+"""The answer engine: turn (model, BBQ items) into per-item answers."""

