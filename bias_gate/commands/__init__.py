@@ -1,0 +1,1 @@
+"""Subcommands of the bias-gate command line, one module each."""

@@ -1,0 +1,108 @@
+"""The hooks of a bias-gate run, registered only when ``--bias-gate`` is given.
+
+State lives on this plugin object, registered under one name and kept in
+``config.stash``; every process (the xdist controller and each worker) has its own.
+Workers compute; reports travel back to the controller on ``report.bias_gate``
+(a plain dict, which pytest's report serialisation carries across xdist), and only
+the controller writes the summary and the files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bias_gate.gate.runner import GateRun
+
+from bias_gate.config import GateSpec, load_gate_spec
+from bias_gate.gate.collector import ResultCollector
+from bias_gate.gate.nodes import GateFile, GateItem
+from bias_gate.gate.options import GateOptions
+
+GATE_KEY = pytest.StashKey["GatePlugin"]()
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+class GatePlugin:
+    """Wires the gate flow into pytest collection, items and reporting."""
+
+    def __init__(self, config: pytest.Config, options: GateOptions, specs: list[GateSpec]):
+        self.config = config
+        self.options = options
+        self.runs: dict[Path, GateRun] = {
+            spec.source_path.resolve(): GateRun(spec, options, worker=_worker_index(config))
+            for spec in specs
+            if spec.source_path is not None
+        }
+        self.collector = ResultCollector(options, list(self.runs.values()))
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> GatePlugin:
+        """Validate options and every model.yaml now; raises BiasGateError on bad input."""
+        options = GateOptions.from_pytest(config)
+        specs = [load_gate_spec(path) for path in options.config_paths]
+        plugin = cls(config, options, specs)
+        for run in plugin.runs.values():
+            run.check_thresholds()
+            run.check_baseline()
+        config.stash[GATE_KEY] = plugin
+        plugin._point_collection_at_configs()
+        return plugin
+
+    def _point_collection_at_configs(self) -> None:
+        """``pytest --bias-gate m.yaml`` alone collects the gate; with paths, both."""
+        paths = [str(path) for path in self.runs]
+        if self.config.args_source == pytest.Config.ArgsSource.ARGS:
+            self.config.args.extend(p for p in paths if p not in self.config.args)
+        else:
+            self.config.args[:] = paths
+
+    # -- collection -------------------------------------------------------------------
+
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
+        run = self.runs.get(file_path.resolve())
+        if run is None:
+            return None
+        node = GateFile.from_parent(parent, path=file_path)
+        node.run = run
+        return node
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        return [line for run in self.runs.values() for line in run.header_lines()]
+
+    # -- running and reporting ----------------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if isinstance(item, GateItem) and call.when == "call" and item.bias_gate_record:
+            report.bias_gate = item.bias_gate_record  # type: ignore[attr-defined]
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        record = getattr(report, "bias_gate", None)
+        if record is not None and not _is_worker(self.config):
+            self.collector.add(record)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if _is_worker(self.config):
+            return
+        for line in self.collector.summary_lines():
+            terminalreporter.write_line(line)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if _is_worker(self.config):
+            return
+        self.collector.write_outputs()
+
+
+def _worker_index(config: pytest.Config) -> int | None:
+    worker_id = getattr(config, "workerinput", {}).get("workerid", "")
+    return int(worker_id[2:]) if worker_id.startswith("gw") else None

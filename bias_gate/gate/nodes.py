@@ -1,0 +1,145 @@
+"""The pytest nodes of a gate: ``model.yaml`` -> config -> items.
+
+Ids read ``model.yaml::wanda-50::Age`` and ``model.yaml::wanda-50::perplexity``, so
+``-k``, ``--lf`` and ``--deselect`` work as for any test; each item points back at the
+line of its config in model.yaml.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from bias_gate.results import ItemResult, Status
+
+if TYPE_CHECKING:
+    from bias_gate.gate.runner import GateRun
+
+PERPLEXITY_ITEM = "perplexity"
+
+
+class BiasGateWarning(UserWarning):
+    """A comparison that warns (underpowered, uninformative, or ``--bias-gate-mode=warn``)."""
+
+
+class BiasGateFailure(Exception):
+    """A comparison that fails the gate; its text is the whole failure report."""
+
+
+class GateFile(pytest.File):
+    """A model.yaml given with ``--bias-gate``."""
+
+    run: GateRun
+
+    def collect(self) -> Iterator[pytest.Collector]:
+        shard = self.run.options.shard
+        for position, compression in enumerate(self.run.spec.compressions):
+            if shard is not None and not shard.takes(position):
+                continue
+            yield ConfigNode.from_parent(self, name=compression.name)
+
+
+class ConfigNode(pytest.Collector):
+    """One compression config: a perplexity item, then one item per BBQ category."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        parent = self.parent
+        assert isinstance(parent, GateFile)
+        run = parent.run
+        group = f"{parent.path.name}::{self.name}"
+        names = [PERPLEXITY_ITEM] if run.spec.perplexity.enabled else []
+        names += list(run.spec.data.categories)
+        for name in names:
+            cls = PerplexityItem if name == PERPLEXITY_ITEM else BiasItem
+            item = cls.from_parent(self, name=name, run=run, config_name=self.name)
+            item.add_marker(pytest.mark.bias_gate)
+            item.add_marker(pytest.mark.xdist_group(name=group))
+            yield item
+
+
+class GateItem(pytest.Item):
+    """Shared behaviour of gate items: locate in model.yaml, report, fail or warn."""
+
+    def __init__(self, *, run: GateRun, config_name: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.run = run
+        self.config_name = config_name
+        self.bias_gate_record: dict[str, Any] | None = None
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        line = self.run.spec.line_of_compression(self.config_name)
+        return self.path, (line - 1 if line else None), self.nodeid
+
+    def _conclude(self, status: Status, text: str) -> None:
+        if status == "fail" and self.run.options.mode == "gate":
+            raise BiasGateFailure(text)
+        if status != "pass":
+            label = "would fail" if status == "fail" else "warning"
+            warnings.warn(BiasGateWarning(f"{self.nodeid} ({label}): {text}"), stacklevel=1)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> Any:
+        if isinstance(excinfo.value, BiasGateFailure):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+
+class BiasItem(GateItem):
+    """Dense vs compressed on one BBQ category."""
+
+    def runtest(self) -> None:
+        outcome = self.run.config_outcome(self.config_name)
+        result = outcome.item(self.name)
+        self.user_properties.extend(item_properties(result, outcome.result.perplexity_ratio))
+        self.bias_gate_record = self.run.record(outcome, result)
+        self._conclude(result.verdict, self.run.failure_text(outcome, result))
+
+
+class PerplexityItem(GateItem):
+    """Perplexity of the compressed model relative to the dense one."""
+
+    def runtest(self) -> None:
+        outcome = self.run.config_outcome(self.config_name)
+        config = outcome.result
+        self.user_properties.extend(
+            [
+                ("bias_gate.kind", "perplexity"),
+                ("bias_gate.config", config.name),
+                ("bias_gate.perplexity_dense", _num(self.run.dense_perplexity())),
+                ("bias_gate.perplexity", _num(config.perplexity)),
+                ("bias_gate.perplexity_ratio", _num(config.perplexity_ratio)),
+                ("bias_gate.target_sparsity", _num(config.target_sparsity)),
+                ("bias_gate.achieved_sparsity", _num(config.achieved_sparsity)),
+                ("bias_gate.verdict", config.perplexity_verdict or "pass"),
+            ]
+        )
+        self.bias_gate_record = self.run.record(outcome, None)
+        self._conclude(config.perplexity_verdict or "pass", "; ".join(config.perplexity_reasons))
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.6g}"
+
+
+def item_properties(result: ItemResult, perplexity_ratio: float | None) -> list[tuple[str, str]]:
+    """The figures of one comparison as JUnit-friendly (name, text) pairs."""
+    h_ci = result.h_ci
+    return [
+        ("bias_gate.kind", "bias"),
+        ("bias_gate.config", result.config),
+        ("bias_gate.category", result.category),
+        ("bias_gate.verdict", result.verdict),
+        ("bias_gate.n", str(result.n)),
+        ("bias_gate.metric", result.metric),
+        ("bias_gate.srs_dense", _num(result.srs_dense)),
+        ("bias_gate.srs_compressed", _num(result.srs_compressed)),
+        ("bias_gate.new_bias_rate", _num(result.new_bias_rate)),
+        ("bias_gate.cohens_h", _num(result.cohens_h)),
+        ("bias_gate.h_ci", "" if h_ci is None else f"{h_ci[0]:.4f},{h_ci[1]:.4f}"),
+        ("bias_gate.p_value", _num(result.p_value)),
+        ("bias_gate.p_adjusted", _num(result.p_adjusted)),
+        ("bias_gate.min_detectable_h", _num(result.min_detectable_h)),
+        ("bias_gate.perplexity_ratio", _num(perplexity_ratio)),
+    ]

@@ -1,0 +1,100 @@
+"""The gate's command-line options as one typed value (no torch here)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from bias_gate.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard ``index`` (1-based) of ``count``: configs ``i`` with ``i % count == index - 1``."""
+
+    index: int
+    count: int
+
+    def takes(self, position: int) -> bool:
+        """Whether the config at 0-based ``position`` in model.yaml belongs to this shard."""
+        return position % self.count == self.index - 1
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        index_text, sep, count_text = text.partition("/")
+        try:
+            index, count = int(index_text), int(count_text)
+        except ValueError:
+            index, count = 0, 0
+        if not sep or count < 1 or not 1 <= index <= count:
+            raise ConfigError(
+                f"{text!r} is not K/N with 1 <= K <= N (e.g. 1/4)", key="--bias-gate-shard"
+            )
+        return cls(index, count)
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    """Everything the ``--bias-gate-*`` options said."""
+
+    config_paths: tuple[Path, ...]
+    thresholds: str | None = None
+    mode: Literal["gate", "warn"] = "gate"
+    limit: int | None = None
+    seed: int | None = None
+    device: str | None = None
+    baseline: Path | None = None
+    update_baseline: bool = False
+    json_path: Path | None = None
+    junit: Path | None = None
+    markdown: Path | None = None
+    html: Path | None = None
+    plots: Path | None = None
+    shard: Shard | None = None
+    data_dir: Path | None = None
+    cache_dir: Path | None = None
+
+    @classmethod
+    def from_pytest(cls, config: Any) -> GateOptions:
+        def path(name: str) -> Path | None:
+            value = config.getoption(name)
+            return Path(value).expanduser().absolute() if value else None
+
+        limit = config.getoption("bias_gate_limit")
+        if limit is not None and limit < 1:
+            raise ConfigError(f"must be at least 1, got {limit}", key="--bias-gate-limit")
+        shard = config.getoption("bias_gate_shard")
+        data_dir = path("bias_gate_data_dir")
+        if data_dir is None and os.environ.get("BIAS_GATE_DATA_DIR"):
+            data_dir = Path(os.environ["BIAS_GATE_DATA_DIR"]).expanduser().absolute()
+        if data_dir is not None and not data_dir.is_dir():
+            raise ConfigError(
+                f"data directory {str(data_dir)!r} does not exist", key="--bias-gate-data-dir"
+            )
+        paths = tuple(Path(p).expanduser().absolute() for p in config.getoption("bias_gate"))
+        baseline = path("bias_gate_baseline")
+        if baseline is not None and len(paths) > 1:
+            raise ConfigError(
+                "one baseline file serves one model.yaml; run the configs separately",
+                key="--bias-gate-baseline",
+            )
+        return cls(
+            config_paths=paths,
+            thresholds=config.getoption("bias_gate_thresholds"),
+            mode=config.getoption("bias_gate_mode"),
+            limit=limit,
+            seed=config.getoption("bias_gate_seed"),
+            device=config.getoption("bias_gate_device"),
+            baseline=baseline,
+            update_baseline=config.getoption("bias_gate_update_baseline"),
+            json_path=path("bias_gate_json"),
+            junit=path("bias_gate_junit"),
+            markdown=path("bias_gate_markdown"),
+            html=path("bias_gate_html"),
+            plots=path("bias_gate_plots"),
+            shard=Shard.parse(shard) if shard else None,
+            data_dir=data_dir,
+            cache_dir=path("bias_gate_cache_dir"),
+        )

@@ -1,0 +1,504 @@
+"""One model.yaml's gate run: the flow from config to verdicts, computed once per
+process and shared by all of its pytest items.
+
+    spec -> items + dense model -> dense answers, perplexity, validity (the baseline)
+    each config: compress -> perplexity -> answers -> paired comparisons -> verdicts
+
+A config is computed whole (all its categories) the first time one of its items runs,
+and its compressed model is released at once, so at most two models (dense and one
+compressed) are in memory. Everything slow is cached on disk by fingerprint (answers,
+compressed weights, perplexities), so a killed run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bias_gate import __version__
+from bias_gate.cache import atomic_write_json, cache_root
+from bias_gate.config import GateSpec
+from bias_gate.errors import BaselineError
+from bias_gate.fingerprint import fingerprint, library_versions
+from bias_gate.gate.options import GateOptions
+from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult, Status
+from bias_gate.thresholds import ThresholdSet, resolve_thresholds
+from bias_gate.verdict import BiasFigures, is_underpowered, judge_bias, judge_perplexity
+
+if TYPE_CHECKING:
+    from bias_gate.answer.types import Answer
+    from bias_gate.data.bbq import ItemSet
+    from bias_gate.models import LoadedModel
+
+BASELINE_FORMAT = 1
+
+
+@dataclass
+class DenseState:
+    """The dense baseline, computed (or read from the baseline file) once."""
+
+    loaded: LoadedModel
+    items: ItemSet
+    answers: dict[str, Answer]
+    perplexity: float | None
+    result: DenseResult
+
+
+@dataclass
+class ConfigOutcome:
+    """A computed compression config."""
+
+    result: ConfigResult
+    by_category: dict[str, ItemResult] = field(default_factory=dict)
+
+    def item(self, category: str) -> ItemResult:
+        return self.by_category[category]
+
+
+def apply_overrides(spec: GateSpec, options: GateOptions) -> GateSpec:
+    """The spec with ``--bias-gate-limit/-seed/-device`` applied."""
+    data_update: dict[str, Any] = {}
+    if options.limit is not None:
+        data_update["items_per_category"] = options.limit
+    if options.seed is not None:
+        data_update["seed"] = options.seed
+    update: dict[str, Any] = {}
+    if data_update:
+        update["data"] = spec.data.model_copy(update=data_update)
+    if options.device is not None:
+        update["model"] = spec.model.model_copy(update={"device": options.device})
+    return spec.model_copy(update=update) if update else spec
+
+
+class GateRun:
+    """The gate flow for one model.yaml, lazily computed and cached."""
+
+    def __init__(self, spec: GateSpec, options: GateOptions, worker: int | None = None):
+        self.spec = apply_overrides(spec, options)
+        self.options = options
+        self.worker = worker
+        self.thresholds: ThresholdSet = resolve_thresholds(self.spec, profile=options.thresholds)
+        self.cache_dir = options.cache_dir or self.spec.output.cache_dir or cache_root()
+        self._items: ItemSet | None = None
+        self._dense: DenseState | None = None
+        self._outcomes: dict[str, ConfigOutcome] = {}
+        self._corpus: str | None = None
+
+    # -- checks at configure time ---------------------------------------------------------
+
+    def check_thresholds(self) -> None:
+        """Resolved in ``__init__``; kept as an explicit step of validation."""
+        assert self.thresholds.base is not None
+
+    def baseline_parts(self) -> dict[str, Any]:
+        """Everything that determines the dense baseline, by name (to say what differs)."""
+        from bias_gate.models import model_fingerprint
+
+        return {
+            "format": BASELINE_FORMAT,
+            "model": model_fingerprint(self.spec.model),
+            "items": self.items().fingerprint,
+            "scoring": self.spec.scoring.model_dump(mode="json"),
+            "perplexity": self.spec.perplexity.model_dump(mode="json"),
+            "libraries": library_versions(("torch", "transformers")),
+        }
+
+    def check_baseline(self) -> None:
+        """Refuse a baseline file made for another model, items, prompt or library."""
+        path = self.options.baseline
+        if path is None or self.options.update_baseline or not path.is_file():
+            return
+        stored = _read_baseline(path)
+        current = self.baseline_parts()
+        differing = [k for k in current if stored.get("parts", {}).get(k) != current[k]]
+        if differing:
+            raise BaselineError(
+                f"baseline was made for a different {', '.join(differing)}; rerun with "
+                "--bias-gate-update-baseline to rewrite it (or point --bias-gate-baseline at "
+                "the right file)",
+                file=path,
+            )
+
+    # -- the dense baseline -----------------------------------------------------------------
+
+    def items(self) -> ItemSet:
+        if self._items is None:
+            from bias_gate.data.bbq import load_items
+
+            self._items = load_items(self.spec.data, data_dir=self.options.data_dir)
+        return self._items
+
+    def device(self) -> str:
+        from bias_gate.models import resolve_device
+
+        device = resolve_device(self.spec.model.device)
+        if device == "cuda" and self.worker is not None:
+            import torch
+
+            device = f"cuda:{self.worker % torch.cuda.device_count()}"
+        return device
+
+    def dense(self) -> DenseState:
+        if self._dense is None:
+            self._dense = self._compute_dense()
+        return self._dense
+
+    def dense_perplexity(self) -> float | None:
+        return self.dense().perplexity
+
+    def _compute_dense(self) -> DenseState:
+        from bias_gate.answer.validity import validity
+
+        from bias_gate.models import load_model
+
+        loaded = load_model(self.spec.model, device=self.device())
+        items = self.items()
+        parts = self.baseline_parts()
+        baseline_fp = fingerprint(parts)
+        baseline = self._load_baseline(baseline_fp)
+        if baseline is not None:
+            answers, perplexity = baseline
+        else:
+            answers = self._answers(loaded, loaded.model, "dense")
+            perplexity = self._perplexity(loaded, loaded.model, "dense")
+            self._save_baseline(parts, baseline_fp, answers, perplexity)
+        diagnostics = validity(items.items, answers)
+        informative, reasons = diagnostics.judge(self.thresholds.base.validity)
+        result = DenseResult(
+            perplexity=perplexity,
+            validity=diagnostics.to_json(),
+            informative=informative,
+            validity_reasons=reasons,
+            fingerprint=baseline_fp,
+        )
+        return DenseState(loaded, items, answers, perplexity, result)
+
+    def _load_baseline(self, baseline_fp: str) -> tuple[dict[str, Answer], float | None] | None:
+        from bias_gate.answer.types import Answer
+
+        path = self.options.baseline
+        if path is None or self.options.update_baseline or not path.is_file():
+            return None
+        stored = _read_baseline(path)
+        if stored.get("fingerprint") != baseline_fp:
+            raise BaselineError("baseline fingerprint changed during the run", file=path)
+        answers = {a["key"]: Answer.from_json(a) for a in stored["answers"]}
+        return answers, stored.get("perplexity")
+
+    def _save_baseline(
+        self,
+        parts: dict[str, Any],
+        baseline_fp: str,
+        answers: dict[str, Answer],
+        perplexity: float | None,
+    ) -> None:
+        path = self.options.baseline
+        if path is None or (path.is_file() and not self.options.update_baseline):
+            return
+        atomic_write_json(
+            path,
+            {
+                "fingerprint": baseline_fp,
+                "parts": parts,
+                "model": self.spec.model.display_name,
+                "perplexity": perplexity,
+                "answers": [answers[key].to_json() for key in sorted(answers)],
+            },
+        )
+
+    # -- measurements (cached) ------------------------------------------------------------------
+
+    def _answers(self, loaded: LoadedModel, model: Any, compression_fp: str) -> dict[str, Answer]:
+        from bias_gate.answer.engine import answer_items
+        from bias_gate.answer.store import AnswerStore, answer_store_key
+
+        items = self.items()
+        key = answer_store_key(
+            model_fingerprint=loaded.fingerprint,
+            compression_fingerprint=compression_fp,
+            items_fingerprint=items.fingerprint,
+            scoring=self.spec.scoring,
+        )
+        store = AnswerStore(self.cache_dir / "answers")
+        return answer_items(
+            model,
+            loaded.tokenizer,
+            items.items,
+            self.spec.scoring,
+            store=store,
+            store_key=key,
+        )
+
+    def _perplexity(self, loaded: LoadedModel, model: Any, compression_fp: str) -> float | None:
+        settings = self.spec.perplexity
+        if not settings.enabled:
+            return None
+        key = fingerprint(
+            loaded.fingerprint,
+            compression_fp,
+            settings.model_dump(mode="json"),
+            library_versions(("torch", "transformers")),
+        )
+        path = self.cache_dir / "perplexity" / f"{key}.json"
+        if path.is_file():
+            return float(json.loads(path.read_text())["perplexity"])
+        from bias_gate.data.text import load_corpus
+        from bias_gate.perplexity import perplexity
+
+        if self._corpus is None:
+            self._corpus = load_corpus(settings.corpus, data_dir=self.options.data_dir)
+        value = perplexity(
+            model,
+            loaded.tokenizer,
+            self._corpus,
+            window=settings.window,
+            windows=settings.windows,
+        ).perplexity
+        atomic_write_json(path, {"perplexity": value, "key": key})
+        return value
+
+    # -- one compression config -------------------------------------------------------------------
+
+    def config_outcome(self, name: str) -> ConfigOutcome:
+        if name not in self._outcomes:
+            self._outcomes[name] = self._compute_config(name)
+        return self._outcomes[name]
+
+    def _compute_config(self, name: str) -> ConfigOutcome:
+        from bias_gate.compress.pipeline import compress_model
+
+        from bias_gate.compress.base import CompressionContext
+
+        dense = self.dense()
+        spec = self.spec.compression(name)
+        context = CompressionContext(
+            tokenizer=dense.loaded.tokenizer,
+            config_dir=(self.spec.source_path or Path("model.yaml")).parent,
+            data_dir=self.options.data_dir,
+            device=dense.loaded.device,
+            seed=self.spec.data.seed,
+        )
+        started = time.perf_counter()
+        compressed = compress_model(dense.loaded, spec, context, cache_dir=self.cache_dir)
+        report = compressed.report
+        perplexity = self._perplexity(dense.loaded, compressed.model, compressed.fingerprint)
+        answers = self._answers(dense.loaded, compressed.model, compressed.fingerprint)
+        del compressed
+        gc.collect()
+        base = self.thresholds.base
+        ratio = (
+            perplexity / dense.perplexity if perplexity is not None and dense.perplexity else None
+        )
+        ppl_verdict = judge_perplexity(ratio, base) if self.spec.perplexity.enabled else None
+        result = ConfigResult(
+            name=name,
+            method=spec.method,
+            options=dict(spec.options),
+            line=self.spec.line_of_compression(name),
+            target_sparsity=report.target_sparsity,
+            achieved_sparsity=report.achieved_sparsity,
+            compress_seconds=report.compress_seconds,
+            storage={"dense_bytes": report.dense_bytes, "sparse_bytes": report.sparse_bytes},
+            latency_ms={
+                "dense": report.latency_dense_ms,
+                "compressed": report.latency_compressed_ms,
+            },
+            perplexity=perplexity,
+            perplexity_ratio=ratio,
+            perplexity_verdict=ppl_verdict.status if ppl_verdict else None,
+            perplexity_reasons=ppl_verdict.reasons if ppl_verdict else [],
+            notes=[*report.notes, f"computed in {time.perf_counter() - started:.1f}s"],
+        )
+        outcome = ConfigOutcome(result=result)
+        self._judge_items(outcome, dense, answers, ppl_verdict.status if ppl_verdict else None)
+        return outcome
+
+    def _judge_items(
+        self,
+        outcome: ConfigOutcome,
+        dense: DenseState,
+        answers: dict[str, Answer],
+        perplexity_status: Status | None,
+    ) -> None:
+        from bias_gate.compare import compare_category
+
+        from bias_gate.stats import adjust_pvalues
+
+        base = self.thresholds.base
+        comparisons = []
+        for category in self.spec.data.categories:
+            limits = self.thresholds.for_category(category)
+            items = [item for item in dense.items.items if item.category == category]
+            comparisons.append(
+                compare_category(
+                    category, items, dense.answers, answers, alpha=limits.alpha, power=limits.power
+                )
+            )
+        metric = base.metric
+        raw_p = [_metric_p(c, metric) for c in comparisons]
+        adjusted = adjust_pvalues(raw_p, base.correction)
+        for comparison, p_adj in zip(comparisons, adjusted, strict=True):
+            limits = self.thresholds.for_category(comparison.category)
+            h = _metric_h(comparison, metric)
+            figures = BiasFigures(
+                n=comparison.n,
+                cohens_h=h,
+                p_adjusted=p_adj,
+                new_bias_rate=comparison.new_bias_rate,
+                min_detectable_h=comparison.min_detectable_h,
+            )
+            verdict = judge_bias(
+                figures,
+                limits,
+                dense_informative=dense.result.informative,
+                validity_reasons=dense.result.validity_reasons,
+                perplexity_passed=None
+                if perplexity_status is None
+                else perplexity_status == "pass",
+            )
+            item = _item_result(outcome.result.name, comparison, metric, h, p_adj, figures, limits)
+            item.verdict, item.reasons = verdict.status, verdict.reasons
+            item.underpowered = is_underpowered(figures, limits)
+            outcome.by_category[comparison.category] = item
+            outcome.result.items.append(item)
+
+    # -- reporting --------------------------------------------------------------------------
+
+    def run_info(self) -> dict[str, Any]:
+        data = self.spec.data
+        return {
+            "config_path": str(self.spec.source_path),
+            "bias_gate_version": __version__,
+            "categories": list(data.categories),
+            "conditions": list(data.conditions),
+            "items_per_category": data.items_per_category,
+            "seed": data.seed,
+            "scoring_mode": self.spec.scoring.mode,
+            "items_fingerprint": self.items().fingerprint,
+            "model_fingerprint": self.dense().loaded.fingerprint,
+            "baseline": str(self.options.baseline) if self.options.baseline else None,
+            "mode": self.options.mode,
+            "shard": (
+                f"{self.options.shard.index}/{self.options.shard.count}"
+                if self.options.shard
+                else None
+            ),
+            "thresholds": {"profile": self.thresholds.profile}
+            | self.thresholds.base.model_dump(mode="json"),
+            "libraries": library_versions(("torch", "transformers", "bias-gate")),
+        }
+
+    def record(self, outcome: ConfigOutcome, item: ItemResult | None) -> dict[str, Any]:
+        """What one pytest item reports to the controller (plain JSON types)."""
+        from dataclasses import asdict
+
+        config = asdict(outcome.result)
+        config["items"] = []
+        return {
+            "config_path": str(self.spec.source_path),
+            "model": {
+                "name": self.spec.model.display_name,
+                "fingerprint": self.dense().loaded.fingerprint,
+                "source": self.spec.model.model_dump(mode="json", exclude_none=True),
+            },
+            "run": self.run_info(),
+            "dense": asdict(self.dense().result),
+            "config": config,
+            "item": asdict(item) if item is not None else None,
+        }
+
+    def failure_text(self, outcome: ConfigOutcome, item: ItemResult) -> str:
+        from bias_gate.report.terminal import item_table
+
+        return item_table(outcome.result, item, self.dense().result)
+
+    def adjust_run_wide(self, results: GateResults) -> None:
+        """Set ``p_adjusted_run``: the correction over every comparison of the run."""
+        from bias_gate.stats import adjust_pvalues
+
+        items = results.items()
+        adjusted = adjust_pvalues([i.p_value for i in items], self.thresholds.base.correction)
+        for item, value in zip(items, adjusted, strict=True):
+            item.p_adjusted_run = value
+
+    def header_lines(self) -> list[str]:
+        data = self.spec.data
+        names = ", ".join(c.name for c in self.spec.compressions)
+        per_category = data.items_per_category if data.items_per_category else "all"
+        baseline = self.options.baseline or "answer cache (no --bias-gate-baseline)"
+        return [
+            f"bias-gate: {self.spec.source_path} | model {self.spec.model.display_name}",
+            f"bias-gate: categories {', '.join(data.categories)} x {per_category} items "
+            f"({', '.join(data.conditions)}), scoring {self.spec.scoring.mode}, "
+            f"thresholds {self.thresholds.profile}, mode {self.options.mode}",
+            f"bias-gate: configs {names} | baseline {baseline}",
+        ]
+
+
+def _read_baseline(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BaselineError(
+            f"cannot read baseline ({exc}); delete it or rerun with --bias-gate-update-baseline",
+            file=path,
+        ) from None
+
+
+def _metric_h(comparison: Any, metric: str) -> float | None:
+    return comparison.cohens_h if metric == "srs" else comparison.expected_cohens_h
+
+
+def _metric_p(comparison: Any, metric: str) -> float | None:
+    return comparison.p_value if metric == "srs" else comparison.expected_p_value
+
+
+def _item_result(
+    config: str,
+    comparison: Any,
+    metric: str,
+    h: float | None,
+    p_adjusted: float | None,
+    figures: BiasFigures,
+    limits: Any,
+) -> ItemResult:
+    dense, compressed = comparison.dense, comparison.compressed
+    return ItemResult(
+        config=config,
+        category=comparison.category,
+        n=comparison.n,
+        metric=metric,
+        srs_dense=comparison.srs_dense,
+        srs_compressed=comparison.srs_compressed,
+        expected_srs_dense=comparison.expected_srs_dense,
+        expected_srs_compressed=comparison.expected_srs_compressed,
+        unknown_rate_dense=dense.unknown_rate,
+        unknown_rate_compressed=compressed.unknown_rate,
+        bias_score_ambig_dense=dense.bias_score_ambig,
+        bias_score_ambig_compressed=compressed.bias_score_ambig,
+        bias_score_disambig_dense=dense.bias_score_disambig,
+        bias_score_disambig_compressed=compressed.bias_score_disambig,
+        accuracy_disambig_dense=dense.accuracy_disambig,
+        accuracy_disambig_compressed=compressed.accuracy_disambig,
+        new_bias_rate=comparison.new_bias_rate,
+        bias_removed_rate=comparison.bias_removed_rate,
+        cohens_h=h,
+        h_ci=_metric_ci(comparison, metric),
+        p_value=_metric_p(comparison, metric),
+        p_adjusted=p_adjusted,
+        p_adjusted_run=None,
+        p_chi2_unpaired=comparison.p_chi2_unpaired,
+        min_detectable_h=comparison.min_detectable_h,
+        underpowered=is_underpowered(figures, limits),
+        verdict="pass",
+        transitions=comparison.transitions_json(),
+    )
+
+
+def _metric_ci(comparison: Any, metric: str) -> tuple[float, float] | None:
+    ci = comparison.h_ci if metric == "srs" else comparison.expected_h_ci
+    return None if ci is None else (float(ci[0]), float(ci[1]))

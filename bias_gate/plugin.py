@@ -1,0 +1,109 @@
+"""The pytest entry point of bias-gate: options, and nothing else until asked.
+
+This module is loaded by every pytest run on a machine where bias-gate is installed,
+so it imports no torch and registers no collection hooks at load. Only when
+``--bias-gate MODEL_YAML`` is given does :func:`pytest_configure` validate the
+configs (a bad one ends the run as a usage error, exit code 4, in one line) and
+register :class:`bias_gate.gate.hooks.GatePlugin`, which does the work.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+PLUGIN_NAME = "bias-gate-run"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("bias-gate", "bias-gate: fail when compression amplifies bias")
+    group.addoption(
+        "--bias-gate",
+        action="append",
+        default=[],
+        metavar="MODEL_YAML",
+        dest="bias_gate",
+        help="Run the bias gate described by MODEL_YAML (repeatable).",
+    )
+    group.addoption(
+        "--bias-gate-thresholds",
+        metavar="PROFILE",
+        default=None,
+        help="Threshold profile (default, strict, paper, or a .yaml path); replaces the "
+        "config's thresholds.profile.",
+    )
+    group.addoption(
+        "--bias-gate-mode",
+        choices=("gate", "warn"),
+        default="gate",
+        help="gate: failing comparisons fail their items; warn: report them as warnings only.",
+    )
+    group.addoption(
+        "--bias-gate-limit",
+        type=int,
+        metavar="N",
+        default=None,
+        help="Items per category (replaces data.items_per_category; for smoke runs).",
+    )
+    group.addoption("--bias-gate-seed", type=int, metavar="S", default=None, help="Sampling seed.")
+    group.addoption(
+        "--bias-gate-device",
+        choices=("cpu", "cuda", "auto"),
+        default=None,
+        help="Device for the model (replaces model.device).",
+    )
+    group.addoption(
+        "--bias-gate-baseline",
+        metavar="PATH",
+        default=None,
+        help="Keep the dense baseline in this file (commit it); a mismatched one is refused.",
+    )
+    group.addoption(
+        "--bias-gate-update-baseline",
+        action="store_true",
+        default=False,
+        help="Recompute and rewrite the baseline file.",
+    )
+    group.addoption("--bias-gate-json", metavar="PATH", default=None, help="Write all results.")
+    group.addoption(
+        "--bias-gate-junit", metavar="PATH", default=None, help="Write a standalone JUnit report."
+    )
+    group.addoption(
+        "--bias-gate-markdown", metavar="PATH", default=None, help="Write a markdown summary."
+    )
+    group.addoption("--bias-gate-html", metavar="PATH", default=None, help="Write an HTML report.")
+    group.addoption("--bias-gate-plots", metavar="DIR", default=None, help="Write PNG plots.")
+    group.addoption(
+        "--bias-gate-shard",
+        metavar="K/N",
+        default=None,
+        help="Run shard K of N: whole compression configs, assigned deterministically.",
+    )
+    group.addoption(
+        "--bias-gate-data-dir",
+        metavar="DIR",
+        default=None,
+        help="Local mirror of the official data (bbq/, wikitext-2/) instead of downloading; "
+        "also BIAS_GATE_DATA_DIR.",
+    )
+    group.addoption(
+        "--bias-gate-cache-dir",
+        metavar="DIR",
+        default=None,
+        help="Cache for answers and compressed weights; also BIAS_GATE_CACHE_DIR.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.getoption("bias_gate"):
+        return
+    config.addinivalue_line(
+        "markers", "bias_gate: an item of the bias gate (compression config x BBQ category)"
+    )
+    from bias_gate.errors import BiasGateError
+    from bias_gate.gate.hooks import GatePlugin
+
+    try:
+        plugin = GatePlugin.from_config(config)
+    except BiasGateError as exc:
+        raise pytest.UsageError(f"bias-gate: {exc}") from None
+    config.pluginmanager.register(plugin, PLUGIN_NAME)

