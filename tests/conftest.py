@@ -7,6 +7,11 @@ from pathlib import Path
 
 import pytest
 
+# Imported once for the whole session: pytester's in-process runs restore sys.modules
+# afterwards, and torch's C extension cannot be imported a second time.
+import torch
+import transformers  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("BIAS_GATE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 BBQ_DIR = SHARED_DATA / "bbq"
@@ -38,7 +43,6 @@ def smollm2():
 @pytest.fixture(scope="session")
 def tiny_llama(smollm2):
     """A tiny random Llama (2 layers, hidden 64) sharing SmolLM2's tokenizer: seconds to run."""
-    import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     from bias_gate.models import LoadedModel
