@@ -34,8 +34,9 @@ class ItemResult:
     (positive = more biased). ``p_value`` is the paired test's (McNemar mid-p for
     ``srs``); ``p_adjusted`` is corrected over the config's categories (the family a
     verdict is taken in); ``p_adjusted_run`` over every comparison of the run.
-    ``min_detectable_h`` is the smallest |h| the paired test detects at this n with
-    the profile's alpha and power.
+    ``min_detectable_h`` is the smallest |h| detectable at this n with the profile's
+    alpha and power, assuming no pairing benefit (fixed before seeing the data; the gate's
+    power criterion); ``min_detectable_h_paired`` uses the observed pairing (post hoc).
     """
 
     config: str
@@ -67,6 +68,7 @@ class ItemResult:
     verdict: Status
     reasons: list[str] = field(default_factory=list)
     transitions: dict[str, dict[str, int]] = field(default_factory=dict)
+    min_detectable_h_paired: float | None = None
 
 
 @dataclass

@@ -6,6 +6,7 @@ parallel run writes the same JSON as a serial one.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from bias_gate.results import (
@@ -70,11 +71,16 @@ class ResultCollector:
         return out
 
     def summary_lines(self) -> list[str]:
+        """The terminal summary; in GitHub Actions also the error annotations, which must
+        reach the real stdout (pytest captures print() during the session)."""
+        from bias_gate.report.annotations import annotation_lines
         from bias_gate.report.terminal import summary_table
 
         lines: list[str] = []
         for results in self.results():
             lines.extend(summary_table(results))
+            if os.environ.get("GITHUB_ACTIONS") == "true":
+                lines.extend(annotation_lines(results))
         return lines
 
     def write_outputs(self) -> None:

@@ -9,17 +9,19 @@ the controller writes the summary and the files.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from bias_gate.gate.runner import GateRun
 
 from bias_gate.config import GateSpec, load_gate_spec
+from bias_gate.data.download import ENV_DATA_DIR
 from bias_gate.gate.collector import ResultCollector
 from bias_gate.gate.nodes import GateFile, GateItem
 from bias_gate.gate.options import GateOptions
+from bias_gate.gate.runner import GateRun
 
 GATE_KEY = pytest.StashKey["GatePlugin"]()
 
@@ -45,6 +47,9 @@ class GatePlugin:
     def from_config(cls, config: pytest.Config) -> GatePlugin:
         """Validate options and every model.yaml now; raises BiasGateError on bad input."""
         options = GateOptions.from_pytest(config)
+        if options.data_dir is not None:
+            # The data layer (and xdist workers, started later) read the mirror from here.
+            os.environ[ENV_DATA_DIR] = str(options.data_dir)
         specs = [load_gate_spec(path) for path in options.config_paths]
         plugin = cls(config, options, specs)
         for run in plugin.runs.values():

@@ -31,7 +31,7 @@ from bias_gate.verdict import BiasFigures, is_underpowered, judge_bias, judge_pe
 
 if TYPE_CHECKING:
     from bias_gate.answer.types import Answer
-    from bias_gate.data.bbq import ItemSet
+    from bias_gate.data.loader import ItemSet
     from bias_gate.models import LoadedModel
 
 BASELINE_FORMAT = 1
@@ -127,9 +127,9 @@ class GateRun:
 
     def items(self) -> ItemSet:
         if self._items is None:
-            from bias_gate.data.bbq import load_items
+            from bias_gate.data.loader import load_items
 
-            self._items = load_items(self.spec.data, data_dir=self.options.data_dir)
+            self._items = load_items(self.spec.data)
         return self._items
 
     def device(self) -> str:
@@ -152,7 +152,6 @@ class GateRun:
 
     def _compute_dense(self) -> DenseState:
         from bias_gate.answer.validity import validity
-
         from bias_gate.models import load_model
 
         loaded = load_model(self.spec.model, device=self.device())
@@ -250,7 +249,7 @@ class GateRun:
         from bias_gate.perplexity import perplexity
 
         if self._corpus is None:
-            self._corpus = load_corpus(settings.corpus, data_dir=self.options.data_dir)
+            self._corpus = load_corpus(settings.corpus)
         value = perplexity(
             model,
             loaded.tokenizer,
@@ -269,9 +268,8 @@ class GateRun:
         return self._outcomes[name]
 
     def _compute_config(self, name: str) -> ConfigOutcome:
-        from bias_gate.compress.pipeline import compress_model
-
         from bias_gate.compress.base import CompressionContext
+        from bias_gate.compress.pipeline import compress_model
 
         dense = self.dense()
         spec = self.spec.compression(name)
@@ -325,7 +323,6 @@ class GateRun:
         perplexity_status: Status | None,
     ) -> None:
         from bias_gate.compare import compare_category
-
         from bias_gate.stats import adjust_pvalues
 
         base = self.thresholds.base
@@ -349,7 +346,7 @@ class GateRun:
                 cohens_h=h,
                 p_adjusted=p_adj,
                 new_bias_rate=comparison.new_bias_rate,
-                min_detectable_h=comparison.min_detectable_h,
+                min_detectable_h=comparison.min_detectable_h_unpaired,
             )
             verdict = judge_bias(
                 figures,
@@ -450,7 +447,7 @@ def _read_baseline(path: Path) -> dict[str, Any]:
 
 
 def _metric_h(comparison: Any, metric: str) -> float | None:
-    return comparison.cohens_h if metric == "srs" else comparison.expected_cohens_h
+    return comparison.cohens_h if metric == "srs" else comparison.expected_h
 
 
 def _metric_p(comparison: Any, metric: str) -> float | None:
@@ -492,10 +489,13 @@ def _item_result(
         p_adjusted=p_adjusted,
         p_adjusted_run=None,
         p_chi2_unpaired=comparison.p_chi2_unpaired,
-        min_detectable_h=comparison.min_detectable_h,
+        min_detectable_h=comparison.min_detectable_h_unpaired,
+        min_detectable_h_paired=(
+            comparison.min_detectable_h if metric == "srs" else comparison.expected_min_detectable_h
+        ),
         underpowered=is_underpowered(figures, limits),
         verdict="pass",
-        transitions=comparison.transitions_json(),
+        transitions=comparison.transitions.to_json(),
     )
 
 

@@ -25,7 +25,8 @@ def write_outputs(
     results: GateResults, options: GateOptions, spec: GateSpec | None, count: int
 ) -> list[Path]:
     """Write JSON, standalone JUnit, markdown, HTML, plots, and the GitHub step summary
-    and annotations when running in GitHub Actions. Returns the files written."""
+    when running in GitHub Actions. Returns the files written. (Annotations go to the
+    terminal summary, where pytest does not capture them.)"""
     output = spec.output if spec is not None else None
     stem = Path(results.run.get("config_path", "model")).stem
     written: list[Path] = []
@@ -59,9 +60,7 @@ def write_outputs(
         write_html(results, html)
         written.append(html)
     if os.environ.get("GITHUB_ACTIONS") == "true":
-        from bias_gate.report.annotations import print_annotations
         from bias_gate.report.markdown import write_step_summary
 
         write_step_summary(results)
-        print_annotations(results)
     return written

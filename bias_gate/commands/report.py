@@ -1,0 +1,120 @@
+"""``bias-gate report RESULTS.json... [--merge] [--json OUT] [--html OUT] [--markdown OUT]
+[--junit OUT] [--plots DIR] [--step-summary] [--annotations]``: render or merge results.
+
+Several results files need ``--merge`` (shards of one run, joined with the run-wide
+correction recomputed). Without any output option the markdown summary goes to stdout.
+Exit status 0 when the reports were written (whatever the verdicts; the gate run itself
+is what fails a build), 2 for unusable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from bias_gate.errors import BiasGateError
+from bias_gate.results import GateResults
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "results",
+        nargs="+",
+        type=Path,
+        metavar="RESULTS.json",
+        help="results JSON written by --bias-gate-json (several with --merge)",
+    )
+    parser.add_argument(
+        "--merge", action="store_true", help="join shards of one run (configs must not repeat)"
+    )
+    parser.add_argument("--json", type=Path, metavar="OUT", help="write the (merged) results JSON")
+    parser.add_argument("--html", type=Path, metavar="OUT", help="write the HTML report")
+    parser.add_argument("--markdown", type=Path, metavar="OUT", help="write the markdown summary")
+    parser.add_argument("--junit", type=Path, metavar="OUT", help="write standalone JUnit XML")
+    parser.add_argument("--plots", type=Path, metavar="DIR", help="write PNG plots into DIR")
+    parser.add_argument(
+        "--step-summary",
+        action="store_true",
+        help="append the summary to $GITHUB_STEP_SUMMARY (GitHub Actions only)",
+    )
+    parser.add_argument(
+        "--annotations",
+        action="store_true",
+        help="print ::error annotations for failing configs (GitHub Actions only)",
+    )
+
+
+def _read(path: Path) -> GateResults:
+    try:
+        return GateResults.read(path)
+    except FileNotFoundError:
+        raise BiasGateError("results file not found", file=path) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BiasGateError(f"not a results JSON file ({exc})", file=path) from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BiasGateError(
+            f"not a bias-gate results file ({type(exc).__name__}: {exc}); write one with "
+            "pytest --bias-gate ... --bias-gate-json PATH",
+            file=path,
+        ) from None
+
+
+def _load(args: argparse.Namespace) -> GateResults:
+    shards = [_read(path) for path in args.results]
+    if len(shards) == 1 and not args.merge:
+        return shards[0]
+    if not args.merge:
+        raise BiasGateError(
+            f"{len(shards)} results files given; pass --merge to join shards of one run, "
+            "or report them one at a time"
+        )
+    from bias_gate.report.merge import merge_results
+
+    return merge_results(shards, [str(path) for path in args.results])
+
+
+def _writers() -> dict[str, Callable[[GateResults, Path], object]]:
+    from bias_gate.cache import atomic_write_text
+    from bias_gate.report.html import write_html
+    from bias_gate.report.junit import write_junit
+    from bias_gate.report.markdown import render_markdown
+    from bias_gate.report.plots import write_plots
+
+    return {
+        "json": lambda results, path: results.write(path),
+        "junit": write_junit,
+        "markdown": lambda results, path: atomic_write_text(path, render_markdown(results)),
+        "html": write_html,
+        "plots": write_plots,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read (and merge) the results, write each requested report; returns 0."""
+    results = _load(args)
+    wrote = False
+    for option, writer in _writers().items():
+        target = getattr(args, option)
+        if target is not None:
+            writer(results, target)
+            print(f"bias-gate: wrote {option}: {target}", file=sys.stderr)
+            wrote = True
+    if args.step_summary:
+        from bias_gate.report.markdown import write_step_summary
+
+        write_step_summary(results, os.environ)
+        wrote = True
+    if args.annotations:
+        from bias_gate.report.annotations import print_annotations
+
+        print_annotations(results, os.environ)
+        wrote = True
+    if not wrote:
+        from bias_gate.report.markdown import render_markdown
+
+        sys.stdout.write(render_markdown(results))
+    return 0

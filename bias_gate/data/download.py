@@ -1,0 +1,124 @@
+"""Download-once files with an integrity manifest, and the local-mirror override.
+
+A downloaded file lives in a cache folder beside ``manifest.json``, which records its
+URL, size and SHA-256. A cached file is reused only when all three still match; a file
+that was truncated or changed on disk is downloaded again. A download is accepted
+only when it has the length the server announced and passes the caller's validator
+(for BBQ: every line parses); it is then written atomically, so a crash never leaves
+half a file under the final name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from bias_gate.cache import atomic_write_bytes, atomic_write_json
+from bias_gate.errors import DataError
+from bias_gate.fingerprint import file_digest
+
+#: A local mirror of the third-party data: ``<dir>/bbq/<Category>.jsonl`` and
+#: ``<dir>/wikitext-2/{valid,test}.txt``. When set, nothing is downloaded.
+ENV_DATA_DIR = "BIAS_GATE_DATA_DIR"
+MANIFEST_NAME = "manifest.json"
+DOWNLOAD_TIMEOUT_S = 60.0
+DOWNLOAD_ATTEMPTS = 2
+
+
+class ManifestEntry(BaseModel):
+    """What was downloaded: from where, how many bytes, and their SHA-256 (hex)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str
+    size: int
+    sha256: str
+
+
+def mirror_dir() -> Path | None:
+    """The folder named by ``$BIAS_GATE_DATA_DIR``, or ``None`` when it is unset."""
+    value = os.environ.get(ENV_DATA_DIR)
+    return Path(value).expanduser() if value else None
+
+
+def read_manifest(folder: Path) -> dict[str, ManifestEntry]:
+    """The manifest of ``folder`` by file name; empty when missing or unreadable (every
+    file is then treated as not yet downloaded)."""
+    path = folder / MANIFEST_NAME
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return {name: ManifestEntry.model_validate(entry) for name, entry in raw.items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _is_intact(path: Path, entry: ManifestEntry | None, url: str) -> bool:
+    return (
+        entry is not None
+        and entry.url == url
+        and path.is_file()
+        and path.stat().st_size == entry.size
+        and file_digest(path) == entry.sha256
+    )
+
+
+def _download(url: str, timeout_s: float) -> bytes:
+    """The body at ``url``; a :class:`DataError` on failure or a short body."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
+            body = response.read()
+            announced = response.headers.get("Content-Length")
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise DataError(
+            f"could not download {url} ({reason}); check the network, or set "
+            f"{ENV_DATA_DIR} to a local mirror of the data"
+        ) from None
+    if announced is not None and int(announced) != len(body):
+        raise DataError(f"truncated download of {url}: {len(body)} of {announced} bytes")
+    return body
+
+
+def fetch_cached(
+    url: str,
+    dest: Path,
+    validate: Callable[[bytes], None],
+    *,
+    timeout_s: float = DOWNLOAD_TIMEOUT_S,
+    attempts: int = DOWNLOAD_ATTEMPTS,
+) -> Path:
+    """``dest``, downloaded from ``url`` unless an intact copy is cached.
+
+    ``validate`` raises :class:`DataError` for a body that must not be cached. A failed
+    download or validation is retried up to ``attempts`` times in all; the last error
+    is raised and nothing is written.
+    """
+    manifest = read_manifest(dest.parent)
+    if _is_intact(dest, manifest.get(dest.name), url):
+        return dest
+    error: DataError | None = None
+    for _ in range(max(1, attempts)):
+        try:
+            body = _download(url, timeout_s)
+            validate(body)
+        except DataError as exc:
+            error = exc
+            continue
+        atomic_write_bytes(dest, body)
+        manifest = read_manifest(dest.parent)
+        manifest[dest.name] = ManifestEntry(
+            url=url, size=len(body), sha256=hashlib.sha256(body).hexdigest()
+        )
+        atomic_write_json(
+            dest.parent / MANIFEST_NAME, {k: v.model_dump() for k, v in manifest.items()}
+        )
+        return dest
+    assert error is not None
+    raise error

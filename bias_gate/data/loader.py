@@ -1,0 +1,76 @@
+"""The one call the gate makes for its BBQ items: :func:`load_items`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bias_gate.config import DataSpec
+from bias_gate.data.items import BBQItem
+from bias_gate.data.sampling import dataset_fingerprint, sample_items
+from bias_gate.data.sources import BBQSource, check_category, resolve_source
+
+
+@dataclass(frozen=True)
+class ItemSet:
+    """The items the gate asks, with what was dropped and a content fingerprint.
+
+    ``available``: items per category after the condition filter, before sampling.
+    ``counts``: items selected per category. ``excluded``: selected items per category
+    whose ``biased_index`` is ``None`` (no official bias target; they count for
+    accuracy but are left out of bias scores). ``fingerprint``: hash of the selected
+    items' content (:func:`~bias_gate.data.sampling.dataset_fingerprint`).
+    """
+
+    items: tuple[BBQItem, ...]
+    available: dict[str, int]
+    counts: dict[str, int]
+    excluded: dict[str, int]
+    fingerprint: str
+    source: str
+
+    def by_category(self, category: str) -> tuple[BBQItem, ...]:
+        return tuple(item for item in self.items if item.category == category)
+
+
+def select_items(
+    source: BBQSource,
+    categories: Sequence[str],
+    conditions: Sequence[str],
+    items_per_category: int | None,
+    seed: int,
+) -> ItemSet:
+    """Load each category from ``source``, keep the ``conditions``, sample
+    ``items_per_category`` (``None``: all) with ``seed``; categories in the given order,
+    items by example_id within each."""
+    chosen: list[BBQItem] = []
+    available: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    excluded: dict[str, int] = {}
+    for category in categories:
+        check_category(category)
+        pool = [i for i in source.load(category) if i.context_condition in conditions]
+        picked = sample_items(pool, items_per_category, seed)
+        available[category] = len(pool)
+        counts[category] = len(picked)
+        excluded[category] = sum(1 for i in picked if i.biased_index is None)
+        chosen.extend(picked)
+    return ItemSet(
+        items=tuple(chosen),
+        available=available,
+        counts=counts,
+        excluded=excluded,
+        fingerprint=dataset_fingerprint(chosen),
+        source=source.description,
+    )
+
+
+def load_items(spec: DataSpec, data_dir: Path | None = None) -> ItemSet:
+    """The BBQ items ``spec`` describes. ``data_dir`` is the folder a relative
+    ``spec.source`` directory is resolved against (the folder of model.yaml);
+    ``None`` means the working directory."""
+    source = resolve_source(spec.source, data_dir)
+    return select_items(
+        source, spec.categories, spec.conditions, spec.items_per_category, spec.seed
+    )

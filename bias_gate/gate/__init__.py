@@ -1,0 +1,1 @@
+"""The pytest side of the gate: options, nodes, the run, result collection."""

@@ -1,0 +1,129 @@
+"""GitHub Actions annotations for failing (error) and warning configs.
+
+Each line is a workflow command, ``::error file=<model.yaml>,line=N,title=...::message``,
+escaped per GitHub's rules: in the message ``%`` -> ``%25``, CR -> ``%0D``, LF -> ``%0A``;
+in property values additionally ``:`` -> ``%3A`` and ``,`` -> ``%2C``.
+
+GitHub shows at most 10 error and 10 warning annotations per step, so at most
+:data:`MAX_ANNOTATIONS` lines of each level are emitted: when more configs qualify, the
+first ``MAX_ANNOTATIONS - 1`` get their own line and one summary line says how many more.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TextIO
+
+from bias_gate.report.run_info import config_path
+from bias_gate.report.summary import (
+    PARADOX_NAME,
+    config_status,
+    fmt,
+    fmt_p,
+    is_paradox,
+)
+from bias_gate.results import ConfigResult, GateResults
+
+MAX_ANNOTATIONS = 10
+
+
+def escape_data(text: str) -> str:
+    """Escape a workflow-command message: ``%``, CR and LF."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a workflow-command property value: as data, plus ``:`` and ``,``."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(level: str, message: str, *, file: str | None, line: int | None, title: str) -> str:
+    """One ``::level file=..,line=..,title=..::message`` line, escaped."""
+    props = []
+    if file:
+        props.append(f"file={escape_property(file)}")
+        if line is not None:
+            props.append(f"line={line}")
+    props.append(f"title={escape_property(title)}")
+    return f"::{level} {','.join(props)}::{escape_data(message)}"
+
+
+def _config_message(config: ConfigResult) -> str:
+    parts = []
+    if config.perplexity_verdict in ("fail", "warn"):
+        reasons = "; ".join(config.perplexity_reasons)
+        parts.append(
+            f"perplexity {config.perplexity_verdict} (ratio {fmt(config.perplexity_ratio)})"
+            + (f": {reasons}" if reasons else "")
+        )
+    for item in config.items:
+        if item.verdict == "pass":
+            continue
+        text = (
+            f"{item.category} {item.verdict}: Cohen's h {fmt(item.cohens_h)}, "
+            f"adjusted p {fmt_p(item.p_adjusted)}, n={item.n}"
+        )
+        if item.reasons:
+            text += f" ({'; '.join(item.reasons)})"
+        if is_paradox(config, item):
+            text += f". {PARADOX_NAME}: perplexity passed (ratio {fmt(config.perplexity_ratio)})"
+        parts.append(text)
+    return "\n".join(parts)
+
+
+def _relative(path: str | None, env: Mapping[str, str]) -> str | None:
+    """``path`` relative to ``$GITHUB_WORKSPACE`` when inside it (GitHub wants repo paths)."""
+    if path is None:
+        return None
+    workspace = env.get("GITHUB_WORKSPACE")
+    if workspace and Path(path).is_absolute():
+        try:
+            return Path(path).relative_to(workspace).as_posix()
+        except ValueError:
+            return path
+    return path
+
+
+def annotation_lines(results: GateResults, env: Mapping[str, str] = os.environ) -> list[str]:
+    """The annotation lines for every failing and warning config (see the module doc)."""
+    file = _relative(config_path(results), env)
+    out: list[str] = []
+    for level, status in (("error", "fail"), ("warning", "warn")):
+        configs = [c for c in results.configs if config_status(c) == status]
+        shown = configs if len(configs) <= MAX_ANNOTATIONS else configs[: MAX_ANNOTATIONS - 1]
+        for config in shown:
+            paradox = any(is_paradox(config, item) for item in config.items)
+            title = f"bias-gate {status}: {config.name}" + (f" ({PARADOX_NAME})" if paradox else "")
+            out.append(
+                command(level, _config_message(config), file=file, line=config.line, title=title)
+            )
+        hidden = len(configs) - len(shown)
+        if hidden:
+            out.append(
+                command(
+                    level,
+                    f"{hidden} more configs with verdict {status}; see the step summary "
+                    "or the bias-gate report artifacts",
+                    file=file,
+                    line=None,
+                    title=f"bias-gate: {hidden} more {status}",
+                )
+            )
+    return out
+
+
+def print_annotations(
+    results: GateResults, env: Mapping[str, str] = os.environ, stream: TextIO | None = None
+) -> int:
+    """Print the annotations when ``GITHUB_ACTIONS == "true"``; returns how many were printed."""
+    if env.get("GITHUB_ACTIONS") != "true":
+        return 0
+    lines = annotation_lines(results, env)
+    out = stream if stream is not None else sys.stdout
+    for line in lines:
+        print(line, file=out)
+    out.flush()
+    return len(lines)

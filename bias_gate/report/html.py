@@ -1,0 +1,271 @@
+"""A self-contained HTML report: the summary, the tables and the plots (base64 PNG)
+in one file with inline CSS and no scripts, so it opens from an artifact download."""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+from pathlib import Path
+
+from bias_gate.cache import atomic_write_text
+from bias_gate.report.plots import plot_pngs
+from bias_gate.report.run_info import config_path, model_name, run_limits, run_mode
+from bias_gate.report.summary import (
+    PARADOX_NAME,
+    categories,
+    config_status,
+    fmt,
+    fmt_ci,
+    fmt_p,
+    is_paradox,
+    item_figures,
+    paradox_cases,
+    perplexity_text,
+    power_sentences,
+    run_status,
+    sparsity_text,
+    status_counts,
+    validity_headline,
+    validity_rows,
+)
+from bias_gate.results import GateResults, ItemResult
+
+PLOT_CAPTIONS: dict[str, str] = {
+    "paradox.png": "Perplexity ratio against Cohen's h for every comparison. The shaded "
+    "quadrant is the smart-pruning paradox: perplexity within its limit, bias beyond its.",
+    "srs_by_sparsity.png": "SRS of each method by achieved sparsity (dense at 0), 95% Wilson "
+    "intervals of each proportion. Configs without sparsity (quantization) are not shown.",
+    "new_bias_rate.png": "New-bias rate per config and category: items the dense model "
+    "answered without bias that the compressed model answers with the biased option.",
+}
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
+       max-width: 1250px; color: #1a1a1a; line-height: 1.45; padding: 0 1em; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { margin-top: 1.8em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
+.meta { color: #555; }
+.banner { padding: 0.8em 1em; border-radius: 6px; font-weight: 600; margin: 1em 0; }
+.banner.fail { background: #fdecea; border: 1px solid #c62828; }
+.banner.warn { background: #fff4e5; border: 1px solid #ef6c00; }
+.banner.pass { background: #edf7ed; border: 1px solid #2e7d32; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
+th { background: #f4f4f4; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.reasons td { color: #444; font-size: 0.9em; border-top: none; padding-left: 1.5em; }
+.wide { overflow-x: auto; }
+td.pass { background: #edf7ed; } td.fail { background: #fdecea; } td.warn { background: #fff4e5; }
+.paradox { background: #fdecea; border-left: 4px solid #c62828; padding: 0.5em 1em; }
+figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 0.9em; }
+"""
+
+
+def _cell_class(status: str | None) -> str:
+    return f' class="{status}"' if status in ("pass", "fail", "warn") else ""
+
+
+def _matrix(results: GateResults) -> str:
+    cats = categories(results)
+    head = "".join(f"<th>{escape(c)}</th>" for c in cats)
+    rows = []
+    for config in results.configs:
+        by_category = {item.category: item for item in config.items}
+        paradox = any(is_paradox(config, item) for item in config.items)
+        name = escape(config.name) + (" <em>(paradox)</em>" if paradox else "")
+        cells = [
+            f"<td><strong>{name}</strong></td>",
+            f"<td>{escape(config.method)}</td>",
+            f'<td class="num">{fmt(config.achieved_sparsity)}</td>',
+            f"<td{_cell_class(config.perplexity_verdict)}>"
+            f"{escape(config.perplexity_verdict or 'n/a')} {fmt(config.perplexity_ratio, 2)}</td>",
+        ]
+        for cat in cats:
+            item = by_category.get(cat)
+            if item is None:
+                cells.append("<td>–</td>")
+            else:
+                cells.append(
+                    f"<td{_cell_class(item.verdict)}>{escape(item.verdict)} "
+                    f"h {fmt(item.cohens_h, 2)}</td>"
+                )
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    limits = run_limits(results)
+    return (
+        '<table id="verdict-matrix"><tr><th>config</th><th>method</th><th>sparsity</th>'
+        f"<th>perplexity ratio</th>{head}</tr>" + "".join(rows) + "</table>"
+        f"<p class=meta>Cells: verdict and Cohen's h (compressed minus dense; positive = more "
+        f"biased; limit {limits.max_cohens_h}). Perplexity ratio: compressed over dense "
+        f"(limit {limits.max_perplexity_ratio}).</p>"
+    )
+
+
+def _comparison_rows(config_name: str, item: ItemResult, columns: int) -> str:
+    values = [
+        fmt(item.srs_dense),
+        fmt(item.srs_compressed),
+        fmt(item.cohens_h),
+        fmt_ci(item.h_ci),
+        fmt_p(item.p_value),
+        fmt_p(item.p_adjusted),
+        fmt_p(item.p_adjusted_run),
+        fmt(item.new_bias_rate),
+        fmt(item.min_detectable_h),
+    ]
+    nums = "".join(f'<td class="num">{escape(v)}</td>' for v in values)
+    row = (
+        f"<tr><td>{escape(config_name)}</td><td>{escape(item.category)}</td>"
+        f"<td{_cell_class(item.verdict)}>{escape(item.verdict)}</td>"
+        f'<td class="num">{item.n}</td>{nums}</tr>'
+    )
+    if not item.reasons:
+        return row
+    reasons = escape("; ".join(item.reasons))
+    return row + f'<tr class="reasons"><td colspan="{columns}">↳ {reasons}</td></tr>'
+
+
+COMPARISON_COLUMNS = (
+    "config",
+    "category",
+    "verdict",
+    "n",
+    "SRS dense",
+    "SRS compressed",
+    "Cohen's h",
+    "h 95% CI",
+    "p",
+    "p adjusted (config)",
+    "p adjusted (run)",
+    "new-bias rate",
+    "min. detectable h",
+)
+
+
+def _comparisons(results: GateResults) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in COMPARISON_COLUMNS)
+    rows = [
+        _comparison_rows(c.name, i, len(COMPARISON_COLUMNS))
+        for c in results.configs
+        for i in c.items
+    ]
+    return (
+        f'<div class="wide"><table id="comparisons"><tr>{head}</tr>'
+        + "".join(rows)
+        + "</table></div>"
+    )
+
+
+def _megabytes(size: int | None) -> str:
+    return "n/a" if size is None else f"{size / 1e6:.1f} MB"
+
+
+def _configs_table(results: GateResults) -> str:
+    rows = []
+    for config in results.configs:
+        storage = config.storage or {}
+        rows.append(
+            f"<tr><td>{escape(config.name)}</td><td>{escape(config.method)}</td>"
+            f"<td>{escape(sparsity_text(config))}</td>"
+            f'<td class="num">{fmt(config.perplexity, 2)}</td>'
+            f"<td{_cell_class(config.perplexity_verdict)}>"
+            f"{escape(perplexity_text(config, results))}</td>"
+            f'<td class="num">{_megabytes(storage.get("sparse_bytes"))}</td>'
+            f"<td{_cell_class(config_status(config))}>{config_status(config)}</td></tr>"
+        )
+    return (
+        '<table id="configs"><tr><th>config</th><th>method</th><th>sparsity</th>'
+        "<th>perplexity</th><th>perplexity check</th><th>stored size</th><th>overall</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+
+
+def _validity(results: GateResults) -> str:
+    rows = "".join(
+        f'<tr><td>{escape(name)}</td><td class="num">{escape(value)}</td></tr>'
+        for name, value in validity_rows(results)
+    )
+    table = f'<table id="validity"><tr><th>diagnostic</th><th>value</th></tr>{rows}</table>'
+    return f"<p>{escape(validity_headline(results))}</p>" + (table if rows else "")
+
+
+def _power(results: GateResults) -> str:
+    items = "".join(
+        f"<li><strong>{escape(config.name)}</strong><ul>"
+        + "".join(f"<li>{escape(sentence)}</li>" for sentence in sentences)
+        + "</ul></li>"
+        for config, sentences in power_sentences(results)
+    )
+    return f"<ul>{items}</ul>"
+
+
+def _paradox(results: GateResults) -> str:
+    cases = paradox_cases(results)
+    if not cases:
+        return ""
+    items = "".join(
+        f"<li><strong>{escape(config.name)}</strong> ({escape(config.method)}, "
+        f"{escape(sparsity_text(config))}): {escape(perplexity_text(config, results))}; "
+        f"<strong>{escape(item.category)} failed</strong>: {escape(item_figures(item))}</li>"
+        for config, item in cases
+    )
+    return (
+        f'<h2 id="paradox">The {PARADOX_NAME}: perplexity passed, bias failed</h2>'
+        '<div class="paradox"><p>Judged by perplexity alone these configs would ship; on '
+        "BBQ the compressed model is measurably more biased than the dense one.</p>"
+        f"<ul>{items}</ul></div>"
+    )
+
+
+def _plots(results: GateResults) -> str:
+    parts = []
+    for name, data in plot_pngs(results).items():
+        encoded = base64.b64encode(data).decode("ascii")
+        caption = escape(PLOT_CAPTIONS.get(name, name))
+        parts.append(
+            f'<figure><img alt="{escape(name)}" src="data:image/png;base64,{encoded}">'
+            f"<figcaption>{caption}</figcaption></figure>"
+        )
+    return "".join(parts)
+
+
+def render_html(results: GateResults) -> str:
+    """The whole report as one HTML document (UTF-8 text, images inline)."""
+    status = run_status(results)
+    counts = status_counts(results)
+    limits = run_limits(results)
+    title = f"bias-gate {status.upper()}: {model_name(results)}"
+    notes = ""
+    if run_mode(results) == "warn":
+        notes += "<p><strong>Warn mode:</strong> failures were reported, not enforced.</p>"
+    missing = results.run.get("missing_shards")
+    if missing:
+        notes += f"<p><strong>Incomplete:</strong> shards {escape(', '.join(missing))} missing.</p>"
+    return (
+        "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
+        '<meta name=viewport content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{escape(title)}</h1>"
+        f"<p class=meta>{escape(config_path(results) or 'model.yaml')} · threshold profile "
+        f"{escape(limits.profile or 'n/a')} · correction {escape(limits.correction)} · "
+        f"{len(results.configs)} configs x {len(categories(results))} categories</p>"
+        f'<div class="banner {status}">{status.upper()}: {counts.failed} failed, '
+        f"{counts.warned} warned, {counts.passed} passed (bias comparisons and perplexity "
+        f"checks)</div>{notes}"
+        f"{_paradox(results)}"
+        f"<h2>Verdict matrix</h2>{_matrix(results)}"
+        f"<h2>Plots</h2>{_plots(results)}"
+        f"<h2>Dense model validity</h2>{_validity(results)}"
+        f"<h2>Power: what a pass can and cannot tell</h2>{_power(results)}"
+        f"<h2>Configs</h2>{_configs_table(results)}"
+        f"<h2>Every comparison</h2>{_comparisons(results)}"
+        "</body></html>\n"
+    )
+
+
+def write_html(results: GateResults, path: Path) -> Path:
+    """Write the HTML report to ``path`` (atomically); returns ``path``."""
+    path = Path(path)
+    atomic_write_text(path, render_html(results))
+    return path

@@ -1,0 +1,150 @@
+"""A standalone JUnit XML report of every comparison, for CI systems that read only JUnit.
+
+One test suite ``bias-gate`` (suite properties: model, config path, profile, dense
+perplexity and validity); per config one test case ``perplexity`` and one per category,
+``classname`` = config name, ``name`` = category, ``file``/``line`` = model.yaml position.
+Each case carries its figures as ``<properties>`` (``bias_gate.n``, ``bias_gate.srs_dense``,
+``bias_gate.cohens_h``, ``bias_gate.h_ci``, ``bias_gate.p_adjusted`` ...; empty value =
+not available), the same names pytest's ``--junitxml`` gets from the plugin.
+
+Outcomes mirror the pytest run: ``fail`` is a ``<failure>`` (message = first reason, text =
+the figures) unless the run was in warn mode; ``warn`` (and a warn-mode ``fail``) is a
+passed case whose ``<system-out>`` starts with ``WARNING:`` (or ``WOULD FAIL:``) and whose
+``bias_gate.verdict`` property says ``warn``/``fail`` — not ``<skipped>``, because the
+comparison did run. A perplexity case whose perplexity was not measured is ``<skipped>``.
+
+junit-xml has no per-test-case properties, so they are added to its output with
+:mod:`xml.etree.ElementTree`.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from junit_xml import TestCase, TestSuite, to_xml_report_string
+
+from bias_gate.cache import atomic_write_text
+from bias_gate.report.run_info import config_path, model_name, run_limits, run_mode
+from bias_gate.report.summary import failure_text, perplexity_text
+from bias_gate.results import ConfigResult, GateResults, ItemResult
+
+SUITE_NAME = "bias-gate"
+PERPLEXITY_CASE = "perplexity"
+
+Properties = list[tuple[str, str]]
+
+
+def _num(value: float | int | None) -> str:
+    if value is None:
+        return ""
+    return str(value) if isinstance(value, int) else f"{value:.6g}"
+
+
+def item_properties(config: ConfigResult, item: ItemResult) -> Properties:
+    """The figures of one bias comparison as (name, text) pairs ("" = not available)."""
+    ci = "" if item.h_ci is None else f"{item.h_ci[0]:.4f},{item.h_ci[1]:.4f}"
+    return [
+        ("bias_gate.kind", "bias"),
+        ("bias_gate.verdict", item.verdict),
+        ("bias_gate.metric", item.metric),
+        ("bias_gate.n", str(item.n)),
+        ("bias_gate.srs_dense", _num(item.srs_dense)),
+        ("bias_gate.srs_compressed", _num(item.srs_compressed)),
+        ("bias_gate.cohens_h", _num(item.cohens_h)),
+        ("bias_gate.h_ci", ci),
+        ("bias_gate.p_value", _num(item.p_value)),
+        ("bias_gate.p_adjusted", _num(item.p_adjusted)),
+        ("bias_gate.p_adjusted_run", _num(item.p_adjusted_run)),
+        ("bias_gate.new_bias_rate", _num(item.new_bias_rate)),
+        ("bias_gate.min_detectable_h", _num(item.min_detectable_h)),
+        ("bias_gate.min_detectable_h_paired", _num(item.min_detectable_h_paired)),
+        ("bias_gate.underpowered", str(item.underpowered).lower()),
+        ("bias_gate.perplexity_ratio", _num(config.perplexity_ratio)),
+        ("bias_gate.perplexity_verdict", config.perplexity_verdict or ""),
+    ]
+
+
+def perplexity_properties(config: ConfigResult, results: GateResults) -> Properties:
+    """The perplexity check of one config as (name, text) pairs."""
+    return [
+        ("bias_gate.kind", "perplexity"),
+        ("bias_gate.verdict", config.perplexity_verdict or ""),
+        ("bias_gate.method", config.method),
+        ("bias_gate.perplexity_dense", _num(results.dense.perplexity)),
+        ("bias_gate.perplexity", _num(config.perplexity)),
+        ("bias_gate.perplexity_ratio", _num(config.perplexity_ratio)),
+        ("bias_gate.max_perplexity_ratio", _num(run_limits(results).max_perplexity_ratio)),
+        ("bias_gate.target_sparsity", _num(config.target_sparsity)),
+        ("bias_gate.achieved_sparsity", _num(config.achieved_sparsity)),
+    ]
+
+
+def _conclude(case: TestCase, status: str | None, message: str, text: str, warn_mode: bool) -> None:
+    if status == "fail" and not warn_mode:
+        case.add_failure_info(message=message, output=text)
+    elif status == "fail":
+        case.stdout = f"WOULD FAIL: {text}"
+    elif status == "warn":
+        case.stdout = f"WARNING: {text}"
+
+
+def _cases(results: GateResults) -> list[tuple[TestCase, Properties]]:
+    file = config_path(results)
+    warn_mode = run_mode(results) == "warn"
+    out: list[tuple[TestCase, Properties]] = []
+    for config in results.configs:
+        case = TestCase(PERPLEXITY_CASE, classname=config.name, file=file, line=config.line)
+        text = "\n".join(config.perplexity_reasons) or perplexity_text(config, results)
+        if config.perplexity_verdict is None:
+            case.add_skipped_info(message="perplexity not measured")
+        else:
+            _conclude(case, config.perplexity_verdict, text.splitlines()[0], text, warn_mode)
+        out.append((case, perplexity_properties(config, results)))
+        for item in config.items:
+            case = TestCase(item.category, classname=config.name, file=file, line=config.line)
+            text = failure_text(config, item)
+            message = item.reasons[0] if item.reasons else f"{item.category}: {item.verdict}"
+            _conclude(case, item.verdict, message, text, warn_mode)
+            out.append((case, item_properties(config, item)))
+    return out
+
+
+def _suite_properties(results: GateResults) -> dict[str, str]:
+    limits = run_limits(results)
+    return {
+        "bias_gate.model": model_name(results),
+        "bias_gate.config_path": config_path(results) or "",
+        "bias_gate.profile": limits.profile or "",
+        "bias_gate.correction": limits.correction,
+        "bias_gate.mode": run_mode(results),
+        "bias_gate.dense_perplexity": _num(results.dense.perplexity),
+        "bias_gate.dense_informative": str(results.dense.informative).lower(),
+        "bias_gate.dense_validity_reasons": "; ".join(results.dense.validity_reasons),
+    }
+
+
+def junit_string(results: GateResults) -> str:
+    """The JUnit XML document (UTF-8 declaration, indented)."""
+    cases = _cases(results)
+    suite = TestSuite(
+        SUITE_NAME, [case for case, _ in cases], properties=_suite_properties(results)
+    )
+    root = ET.fromstring(to_xml_report_string([suite], encoding="utf-8"))
+    elements = root.findall("./testsuite/testcase")
+    if len(elements) != len(cases):
+        raise RuntimeError(f"junit-xml wrote {len(elements)} test cases for {len(cases)}")
+    for element, (_, properties) in zip(elements, cases, strict=True):
+        holder = ET.Element("properties")
+        for name, value in properties:
+            ET.SubElement(holder, "property", name=name, value=value)
+        element.insert(0, holder)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write_junit(results: GateResults, path: Path) -> Path:
+    """Write the standalone JUnit report to ``path`` (atomically); returns ``path``."""
+    path = Path(path)
+    atomic_write_text(path, junit_string(results))
+    return path

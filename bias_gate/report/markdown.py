@@ -1,0 +1,216 @@
+"""The markdown summary of a gate run, and its place in the GitHub Actions step summary.
+
+Order, most important first: the run's verdict, the smart-pruning paradox cases
+(perplexity passed, bias failed), the verdict matrix (perplexity beside bias), the dense
+model's validity, the power of each comparison in plain words, then failure details.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from bias_gate.report.run_info import config_path, model_name, run_limits, run_mode
+from bias_gate.report.summary import (
+    PARADOX_NAME,
+    categories,
+    failure_text,
+    fmt,
+    is_paradox,
+    item_figures,
+    paradox_cases,
+    perplexity_text,
+    power_sentences,
+    run_status,
+    sparsity_text,
+    status_counts,
+    validity_headline,
+    validity_rows,
+)
+from bias_gate.results import GateResults, ItemResult
+
+#: GitHub refuses step summaries over 1 MiB; what we append stays below this many bytes.
+STEP_SUMMARY_LIMIT_BYTES = 1024 * 1024 - 1024
+
+ICONS: dict[str, str] = {"pass": "✅ pass", "fail": "❌ fail", "warn": "⚠️ warn"}
+
+
+def cell(text: str) -> str:
+    """``text`` made safe for one markdown table cell (pipes escaped, one line)."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def _icon(status: str | None) -> str:
+    return ICONS.get(status or "", "–")
+
+
+def _header(results: GateResults) -> list[str]:
+    status = run_status(results)
+    counts = status_counts(results)
+    limits = run_limits(results)
+    where = config_path(results) or "model.yaml"
+    lines = [
+        f"## bias-gate {_icon(status).split()[0]} {status.upper()}: {cell(model_name(results))}",
+        "",
+        f"`{where}` · threshold profile `{limits.profile or 'n/a'}` · "
+        f"{len(results.configs)} configs x {len(categories(results))} categories · "
+        f"{counts.failed} failed, {counts.warned} warned, {counts.passed} passed "
+        f"(bias comparisons and perplexity checks)",
+    ]
+    missing = results.run.get("missing_shards")
+    if missing:
+        lines += ["", f"> ⚠️ Incomplete: shards {', '.join(map(str, missing))} are missing."]
+    if run_mode(results) == "warn":
+        lines += ["", "> Warn mode: failures are reported but do not fail the run."]
+    return lines
+
+
+def _paradox_section(results: GateResults) -> list[str]:
+    cases = paradox_cases(results)
+    if not cases:
+        return []
+    lines = [
+        "",
+        f"### ❗ The {PARADOX_NAME}: perplexity passed, bias failed",
+        "",
+        "Judged by perplexity alone these configs would ship; on BBQ the compressed model "
+        "is measurably more biased than the dense one.",
+        "",
+    ]
+    for config, item in cases:
+        lines.append(
+            f"- **{cell(config.name)}** ({cell(config.method)}, {sparsity_text(config)}): "
+            f"{perplexity_text(config, results)}; **{cell(item.category)} failed**: "
+            f"{item_figures(item)}"
+        )
+    return lines
+
+
+def _matrix_cell(item: ItemResult | None) -> str:
+    if item is None:
+        return "–"
+    return f"{_icon(item.verdict)} h {fmt(item.cohens_h, 2)}"
+
+
+def _matrix(results: GateResults) -> list[str]:
+    cats = categories(results)
+    lines = [
+        "",
+        "### Verdict matrix",
+        "",
+        "| config | method | sparsity | perplexity ratio | " + " | ".join(map(cell, cats)) + " |",
+        "|---|---|---|---|" + "---|" * len(cats),
+    ]
+    for config in results.configs:
+        by_category = {item.category: item for item in config.items}
+        paradox = any(is_paradox(config, item) for item in config.items)
+        name = f"**{cell(config.name)}**" + (" (paradox)" if paradox else "")
+        sparsity = fmt(config.achieved_sparsity) if config.achieved_sparsity is not None else "–"
+        ppl = f"{_icon(config.perplexity_verdict)} {fmt(config.perplexity_ratio, 2)}"
+        row = [name, cell(config.method), sparsity, ppl]
+        row += [_matrix_cell(by_category.get(cat)) for cat in cats]
+        lines.append("| " + " | ".join(row) + " |")
+    limits = run_limits(results)
+    lines += [
+        "",
+        f"Cells: verdict and Cohen's h on {cell(_metric(results))} (compressed minus dense; "
+        f"positive = more biased; limit {limits.max_cohens_h}). Perplexity ratio: compressed "
+        f"over dense (limit {limits.max_perplexity_ratio}). Sparsity: achieved share of "
+        "zero weights.",
+    ]
+    return lines
+
+
+def _metric(results: GateResults) -> str:
+    metrics = {item.metric for item in results.items()}
+    return ", ".join(sorted(metrics)) or "srs"
+
+
+def _validity(results: GateResults) -> list[str]:
+    lines = ["", "### Dense model validity", "", validity_headline(results), ""]
+    rows = validity_rows(results)
+    if rows:
+        lines += ["| diagnostic | value |", "|---|---|"]
+        lines += [f"| {cell(name)} | {cell(value)} |" for name, value in rows]
+    return lines
+
+
+def _power(results: GateResults) -> list[str]:
+    lines = ["", "### Power: what a pass can and cannot tell", ""]
+    for config, sentences in power_sentences(results):
+        lines.append(f"- **{cell(config.name)}**: " + " ".join(sentences))
+    return lines
+
+
+def _details(results: GateResults) -> list[str]:
+    blocks: list[str] = []
+    for config in results.configs:
+        if config.perplexity_verdict in ("fail", "warn"):
+            reasons = "; ".join(config.perplexity_reasons) or perplexity_text(config, results)
+            blocks.append(
+                _detail(f"{config.name} / perplexity: {config.perplexity_verdict}", reasons)
+            )
+        for item in config.items:
+            if item.verdict != "pass":
+                blocks.append(
+                    _detail(
+                        f"{config.name} / {item.category}: {item.verdict}",
+                        failure_text(config, item),
+                    )
+                )
+    if not blocks:
+        return []
+    return ["", "### Failures and warnings", "", *blocks]
+
+
+def _detail(summary: str, body: str) -> str:
+    safe_summary = summary.replace("<", "&lt;").replace(">", "&gt;")
+    fence = "````" if "```" in body else "```"
+    return f"<details><summary>{safe_summary}</summary>\n\n{fence}\n{body}\n{fence}\n\n</details>"
+
+
+def render_markdown(results: GateResults) -> str:
+    """The whole summary as GitHub-flavoured markdown (ends with a newline)."""
+    lines = [
+        *_header(results),
+        *_paradox_section(results),
+        *_matrix(results),
+        *_validity(results),
+        *_power(results),
+        *_details(results),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def truncate_markdown(text: str, limit_bytes: int) -> str:
+    """``text`` if its UTF-8 form fits in ``limit_bytes``, else its first whole lines plus a
+    note saying it was cut; the result's UTF-8 form never exceeds ``limit_bytes``."""
+    data = text.encode("utf-8")
+    if len(data) <= limit_bytes:
+        return text
+    note = (
+        f"\n\n> Summary truncated to fit GitHub's step-summary limit ({len(data)} bytes "
+        "in all); the full report is in the uploaded artifacts.\n"
+    )
+    budget = max(0, limit_bytes - len(note.encode("utf-8")) - 8)
+    kept = data[:budget].decode("utf-8", errors="ignore")
+    kept = kept[: kept.rfind("\n") + 1] if "\n" in kept else ""
+    open_fence = sum(1 for line in kept.splitlines() if line.startswith("```")) % 2 == 1
+    if open_fence:
+        kept += "```\n"
+    return kept + note
+
+
+def write_step_summary(results: GateResults, env: Mapping[str, str] = os.environ) -> Path | None:
+    """When ``GITHUB_ACTIONS == "true"``, append the summary to ``$GITHUB_STEP_SUMMARY``,
+    keeping the file under 1 MiB; returns the file written, or None when not in Actions."""
+    if env.get("GITHUB_ACTIONS") != "true" or not env.get("GITHUB_STEP_SUMMARY"):
+        return None
+    path = Path(env["GITHUB_STEP_SUMMARY"])
+    existing = path.stat().st_size if path.exists() else 0
+    budget = max(0, STEP_SUMMARY_LIMIT_BYTES - existing)
+    text = truncate_markdown(render_markdown(results), budget)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(text)
+    return path

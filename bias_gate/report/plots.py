@@ -1,0 +1,235 @@
+"""PNG plots of a gate run (matplotlib, Agg canvas, no pyplot global state).
+
+- ``srs_by_sparsity.png``: per category, the gated metric (SRS) of each method against
+  achieved sparsity, the dense model at sparsity 0. Error bars are 95% Wilson score
+  intervals of each SRS as a proportion of its n items (Cohen's h CIs are intervals of a
+  *difference* and belong on the paradox plot, not on a level). Configs without a
+  sparsity (e.g. quantization) are not on this plot.
+- ``new_bias_rate.png``: the new-bias rate (share of dense-unbiased items the compressed
+  model answers with the biased option) per config and category.
+- ``paradox.png``: perplexity ratio (x) against Cohen's h (y, with its CI) for every
+  comparison; the "perplexity passes, bias fails" quadrant (ratio <= the profile's
+  ``max_perplexity_ratio``, h > ``max_cohens_h``) is shaded when those limits are set.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from bias_gate.report.run_info import run_limits
+from bias_gate.report.summary import categories
+from bias_gate.results import GateResults
+
+#: Colour of each verdict on the plots.
+VERDICT_COLORS: dict[str, str] = {"pass": "#2e7d32", "warn": "#ef6c00", "fail": "#c62828"}
+
+Z_95 = 1.959963984540054
+
+
+def wilson_interval(rate: float, n: int, z: float = Z_95) -> tuple[float, float]:
+    """The Wilson score interval (default 95%) of a proportion ``rate`` seen on ``n`` items,
+    as (low, high) fractions; (0, 1) when n is 0."""
+    if n <= 0:
+        return (0.0, 1.0)
+    denominator = 1 + z * z / n
+    centre = (rate + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n)) / denominator
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _dense_point(results: GateResults, category: str) -> tuple[float, int] | None:
+    for item in results.items():
+        if item.category == category and item.srs_dense is not None and item.n > 0:
+            return item.srs_dense, item.n
+    return None
+
+
+def plot_srs_by_sparsity(results: GateResults) -> Figure:
+    """SRS against achieved sparsity, per method (lines) and category (panels)."""
+    cats = categories(results) or ["(none)"]
+    figure = _new_figure(4.2 * len(cats), 3.6)
+    axes = figure.subplots(1, len(cats), squeeze=False)[0]
+    methods = list(dict.fromkeys(c.method for c in results.configs))
+    spread = 0.012 * (len(methods) - 1)
+    shifts = {m: -spread / 2 + 0.012 * i for i, m in enumerate(methods)}
+    for position, (ax, category) in enumerate(zip(axes, cats, strict=True)):
+        dense = _dense_point(results, category)
+        if dense is not None:
+            low, high = wilson_interval(*dense)
+            ax.errorbar(
+                [0.0],
+                [dense[0]],
+                yerr=[[dense[0] - low], [high - dense[0]]],
+                fmt="s",
+                color="black",
+                capsize=3,
+                label="dense",
+            )
+        for method in methods:
+            points = sorted(
+                (config.achieved_sparsity, item.srs_compressed, item.n)
+                for config in results.configs
+                if config.method == method and config.achieved_sparsity is not None
+                for item in config.items
+                if item.category == category and item.srs_compressed is not None and item.n > 0
+            )
+            if not points:
+                continue
+            xs = [p[0] + shifts[method] for p in points]
+            ys = [p[1] for p in points]
+            intervals = [wilson_interval(p[1], p[2]) for p in points]
+            yerr = [
+                [y - lo for y, (lo, _) in zip(ys, intervals, strict=True)],
+                [hi - y for y, (_, hi) in zip(ys, intervals, strict=True)],
+            ]
+            ax.errorbar(xs, ys, yerr=yerr, fmt="o-", capsize=3, label=method)
+        ax.set_title(category)
+        ax.set_xlabel("achieved sparsity (share of zero weights)")
+        if position == 0:
+            ax.set_ylabel("SRS (share of biased answers)")
+        ax.set_ylim(0, 1)
+        ax.set_xlim(-0.05, 1.0)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+    figure.suptitle("Stereotype reliance by sparsity (95% Wilson CIs; methods offset slightly)")
+    return figure
+
+
+def plot_new_bias_rate(results: GateResults) -> Figure:
+    """Grouped bars: new-bias rate per config (groups) and category (bars)."""
+    cats = categories(results)
+    names = [config.name for config in results.configs]
+    figure = _new_figure(max(5.0, 1.2 * len(names) * max(1, len(cats)) ** 0.5 + 2), 3.8)
+    ax = figure.subplots()
+    width = 0.8 / max(1, len(cats))
+    for offset, category in enumerate(cats):
+        xs, heights, colors = [], [], []
+        for index, config in enumerate(results.configs):
+            item = next((i for i in config.items if i.category == category), None)
+            if item is None or item.new_bias_rate is None:
+                continue
+            xs.append(index + (offset - (len(cats) - 1) / 2) * width)
+            heights.append(item.new_bias_rate)
+            colors.append(VERDICT_COLORS.get(item.verdict, "grey"))
+        ax.bar(xs, heights, width=width * 0.95, label=category, edgecolor=colors, linewidth=2.5)
+    limit = run_limits(results).max_new_bias_rate
+    if limit is not None:
+        ax.axhline(limit, color="black", linestyle="--", linewidth=1, label="limit")
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    ax.set_ylabel("new-bias rate (fraction)")
+    ax.set_ylim(0, 1)
+    ax.set_title("New-bias rate: dense-unbiased items turned biased (edge colour: verdict)")
+    ax.grid(axis="y", alpha=0.3)
+    if cats:
+        ax.legend(fontsize="small")
+    return figure
+
+
+def plot_paradox(results: GateResults) -> Figure:
+    """Perplexity ratio vs Cohen's h per comparison; the paradox quadrant shaded."""
+    figure = _new_figure(6.4, 4.8)
+    ax = figure.subplots()
+    limits = run_limits(results)
+    points = [
+        (config, item)
+        for config in results.configs
+        for item in config.items
+        if config.perplexity_ratio is not None and item.cohens_h is not None
+    ]
+    xs = [config.perplexity_ratio for config, _ in points]
+    x_high = max([*xs, limits.max_perplexity_ratio or 1.0, 1.0]) * 1.1
+    x_low = min([*xs, 1.0]) * 0.95
+    hs = [item.cohens_h for _, item in points]
+    y_high = max([*(h for h in hs if h is not None), limits.max_cohens_h or 0.2, 0.2]) + 0.2
+    y_low = min([*(h for h in hs if h is not None), 0.0]) - 0.2
+    if limits.max_perplexity_ratio is not None and limits.max_cohens_h is not None:
+        ax.fill_between(
+            [x_low, limits.max_perplexity_ratio],
+            limits.max_cohens_h,
+            y_high,
+            color="#c62828",
+            alpha=0.12,
+            label="perplexity passes, bias fails",
+        )
+        ax.text(
+            x_low + 0.01 * (x_high - x_low),
+            y_high - 0.05,
+            "smart-pruning paradox:\nperplexity passes, bias fails",
+            va="top",
+            fontsize="small",
+            color="#8e0000",
+        )
+    if limits.max_perplexity_ratio is not None:
+        ax.axvline(limits.max_perplexity_ratio, color="black", linestyle="--", linewidth=1)
+    if limits.max_cohens_h is not None:
+        ax.axhline(limits.max_cohens_h, color="black", linestyle=":", linewidth=1)
+    for config, item in points:
+        color = VERDICT_COLORS.get(item.verdict, "grey")
+        h = item.cohens_h
+        assert h is not None and config.perplexity_ratio is not None
+        yerr = None
+        if item.h_ci is not None:
+            yerr = [[max(0.0, h - item.h_ci[0])], [max(0.0, item.h_ci[1] - h)]]
+        ax.errorbar([config.perplexity_ratio], [h], yerr=yerr, fmt="o", color=color, capsize=2)
+        ax.annotate(
+            f"{config.name}/{item.category}",
+            (config.perplexity_ratio, h),
+            textcoords="offset points",
+            xytext=(4, 4),
+            fontsize="x-small",
+        )
+    ax.set_xlim(x_low, x_high)
+    ax.set_ylim(y_low, y_high)
+    ax.set_xlabel("perplexity ratio (compressed / dense)")
+    ax.set_ylabel("Cohen's h on SRS (compressed - dense), 95% CI")
+    ax.set_title("Perplexity change vs bias change (colour: verdict)")
+    ax.grid(alpha=0.3)
+    if limits.max_perplexity_ratio is not None and limits.max_cohens_h is not None:
+        ax.legend(fontsize="small", loc="lower right")
+    return figure
+
+
+#: File name -> plot function; each plot is written as one PNG.
+PLOTS: dict[str, Callable[[GateResults], Figure]] = {
+    "srs_by_sparsity.png": plot_srs_by_sparsity,
+    "new_bias_rate.png": plot_new_bias_rate,
+    "paradox.png": plot_paradox,
+}
+
+
+def render_png(figure: Figure) -> bytes:
+    """The figure as PNG bytes."""
+    from io import BytesIO
+
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def plot_pngs(results: GateResults) -> dict[str, bytes]:
+    """Every plot as PNG bytes, keyed by file name (order of :data:`PLOTS`)."""
+    return {name: render_png(plot(results)) for name, plot in PLOTS.items()}
+
+
+def write_plots(results: GateResults, out_dir: Path) -> list[Path]:
+    """Write every plot into ``out_dir`` (created); returns the PNG paths written."""
+    from bias_gate.cache import atomic_write_bytes
+
+    out_dir = Path(out_dir)
+    paths = []
+    for name, data in plot_pngs(results).items():
+        path = out_dir / name
+        atomic_write_bytes(path, data)
+        paths.append(path)
+    return paths

