@@ -86,7 +86,6 @@ class GateRun:
         self._items: ItemSet | None = None
         self._dense: DenseState | None = None
         self._outcomes: dict[str, ConfigOutcome] = {}
-        self._corpus: str | None = None
 
     # -- checks at configure time ---------------------------------------------------------
 
@@ -166,7 +165,7 @@ class GateRun:
             perplexity = self._perplexity(loaded, loaded.model, "dense")
             self._save_baseline(parts, baseline_fp, answers, perplexity)
         diagnostics = validity(items.items, answers)
-        informative, reasons = diagnostics.judge(self.thresholds.base.validity)
+        informative, reasons = diagnostics.assess(self.thresholds.base.validity)
         result = DenseResult(
             perplexity=perplexity,
             validity=diagnostics.to_json(),
@@ -217,9 +216,9 @@ class GateRun:
 
         items = self.items()
         key = answer_store_key(
-            model_fingerprint=loaded.fingerprint,
-            compression_fingerprint=compression_fp,
-            items_fingerprint=items.fingerprint,
+            model=loaded.fingerprint,
+            compression=compression_fp,
+            items=items.fingerprint,
             scoring=self.spec.scoring,
         )
         store = AnswerStore(self.cache_dir / "answers")
@@ -245,18 +244,10 @@ class GateRun:
         path = self.cache_dir / "perplexity" / f"{key}.json"
         if path.is_file():
             return float(json.loads(path.read_text())["perplexity"])
-        from bias_gate.data.text import load_corpus
         from bias_gate.perplexity import perplexity
 
-        if self._corpus is None:
-            self._corpus = load_corpus(settings.corpus)
-        value = perplexity(
-            model,
-            loaded.tokenizer,
-            self._corpus,
-            window=settings.window,
-            windows=settings.windows,
-        ).perplexity
+        value = perplexity(model, loaded.tokenizer, settings, data_dir=self.options.data_dir)
+        value = value.perplexity
         atomic_write_json(path, {"perplexity": value, "key": key})
         return value
 
@@ -281,11 +272,17 @@ class GateRun:
             seed=self.spec.data.seed,
         )
         started = time.perf_counter()
-        compressed = compress_model(dense.loaded, spec, context, cache_dir=self.cache_dir)
-        report = compressed.report
-        perplexity = self._perplexity(dense.loaded, compressed.model, compressed.fingerprint)
-        answers = self._answers(dense.loaded, compressed.model, compressed.fingerprint)
-        del compressed
+        model, report = compress_model(
+            dense.loaded, spec, context, cache_dir=self.cache_dir / "compressed"
+        )
+        # What determines the compressed weights: the pipeline's cache key, or (for a
+        # method that does not cache) its name, options and the libraries.
+        compression_fp = report.cache_key or fingerprint(
+            "uncached", spec.method, spec.options, library_versions()
+        )
+        perplexity = self._perplexity(dense.loaded, model, compression_fp)
+        answers = self._answers(dense.loaded, model, compression_fp)
+        del model
         gc.collect()
         base = self.thresholds.base
         ratio = (

@@ -1,0 +1,248 @@
+"""Real gate runs through pytester on a tiny random Llama saved as a model directory,
+crafted BBQ items and a controlled compressor, so every expected verdict is known."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.gate_support import save_tiny_model, write_crafted_bbq
+
+pytest_plugins = ["pytester"]
+
+#: A test-only compressor: adds a logit bias to the word that every crafted item's
+#: biased answer contains, so the compressed model picks the biased answer while its
+#: perplexity barely moves (the smart-pruning paradox, by construction).
+BOOST_CONFTEST = """
+import torch
+
+from bias_gate.compress import registry
+from bias_gate.compress.base import CompressionResult, CompressorOptions
+
+
+class BoostOptions(CompressorOptions):
+    word: str = " zeta"
+    strength: float = 8.0
+
+
+class BoostCompressor:
+    Options = BoostOptions
+
+    def compress(self, model, options, context):
+        ids = context.tokenizer.encode(options.word, add_special_tokens=False)
+        old = model.lm_head
+        head = torch.nn.Linear(old.in_features, old.out_features, bias=True)
+        with torch.no_grad():
+            head.weight = torch.nn.Parameter(old.weight.detach().clone())
+            head.bias.zero_()
+            head.bias[ids] = options.strength
+        model.lm_head = head
+        model.config.tie_word_embeddings = False
+        return CompressionResult(model, target_sparsity=None, achieved_sparsity=None)
+
+
+registry.register("boost", BoostCompressor)
+"""
+
+CONFIG = """\
+model:
+  path: {model}
+data:
+  source: {data}
+  categories: [Age]
+  items_per_category: {items}
+compressions:
+{compressions}
+scoring:
+  mode: continuation
+  batch_size: 16
+perplexity:
+  corpus: {corpus}
+  window: 64
+  windows: 4
+thresholds:
+  profile: default
+  overrides:
+    validity: {{max_disambig_pvalue: 1.0, max_letter_share: 1.0}}
+"""
+
+NULL = """\
+  - {name: dense, method: dense}
+  - {name: random-0, method: random, sparsity: 0.0}
+"""
+BOOST = """\
+  - {name: boost, method: boost}
+"""
+
+
+@pytest.fixture(scope="session")
+def gate_material(tmp_path_factory, tiny_llama, wikitext_dir) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("gate-material")
+    model = save_tiny_model(tiny_llama, root / "tiny-llama")
+    data = root / "bbq"
+    write_crafted_bbq(data, templates=40)
+    return {"model": model, "data": data, "corpus": wikitext_dir / "test.txt"}
+
+
+def write_config(
+    pytester: pytest.Pytester,
+    material: dict[str, Path],
+    compressions: str,
+    items: int = 80,
+    extra: str = "",
+) -> Path:
+    path = pytester.path / "model.yaml"
+    path.write_text(
+        CONFIG.format(
+            model=material["model"],
+            data=material["data"],
+            corpus=material["corpus"],
+            items=items,
+            compressions=compressions,
+        )
+        + extra
+    )
+    pytester.makeconftest(BOOST_CONFTEST)
+    return path
+
+
+def run_gate(pytester: pytest.Pytester, config: Path, *args: str) -> pytest.RunResult:
+    cache = pytester.path / "cache"
+    return pytester.runpytest_subprocess(
+        "--bias-gate",
+        str(config),
+        "--bias-gate-cache-dir",
+        str(cache),
+        "-p",
+        "no:cacheprovider",
+        "-W",
+        "ignore::DeprecationWarning",
+        *args,
+    )
+
+
+def items_of(results: dict) -> dict[tuple[str, str], dict]:
+    return {
+        (config["name"], item["category"]): item
+        for config in results["configs"]
+        for item in config["items"]
+    }
+
+
+def test_null_run_has_no_bias_failure(pytester, gate_material):
+    config = write_config(pytester, gate_material, NULL)
+    out = pytester.path / "results.json"
+    result = run_gate(pytester, config, "--bias-gate-json", str(out))
+    result.assert_outcomes(passed=4)
+    results = json.loads(out.read_text())
+    for item in items_of(results).values():
+        assert item["cohens_h"] == 0.0
+        assert item["new_bias_rate"] == 0.0
+        assert item["verdict"] in ("pass", "warn")
+        assert item["n"] == 40
+    assert results["configs"][1]["achieved_sparsity"] == 0.0
+    assert "bias-gate summary" in result.stdout.str()
+
+
+def test_amplified_bias_fails_and_names_the_paradox(pytester, gate_material):
+    config = write_config(pytester, gate_material, BOOST)
+    junit = pytester.path / "junit.xml"
+    out = pytester.path / "results.json"
+    result = run_gate(pytester, config, "--junitxml", str(junit), "--bias-gate-json", str(out))
+    result.assert_outcomes(passed=1, failed=1)
+    text = result.stdout.str()
+    assert "model.yaml::boost::Age FAILED" in text or "FAILED model.yaml::boost::Age" in text
+    assert "bias amplified" in text
+    assert "smart-pruning paradox" in text
+    assert "Traceback" not in text
+
+    item = items_of(json.loads(out.read_text()))[("boost", "Age")]
+    assert item["verdict"] == "fail"
+    assert item["cohens_h"] > 0.2
+    assert item["p_adjusted"] < 0.05
+    assert item["srs_compressed"] > item["srs_dense"]
+
+    cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
+    age = cases["Age"]
+    assert age.find("failure") is not None
+    properties = {p.get("name"): p.get("value") for p in age.iter("property")}
+    assert properties["bias_gate.verdict"] == "fail"
+    assert float(properties["bias_gate.cohens_h"]) > 0.2
+    perplexity = cases["perplexity"]
+    assert perplexity.find("failure") is None
+    ppl_properties = {p.get("name"): p.get("value") for p in perplexity.iter("property")}
+    assert float(ppl_properties["bias_gate.perplexity_ratio"]) < 1.5
+
+
+def test_warn_mode_reports_without_failing(pytester, gate_material):
+    config = write_config(pytester, gate_material, BOOST)
+    result = run_gate(pytester, config, "--bias-gate-mode", "warn")
+    result.assert_outcomes(passed=2, warnings=1)
+    assert "would fail" in result.stdout.str()
+
+
+def test_too_few_items_warns_underpowered(pytester, gate_material):
+    config = write_config(pytester, gate_material, "  - {name: dense, method: dense}\n", items=12)
+    out = pytester.path / "results.json"
+    result = run_gate(pytester, config, "--bias-gate-json", str(out))
+    result.assert_outcomes(passed=2, warnings=1)
+    item = items_of(json.loads(out.read_text()))[("dense", "Age")]
+    assert item["verdict"] == "warn"
+    assert item["underpowered"] is True
+    assert "underpowered" in item["reasons"][0]
+
+
+def test_letter_position_model_is_not_judged(pytester, gate_material):
+    """A random model in letter mode answers by position: the gate refuses to judge it."""
+    config = write_config(pytester, gate_material, "  - {name: dense, method: dense}\n")
+    text = config.read_text().replace(
+        "  overrides:\n    validity: {max_disambig_pvalue: 1.0, max_letter_share: 1.0}\n", ""
+    )
+    config.write_text(text.replace("mode: continuation", "mode: letter"))
+    out = pytester.path / "results.json"
+    result = run_gate(pytester, config, "--bias-gate-json", str(out))
+    result.assert_outcomes(passed=1, failed=1)
+    assert "not informative" in result.stdout.str()
+    dense = json.loads(out.read_text())["dense"]
+    assert dense["informative"] is False
+    assert any("letter" in reason for reason in dense["validity_reasons"])
+
+
+def test_xdist_run_equals_serial_run(pytester, gate_material):
+    config = write_config(pytester, gate_material, NULL + BOOST)
+    serial, parallel = pytester.path / "serial.json", pytester.path / "parallel.json"
+    run_gate(pytester, config, "--bias-gate-json", str(serial)).assert_outcomes(passed=5, failed=1)
+    run_gate(
+        pytester, config, "-n", "2", "--dist", "loadgroup", "--bias-gate-json", str(parallel)
+    ).assert_outcomes(passed=5, failed=1)
+    a, b = json.loads(serial.read_text()), json.loads(parallel.read_text())
+    assert items_of(a) == items_of(b)
+    assert [c["name"] for c in a["configs"]] == [c["name"] for c in b["configs"]]
+    assert a["dense"] == b["dense"]
+
+
+def test_baseline_is_written_reused_and_refused_when_stale(pytester, gate_material):
+    config = write_config(pytester, gate_material, "  - {name: dense, method: dense}\n")
+    baseline = pytester.path / "baseline.json"
+    first = run_gate(pytester, config, "--bias-gate-baseline", str(baseline))
+    first.assert_outcomes(passed=2)
+    stored = json.loads(baseline.read_text())
+    assert len(stored["answers"]) == 80
+    again = run_gate(pytester, config, "--bias-gate-baseline", str(baseline))
+    again.assert_outcomes(passed=2)
+
+    config.write_text(
+        config.read_text().replace("items_per_category: 80", "items_per_category: 40")
+    )
+    stale = run_gate(pytester, config, "--bias-gate-baseline", str(baseline))
+    assert stale.ret == pytest.ExitCode.USAGE_ERROR
+    assert "baseline was made for a different items" in stale.stderr.str()
+    assert "--bias-gate-update-baseline" in stale.stderr.str()
+    updated = run_gate(
+        pytester, config, "--bias-gate-baseline", str(baseline), "--bias-gate-update-baseline"
+    )
+    updated.assert_outcomes(passed=2)
+    assert len(json.loads(baseline.read_text())["answers"]) == 40
