@@ -78,7 +78,13 @@ class GateItem(pytest.Item):
             raise BiasGateFailure(text)
         if status != "pass":
             label = "would fail" if status == "fail" else "warning"
-            warnings.warn(BiasGateWarning(f"{self.nodeid} ({label}): {text}"), stacklevel=1)
+            # Attributed to the config's line in model.yaml, not to this module.
+            warnings.warn_explicit(
+                BiasGateWarning(f"{self.nodeid} ({label}): {text}"),
+                BiasGateWarning,
+                filename=str(self.path),
+                lineno=self.run.spec.line_of_compression(self.config_name) or 1,
+            )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> Any:
         if isinstance(excinfo.value, BiasGateFailure):

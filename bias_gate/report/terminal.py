@@ -80,7 +80,7 @@ def summary_table(results: GateResults) -> list[str]:
             f"{'':>8}{'':>10}{ppl:>11}"
         )
         for item in config.items:
-            flag = " (underpowered)" if item.underpowered else ""
+            flag = " (underpowered)" if item.underpowered and item.verdict != "fail" else ""
             lines.append(
                 f"  {config.name:<18}{item.category:<22}{_STATUS[item.verdict]:<9}"
                 f"{_f(item.cohens_h):>8}{_f(item.new_bias_rate):>10}{'':>11}{flag}"
