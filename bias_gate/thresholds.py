@@ -144,8 +144,10 @@ def resolve_thresholds(
         profile_doc = _profile_document(name)
     except ConfigError as exc:
         if exc.file is None:
-            exc.file, exc.line, exc.key = config_file, line("thresholds", "profile"), (
-                "thresholds.profile"
+            exc.file, exc.line, exc.key = (
+                config_file,
+                line("thresholds", "profile"),
+                ("thresholds.profile"),
             )
         raise
     raw = profile_doc.data or {}

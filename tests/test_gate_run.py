@@ -246,3 +246,24 @@ def test_baseline_is_written_reused_and_refused_when_stale(pytester, gate_materi
     )
     updated.assert_outcomes(passed=2)
     assert len(json.loads(baseline.read_text())["answers"]) == 40
+
+
+def test_interrupted_run_resumes_without_recomputing(pytester, gate_material):
+    """A run stopped after a failure (-x) keeps what it finished; the rerun reuses it."""
+    config = write_config(
+        pytester,
+        gate_material,
+        "  - {name: dense, method: dense}\n"
+        + BOOST
+        + "  - {name: random-0, method: random, sparsity: 0.0}\n",
+    )
+    first = run_gate(pytester, config, "-x")
+    first.assert_outcomes(passed=3, failed=1)
+    answers = pytester.path / "cache" / "answers"
+    before = {p: p.stat().st_mtime_ns for p in answers.rglob("*") if p.is_file()}
+    assert before
+    second = run_gate(pytester, config)
+    second.assert_outcomes(passed=5, failed=1)
+    after = {p: p.stat().st_mtime_ns for p in answers.rglob("*") if p.is_file()}
+    assert all(after.get(p) == mtime for p, mtime in before.items()), "finished work redone"
+    assert len(after) > len(before), "the unfinished config was not computed"

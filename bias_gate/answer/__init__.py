@@ -1,1 +1,15 @@
-"""The answer engine: turn (model, BBQ items) into per-item answers."""
+"""The answer engine: turn (model, BBQ items) into per-item answers.
+
+Entry points (import them from their modules; this package imports nothing heavy):
+
+- :func:`bias_gate.answer.engine.answer_items` -> ``dict[item key, Answer]``
+- :func:`bias_gate.answer.validity.validity` -> :class:`~bias_gate.answer.validity.Validity`
+- :class:`bias_gate.answer.store.AnswerStore` and
+  :func:`bias_gate.answer.store.answer_store_key`
+
+Modules: ``prompts`` (prompt text, option orders, letter tokens), ``scorer`` (batched
+forward passes with prefix KV reuse, and the unbatched reference), ``modes`` (letter,
+permuted, continuation; the :data:`~bias_gate.answer.modes.MODES` registry),
+``generate`` (the generate mode), ``parse`` (reading generated answers), ``store``,
+``validity``. See docs/scoring.md.
+"""

@@ -25,6 +25,11 @@ class Answer:
     unparseable); ``choice`` is their majority vote (ties and all-invalid -> ``None``).
 
     ``raw``: the generated text (``generate`` mode; the first seed's), for inspection.
+
+    ``texts``: every seed's generated text (``generate`` mode), in seed order.
+
+    ``mode``: the scoring mode that produced the answer (``letter``, ``permuted``,
+    ``continuation``, ``generate``); the validity diagnostics read it.
     """
 
     key: str
@@ -33,6 +38,8 @@ class Answer:
     position_votes: tuple[int, ...] = ()
     seed_choices: tuple[int | None, ...] = ()
     raw: str | None = None
+    texts: tuple[str, ...] = ()
+    mode: str | None = None
 
     @property
     def valid(self) -> bool:
@@ -46,6 +53,8 @@ class Answer:
             "position_votes": list(self.position_votes),
             "seed_choices": list(self.seed_choices),
             "raw": self.raw,
+            "texts": list(self.texts),
+            "mode": self.mode,
         }
 
     @classmethod
@@ -58,4 +67,6 @@ class Answer:
             position_votes=tuple(obj.get("position_votes", ())),
             seed_choices=tuple(obj.get("seed_choices", ())),
             raw=obj.get("raw"),
+            texts=tuple(obj.get("texts", ())),
+            mode=obj.get("mode"),
         )

@@ -1,0 +1,106 @@
+"""The answer engine's entry point: :func:`answer_items`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from bias_gate.answer.context import ModeContext
+from bias_gate.answer.modes import MODES
+from bias_gate.answer.prompts import common_prefix_length
+from bias_gate.answer.scorer import PrefixScorer, Variant
+from bias_gate.answer.store import AnswerStore
+from bias_gate.answer.types import Answer
+from bias_gate.config import ScoringSpec
+from bias_gate.data.items import BBQItem
+
+
+def run_prefix(variants: Sequence[Sequence[Variant]]) -> tuple[int, ...]:
+    """The token prefix every variant of every item starts with, shortened so that each
+    variant keeps at least one token (plus its scored continuation) after it."""
+    flat = [v for group in variants for v in group]
+    if not flat:
+        return ()
+    length = common_prefix_length([v.ids for v in flat])
+    length = min(length, *(len(v.ids) - v.n_scored - 1 for v in flat))
+    return tuple(flat[0].ids[: max(0, length)])
+
+
+def _pad_id(tokenizer: Any) -> int:
+    for value in (tokenizer.pad_token_id, tokenizer.eos_token_id):
+        if value is not None:
+            return int(value)
+    return 0
+
+
+def answer_items(
+    model: Any,
+    tokenizer: Any,
+    items: Sequence[BBQItem],
+    scoring: ScoringSpec,
+    *,
+    store: AnswerStore | None = None,
+    store_key: str | None = None,
+    progress: bool = False,
+) -> dict[str, Answer]:
+    """Answer every item with ``model`` as ``scoring`` says; returns answers by item key.
+
+    With ``store`` and ``store_key``, answers already stored under the key are reused and
+    each completed batch is stored at once, so an interrupted run resumes where it
+    stopped. Items are batched ``scoring.batch_size`` at a time, longest prompts first.
+    ``progress`` shows a tqdm bar on a terminal (never when stderr is not a TTY).
+    """
+    if (store is None) != (store_key is None):
+        raise ValueError("give both store and store_key, or neither")
+    mode = MODES[scoring.mode]
+    done: dict[str, Answer] = store.load(store_key) if store and store_key else {}
+    todo: list[BBQItem] = []
+    seen: set[str] = set()
+    for item in items:
+        if item.key not in done and item.key not in seen:
+            todo.append(item)
+            seen.add(item.key)
+    if todo:
+        _answer_missing(model, tokenizer, todo, scoring, mode, done, store, store_key, progress)
+    return {item.key: done[item.key] for item in items}
+
+
+def _answer_missing(
+    model: Any,
+    tokenizer: Any,
+    todo: Sequence[BBQItem],
+    scoring: ScoringSpec,
+    mode: Any,
+    done: dict[str, Answer],
+    store: AnswerStore | None,
+    store_key: str | None,
+    progress: bool,
+) -> None:
+    from tqdm.auto import tqdm
+
+    ctx = ModeContext(tokenizer=tokenizer, scoring=scoring)
+    variants = [mode.variants(ctx, item) for item in todo]
+    scorer = PrefixScorer(model, run_prefix(variants), pad_id=_pad_id(tokenizer))
+    order = sorted(range(len(todo)), key=lambda i: -sum(len(v.ids) for v in variants[i]))
+    size = scoring.batch_size
+    bar = tqdm(
+        total=len(todo),
+        unit="item",
+        desc=f"answering ({scoring.mode})",
+        disable=not (progress and sys.stderr.isatty()),
+        leave=False,
+    )
+    try:
+        for start in range(0, len(order), size):
+            batch = order[start : start + size]
+            answers = mode.answer_batch(
+                ctx, scorer, [todo[i] for i in batch], [variants[i] for i in batch]
+            )
+            if store is not None and store_key is not None:
+                store.write(store_key, answers)
+            for answer in answers:
+                done[answer.key] = answer
+            bar.update(len(batch))
+    finally:
+        bar.close()

@@ -1,0 +1,180 @@
+"""The ``generate`` mode: let the model write its answer, as the 2026 study did.
+
+Chat prompt with the options in original order; up to ``max_new_tokens`` new tokens per
+seed; greedy decoding when ``temperature`` is 0 (then one decode serves every seed),
+otherwise sampling at that temperature with the model's top-k / top-p defaults (what
+``transformers``' ``generate(do_sample=True)`` applies: top-k 50 unless the model's
+generation config says otherwise). Each (item, seed) has its own random generator seeded
+from the seed and the item key, so an item's answers do not depend on which batch it was
+in. The text is read by :func:`~bias_gate.answer.parse.parse_answer`; the choice is the
+majority vote over seeds (ties and all-unparseable: ``None``, counted, never guessed).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from bias_gate.answer.context import ModeContext
+from bias_gate.answer.parse import parse_answer
+from bias_gate.answer.prompts import IDENTITY, encode, prompt_text
+from bias_gate.answer.scorer import PrefixScorer, Variant
+from bias_gate.answer.types import Answer
+from bias_gate.data.items import BBQItem
+from bias_gate.fingerprint import fingerprint
+
+
+def generate_variants(ctx: ModeContext, item: BBQItem) -> list[Variant]:
+    """One prompt: the item with its options in original order."""
+    text = prompt_text(item, ctx.scoring.prompt, ctx.tokenizer, IDENTITY)
+    return [Variant(tuple(encode(ctx.tokenizer, text)))]
+
+
+def stop_ids(model: Any, tokenizer: Any) -> frozenset[int]:
+    """Token ids that end a generation: the tokenizer's and the model's end-of-sequence."""
+    ids: set[int] = set()
+    for value in (tokenizer.eos_token_id, getattr(model.generation_config, "eos_token_id", None)):
+        if isinstance(value, int):
+            ids.add(value)
+        elif value is not None:
+            ids.update(int(v) for v in value)
+    return frozenset(ids)
+
+
+def seed_generator(seed: int, key: str) -> torch.Generator:
+    """The random generator of one (seed, item): independent of batch composition."""
+    return torch.Generator().manual_seed(int(fingerprint("generate", seed, key), 16) % (2**63))
+
+
+def filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None) -> torch.Tensor:
+    """Top-k then top-p (nucleus) filtering of one row of logits; removed entries -inf."""
+    out = logits.clone()
+    if top_k is not None and 0 < top_k < out.numel():
+        kth = torch.topk(out, top_k).values[-1]
+        out[out < kth] = -float("inf")
+    if top_p is not None and top_p < 1.0:
+        ordered, index = torch.sort(out, descending=True)
+        cumulative = torch.softmax(ordered, dim=-1).cumsum(dim=-1)
+        remove = cumulative > top_p
+        remove[1:] = remove[:-1].clone()
+        remove[0] = False
+        out[index[remove]] = -float("inf")
+    return out
+
+
+def majority(choices: Sequence[int | None]) -> int | None:
+    """The option most seeds chose; ``None`` if no seed gave a valid answer or the top
+    is tied."""
+    counts = Counter(c for c in choices if c is not None).most_common()
+    if not counts or (len(counts) > 1 and counts[0][1] == counts[1][1]):
+        return None
+    return counts[0][0]
+
+
+def seed_shares(choices: Sequence[int | None]) -> tuple[float, float, float] | None:
+    """The share of valid seeds choosing each option (``None`` if none is valid)."""
+    valid = [c for c in choices if c is not None]
+    if not valid:
+        return None
+    return (
+        valid.count(0) / len(valid),
+        valid.count(1) / len(valid),
+        valid.count(2) / len(valid),
+    )
+
+
+def decode_tokens(
+    scorer: PrefixScorer,
+    prompts: Sequence[Sequence[int]],
+    generators: Sequence[torch.Generator | None],
+    *,
+    temperature: float,
+    max_new_tokens: int,
+    stops: frozenset[int],
+    top_k: int | None = None,
+    top_p: float | None = None,
+) -> list[list[int]]:
+    """Generate up to ``max_new_tokens`` tokens for each prompt (one row per prompt,
+    batched); greedy where ``temperature`` is 0. Returns each row's tokens before the
+    first stop token."""
+    state = scorer.prefill(prompts)
+    rows = len(prompts)
+    out: list[list[int]] = [[] for _ in range(rows)]
+    done = [False] * rows
+    for step in range(max_new_tokens):
+        next_tokens = torch.empty(rows, dtype=torch.long)
+        logprobs = state.last_logprobs.float().cpu()  # sampling generators live on the CPU
+        for row in range(rows):
+            lp = logprobs[row]
+            if temperature == 0:
+                token = int(torch.argmax(lp))
+            else:
+                filtered = filter_logits(lp / temperature, top_k, top_p)
+                probs = torch.softmax(filtered, dim=-1)
+                token = int(torch.multinomial(probs, 1, generator=generators[row]))
+            next_tokens[row] = token
+            if not done[row]:
+                if token in stops:
+                    done[row] = True
+                else:
+                    out[row].append(token)
+        if all(done) or step == max_new_tokens - 1:
+            break
+        state = scorer.step(state, next_tokens)
+    return out
+
+
+def generate_answers(
+    ctx: ModeContext,
+    scorer: PrefixScorer,
+    items: Sequence[BBQItem],
+    variants: Sequence[Sequence[Variant]],
+) -> list[Answer]:
+    """Answers of a batch in ``generate`` mode."""
+    spec = ctx.scoring.generate
+    model = scorer.model
+    seeds = list(spec.seeds)
+    greedy = spec.temperature == 0
+    per_item = 1 if greedy else len(seeds)
+    prompts: list[tuple[int, ...]] = []
+    generators: list[torch.Generator | None] = []
+    for item, item_variants in zip(items, variants, strict=True):
+        for s in range(per_item):
+            prompts.append(item_variants[0].ids)
+            generators.append(None if greedy else seed_generator(seeds[s], item.key))
+    config = model.generation_config
+    tokens = decode_tokens(
+        scorer,
+        prompts,
+        generators,
+        temperature=spec.temperature,
+        max_new_tokens=spec.max_new_tokens,
+        stops=stop_ids(model, ctx.tokenizer),
+        top_k=getattr(config, "top_k", 50),
+        top_p=getattr(config, "top_p", None),
+    )
+    texts = [ctx.tokenizer.decode(t, skip_special_tokens=True) for t in tokens]
+    answers = []
+    for i, item in enumerate(items):
+        item_texts = texts[i * per_item : (i + 1) * per_item]
+        if greedy:
+            item_texts = item_texts * len(seeds)
+        shown = [item.answers[j] for j in IDENTITY]
+        positions = [parse_answer(text, shown) for text in item_texts]
+        choices = [IDENTITY[p] if p is not None else None for p in positions]
+        answers.append(
+            Answer(
+                key=item.key,
+                choice=majority(choices),
+                probs=seed_shares(choices),
+                position_votes=tuple(p for p in positions if p is not None),
+                seed_choices=tuple(choices),
+                raw=item_texts[0],
+                texts=tuple(item_texts),
+                mode="generate",
+            )
+        )
+    return answers
