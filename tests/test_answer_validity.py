@@ -122,3 +122,35 @@ def test_position_shares_counts_every_vote():
     )
     assert n == 4 and shares == (0.25, 0.5, 0.25)
     assert position_shares([]) == ((0.0, 0.0, 0.0), 0)
+
+
+def test_note_when_only_a_coin_flip_between_people_beats_chance():
+    """Never answering 'unknown' and guessing between the two people gives 50% on
+    disambiguated items: above the 1/3 line, and the note says so."""
+    from bias_gate.answer.types import Answer
+    from bias_gate.answer.validity import validity
+    from bias_gate.data.items import BBQItem
+
+    items = [
+        BBQItem(
+            "Age",
+            i,
+            "1",
+            "neg",
+            "disambig",
+            "c",
+            "q",
+            ("a", "b", "unknown"),
+            label=i % 2,
+            unknown_index=2,
+            biased_index=0,
+            stereotyped_index=0,
+        )
+        for i in range(60)
+    ]
+    answers = {item.key: Answer(item.key, choice=0, mode="continuation") for item in items}
+    diagnostics = validity(items, answers)
+    assert diagnostics.disambig_named_person == 60
+    assert diagnostics.disambig_accuracy == 0.5
+    (note,) = [n for n in diagnostics.notes() if "content-blind" in n]
+    assert "right 50.0% of those" in note

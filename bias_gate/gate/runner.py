@@ -168,7 +168,7 @@ class GateRun:
         informative, reasons = diagnostics.assess(self.thresholds.base.validity)
         result = DenseResult(
             perplexity=perplexity,
-            validity=diagnostics.to_json(),
+            validity=diagnostics.to_json() | {"notes": diagnostics.notes()},
             informative=informative,
             validity_reasons=reasons,
             fingerprint=baseline_fp,

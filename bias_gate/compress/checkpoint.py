@@ -1,0 +1,108 @@
+"""A model compressed elsewhere (llm-compressor, llama.cpp, ...), compared as it is.
+
+The options name the checkpoint like the ``model`` section does (exactly one of ``hf``,
+``path``, ``gguf``); relative paths are relative to model.yaml. Its sparsity is measured
+like every other config's; when ``sparsity`` is given (what the release claims), a
+shortfall is an error like for the in-house methods.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar, Literal
+
+import torch
+from pydantic import field_validator, model_validator
+
+from bias_gate.compress.base import CompressionContext, CompressionResult, CompressorOptions
+from bias_gate.compress.pruning import check_sparsity
+from bias_gate.compress.sparsity import measure_sparsity
+from bias_gate.config import ModelSpec
+from bias_gate.errors import ModelLoadError
+
+
+class CheckpointOptions(CompressorOptions):
+    """Options of ``checkpoint``: one of ``hf`` (+ ``revision``), ``path`` (a directory
+    with config and safetensors) or ``gguf``; ``dtype``; ``trust_remote_code``;
+    ``sparsity``: the sparsity the checkpoint claims (optional, checked)."""
+
+    hf: str | None = None
+    revision: str | None = None
+    path: Path | None = None
+    gguf: Path | None = None
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    trust_remote_code: bool = False
+    sparsity: float | None = None
+    seed: int = 0
+
+    @field_validator("sparsity")
+    @classmethod
+    def _fraction(cls, value: float | None) -> float | None:
+        return check_sparsity(value)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CheckpointOptions:
+        given = [k for k in ("hf", "path", "gguf") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "checkpoint needs exactly one of hf, path, gguf "
+                f"(got {', '.join(given) if given else 'none'})"
+            )
+        return self
+
+    def model_spec(self, base_dir: Path) -> ModelSpec:
+        """The checkpoint as a :class:`ModelSpec`, relative paths resolved on ``base_dir``."""
+
+        def resolve(path: Path | None) -> Path | None:
+            if path is None:
+                return None
+            path = path.expanduser()
+            return path if path.is_absolute() else base_dir / path
+
+        return ModelSpec(
+            hf=self.hf,
+            revision=self.revision,
+            path=resolve(self.path),
+            gguf=resolve(self.gguf),
+            dtype=self.dtype,
+            trust_remote_code=self.trust_remote_code,
+        )
+
+
+class CheckpointCompressor:
+    """Load the checkpoint (ignoring the dense model passed in) and measure it."""
+
+    Options: ClassVar[type[CheckpointOptions]] = CheckpointOptions
+    cacheable: ClassVar[bool] = False
+
+    def fingerprint_inputs(
+        self, options: CheckpointOptions, context: CompressionContext
+    ) -> list[str]:
+        """The checkpoint's own fingerprint (file hashes or hub revision)."""
+        from bias_gate.models import model_fingerprint
+
+        return [model_fingerprint(options.model_spec(Path(context.config_dir)))]
+
+    def compress(
+        self, model: torch.nn.Module, options: CheckpointOptions, context: CompressionContext
+    ) -> CompressionResult:
+        from bias_gate.models import load_model
+
+        spec = options.model_spec(Path(context.config_dir))
+        loaded = load_model(spec, device=context.device)
+        if context.tokenizer is not None and loaded.tokenizer.get_vocab() != (
+            context.tokenizer.get_vocab()
+        ):
+            raise ModelLoadError(
+                f"checkpoint {spec.display_name} has a different tokenizer than the dense "
+                "model; answers could not be compared item by item",
+                key="compressions.checkpoint",
+            )
+        measured = measure_sparsity(loaded.model)
+        return CompressionResult(
+            model=loaded.model,
+            target_sparsity=options.sparsity,
+            achieved_sparsity=measured.fraction,
+            per_layer=measured.per_layer,
+            notes=[f"checkpoint {spec.display_name} compared as it is"],
+        )

@@ -1,0 +1,44 @@
+"""The dense no-op: the model unchanged (null runs, sparsity-0 baselines, tests)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+from pydantic import field_validator
+
+from bias_gate.compress.base import CompressionContext, CompressionResult, CompressorOptions
+from bias_gate.compress.sparsity import measure_sparsity
+
+
+class DenseOptions(CompressorOptions):
+    """Options of ``dense``: ``sparsity`` may only be 0 (kept for symmetric configs)."""
+
+    sparsity: float = 0.0
+    seed: int = 0
+
+    @field_validator("sparsity")
+    @classmethod
+    def _zero(cls, value: float) -> float:
+        if value != 0.0:
+            raise ValueError("method dense changes nothing; sparsity must be 0 (or left out)")
+        return value
+
+
+class DenseCompressor:
+    """Returns the model unchanged, with its measured sparsity."""
+
+    Options: ClassVar[type[DenseOptions]] = DenseOptions
+    cacheable: ClassVar[bool] = False
+
+    def compress(
+        self, model: torch.nn.Module, options: DenseOptions, context: CompressionContext
+    ) -> CompressionResult:
+        measured = measure_sparsity(model)
+        return CompressionResult(
+            model=model,
+            target_sparsity=0.0,
+            achieved_sparsity=measured.fraction,
+            per_layer=measured.per_layer,
+            notes=["dense: weights unchanged"],
+        )

@@ -1,0 +1,218 @@
+"""The one call the gate makes: copy the dense model, compress it (or load the result
+from the cache), check the sparsity it achieved, and measure what it saves.
+
+Cache: methods marked ``cacheable`` change only the weights of the seven decoder
+projections; those are stored in the bitmask format under
+``<cache_dir>/<key>.safetensors`` (with ``<key>.json`` beside it), where ``key`` is the
+fingerprint of the dense model's fingerprint, the method, its validated options, what
+the method declares through ``fingerprint_inputs`` (e.g. the calibration text's hash)
+and the versions of torch, transformers, torchao and bias-gate.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from pydantic import ValidationError
+
+from bias_gate.cache import atomic_write_json, cache_root
+from bias_gate.compress import registry
+from bias_gate.compress.base import CompressionContext, CompressionResult, CompressorOptions
+from bias_gate.compress.measure import (
+    CompressionReport,
+    MeasureSettings,
+    latency_input,
+    saved_sizes,
+    side_by_side_latency,
+)
+from bias_gate.compress.sparsity import check_shortfall, measure_sparsity
+from bias_gate.compress.storage import load_sparse, save_sparse
+from bias_gate.compress.targets import PROJECTIONS, projection_linears
+from bias_gate.config import CompressionSpec
+from bias_gate.errors import ConfigError
+from bias_gate.fingerprint import fingerprint, library_versions
+
+CACHE_LIBRARIES = ("torch", "transformers", "torchao", "bias-gate")
+
+
+@dataclass(frozen=True)
+class DenseModel:
+    """What :func:`compress_model` needs of the dense model (``LoadedModel`` fits)."""
+
+    model: Any
+    tokenizer: Any
+    fingerprint: str
+
+
+def default_cache_dir() -> Path:
+    """Where compressed weights are cached by default: ``cache_root() / "compressed"``."""
+    return cache_root() / "compressed"
+
+
+def resolve_method(spec: CompressionSpec) -> tuple[Any, CompressorOptions]:
+    """The compressor instance and validated options for ``spec``; a
+    :class:`ConfigError` names unknown methods (listing the available) and bad options."""
+    try:
+        compressor_class = registry.get(spec.method)
+    except KeyError:
+        raise ConfigError(
+            f"unknown method {spec.method!r}; available: {', '.join(registry.available())}",
+            key=f"{spec.name}.method",
+        ) from None
+    try:
+        options = compressor_class.Options.model_validate(spec.options)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(message, key=f"{spec.name}.{key}" if key else spec.name) from None
+    return compressor_class(), options
+
+
+def cache_key(
+    dense_fingerprint: str, spec: CompressionSpec, compressor: Any, options: Any, context: Any
+) -> str:
+    """The fingerprint of everything that determines the compressed weights."""
+    declared = getattr(compressor, "fingerprint_inputs", None)
+    extra = declared(options, context) if callable(declared) else []
+    return fingerprint(
+        "compressed-v1",
+        dense_fingerprint,
+        spec.method,
+        options.model_dump(mode="json"),
+        extra,
+        library_versions(CACHE_LIBRARIES),
+    )
+
+
+def _projection_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {
+        f"{name}.weight": module.weight.detach().cpu().contiguous()
+        for name, module in projection_linears(model).items()
+    }
+
+
+def _store(cache_dir: Path, key: str, model: torch.nn.Module, meta: dict[str, Any]) -> None:
+    save_sparse(_projection_tensors(model), cache_dir / f"{key}.safetensors")
+    atomic_write_json(cache_dir / f"{key}.json", meta)
+
+
+@torch.no_grad()
+def _load(cache_dir: Path, key: str, model: torch.nn.Module) -> dict[str, Any] | None:
+    meta_path, weights_path = cache_dir / f"{key}.json", cache_dir / f"{key}.safetensors"
+    if not (meta_path.is_file() and weights_path.is_file()):
+        return None
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    for name, tensor in load_sparse(weights_path).items():
+        model.get_parameter(name).data.copy_(tensor)
+    return meta
+
+
+def compress_model(
+    dense: Any,
+    spec: CompressionSpec,
+    context: CompressionContext,
+    cache_dir: Path | None = None,
+    settings: MeasureSettings | None = None,
+) -> tuple[Any, CompressionReport]:
+    """Compress a deep copy of ``dense.model`` as ``spec`` says and measure it.
+
+    ``dense``: anything with ``model``, ``tokenizer`` and ``fingerprint`` (a
+    ``LoadedModel``). ``cache_dir``: where compressed weights are cached (default
+    :func:`default_cache_dir`). Returns the compressed model and its
+    :class:`CompressionReport`. Raises :class:`ConfigError` for an unknown method or bad
+    options and :class:`SparsityShortfallError` when fewer weights were pruned than asked.
+    """
+    settings = settings or MeasureSettings()
+    cache_dir = cache_dir or default_cache_dir()
+    compressor, options = resolve_method(spec)
+    cacheable = bool(getattr(compressor, "cacheable", False))
+    key = cache_key(dense.fingerprint, spec, compressor, options, context) if cacheable else None
+    model = copy.deepcopy(dense.model)
+    cached = _load(cache_dir, key, model) if key is not None else None
+    if cached is not None:
+        result = CompressionResult(model, cached["target_sparsity"], None, notes=cached["notes"])
+        seconds = float(cached["compress_seconds"])
+    else:
+        start = time.perf_counter()
+        result = compressor.compress(model, options, context)
+        seconds = time.perf_counter() - start
+        model = result.model
+        if key is not None:
+            _store(cache_dir, key, model, _cache_meta(spec, options, result, seconds, dense))
+    report = _checked_report(spec, options, result, model, seconds)
+    report.from_cache = cached is not None
+    report.cache_key = key
+    _measure(report, dense.model, model, settings)
+    return model, report
+
+
+def _cache_meta(
+    spec: CompressionSpec, options: Any, result: CompressionResult, seconds: float, dense: Any
+) -> dict[str, Any]:
+    return {
+        "method": spec.method,
+        "options": options.model_dump(mode="json"),
+        "target_sparsity": result.target_sparsity,
+        "notes": result.notes,
+        "compress_seconds": seconds,
+        "dense_fingerprint": dense.fingerprint,
+    }
+
+
+def _checked_report(
+    spec: CompressionSpec,
+    options: Any,
+    result: CompressionResult,
+    model: torch.nn.Module,
+    seconds: float,
+) -> CompressionReport:
+    """The report's sparsity figures, measured on ``model``; raises on a shortfall."""
+    targets = tuple(getattr(options, "targets", PROJECTIONS))
+    everything = measure_sparsity(model)
+    targeted = measure_sparsity(model, targets).fraction
+    if result.target_sparsity:
+        check_shortfall(
+            method=f"{spec.name} ({spec.method})",
+            target=result.target_sparsity,
+            achieved_all=everything.fraction,
+            achieved_targeted=targeted,
+            subset=set(targets) != set(PROJECTIONS),
+        )
+    return CompressionReport(
+        name=spec.name,
+        method=spec.method,
+        target_sparsity=result.target_sparsity,
+        achieved_sparsity=everything.fraction,
+        targeted_sparsity=targeted,
+        per_layer=everything.per_layer,
+        compress_seconds=seconds,
+        notes=list(result.notes),
+    )
+
+
+def _measure(
+    report: CompressionReport,
+    dense: torch.nn.Module,
+    compressed: torch.nn.Module,
+    settings: MeasureSettings,
+) -> None:
+    """Fill in sizes and side-by-side latency as ``settings`` ask."""
+    if settings.sizes:
+        sizes = saved_sizes(compressed)
+        report.dense_bytes, report.sparse_bytes = sizes.dense_bytes, sizes.sparse_bytes
+        if sizes.note:
+            report.notes.append(sizes.note)
+    if settings.latency:
+        device = str(next(dense.parameters()).device)
+        vocab = int(dense.get_input_embeddings().num_embeddings)
+        ids = latency_input(vocab, settings.latency_tokens, settings.seed, device)
+        report.latency_dense_ms, report.latency_compressed_ms = side_by_side_latency(
+            dense, compressed, ids, settings.latency_repeats
+        )

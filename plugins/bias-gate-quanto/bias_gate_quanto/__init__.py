@@ -1,0 +1,56 @@
+"""bias-gate plug-in: weight-only quantization of the decoder projections by optimum-quanto.
+
+Registered as method ``quanto`` through the ``bias_gate.compressors`` entry point.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from typing import Any, ClassVar, Literal
+
+import torch
+from pydantic import Field
+
+from bias_gate.compress.base import CompressionContext, CompressionResult, CompressorOptions
+from bias_gate.compress.pruning import Projection
+from bias_gate.compress.sparsity import measure_sparsity
+from bias_gate.compress.targets import PROJECTIONS, projection_linears
+
+
+class QuantoOptions(CompressorOptions):
+    """Options of ``quanto``: ``weights`` (int8 or int4 weight-only); ``targets``
+    (projections quantized, default all seven); ``seed`` (unused)."""
+
+    weights: Literal["int8", "int4"] = "int8"
+    targets: tuple[Projection, ...] = Field(PROJECTIONS, min_length=1)
+    seed: int = 0
+
+
+def _quanto() -> Any:
+    from optimum import quanto
+
+    return quanto
+
+
+class QuantoCompressor:
+    """Quantize the targeted projections with ``optimum.quanto.quantize`` and freeze them."""
+
+    Options: ClassVar[type[QuantoOptions]] = QuantoOptions
+    cacheable: ClassVar[bool] = False
+
+    def compress(
+        self, model: torch.nn.Module, options: QuantoOptions, context: CompressionContext
+    ) -> CompressionResult:
+        quanto = _quanto()
+        names = list(projection_linears(model, options.targets))
+        dtype = {"int8": quanto.qint8, "int4": quanto.qint4}[options.weights]
+        quanto.quantize(model, weights=dtype, include=names)
+        quanto.freeze(model)
+        measured = measure_sparsity(model)
+        return CompressionResult(
+            model=model,
+            target_sparsity=None,
+            achieved_sparsity=measured.fraction,
+            per_layer=measured.per_layer,
+            notes=[f"optimum-quanto {version('optimum-quanto')} {options.weights} weight-only"],
+        )
