@@ -12,7 +12,6 @@ majority vote over seeds (ties and all-unparseable: ``None``, counted, never gue
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +24,8 @@ from bias_gate.answer.scorer import PrefixScorer, Variant
 from bias_gate.answer.types import Answer
 from bias_gate.data.items import BBQItem
 from bias_gate.fingerprint import fingerprint
+from bias_gate.stats import majority_vote as majority
+from bias_gate.stats import seed_shares
 
 
 def generate_variants(ctx: ModeContext, item: BBQItem) -> list[Variant]:
@@ -63,27 +64,6 @@ def filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None) 
         remove[0] = False
         out[index[remove]] = -float("inf")
     return out
-
-
-def majority(choices: Sequence[int | None]) -> int | None:
-    """The option most seeds chose; ``None`` if no seed gave a valid answer or the top
-    is tied."""
-    counts = Counter(c for c in choices if c is not None).most_common()
-    if not counts or (len(counts) > 1 and counts[0][1] == counts[1][1]):
-        return None
-    return counts[0][0]
-
-
-def seed_shares(choices: Sequence[int | None]) -> tuple[float, float, float] | None:
-    """The share of valid seeds choosing each option (``None`` if none is valid)."""
-    valid = [c for c in choices if c is not None]
-    if not valid:
-        return None
-    return (
-        valid.count(0) / len(valid),
-        valid.count(1) / len(valid),
-        valid.count(2) / len(valid),
-    )
 
 
 def decode_tokens(

@@ -153,7 +153,7 @@ class GateRun:
         from bias_gate.answer.validity import validity
         from bias_gate.models import load_model
 
-        loaded = load_model(self.spec.model, device=self.device())
+        loaded = load_model(self.spec.model, device=self.device(), cache_dir=self.cache_dir)
         items = self.items()
         parts = self.baseline_parts()
         baseline_fp = fingerprint(parts)

