@@ -11,6 +11,13 @@ def _f(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
+def _ratio(value: float | None) -> str:
+    """A perplexity ratio that fits its column: 1.82, 19.06, 3.1e+07."""
+    if value is None:
+        return "n/a"
+    return f"{value:.2f}" if value < 1000 else f"{value:.1e}"
+
+
 def _ci(ci: tuple[float, float] | None) -> str:
     return "" if ci is None else f" [{ci[0]:.3f}, {ci[1]:.3f}]"
 
@@ -74,7 +81,7 @@ def summary_table(results: GateResults) -> list[str]:
     )
     lines.append(header)
     for config in results.configs:
-        ppl = f"{_f(config.perplexity_ratio, 2)} {_STATUS[config.perplexity_verdict]}"
+        ppl = f"{_ratio(config.perplexity_ratio)} {_STATUS[config.perplexity_verdict]}"
         lines.append(
             f"  {config.name:<18}{'perplexity':<22}{_STATUS[config.perplexity_verdict]:<9}"
             f"{'':>8}{'':>10}{ppl:>11}"
