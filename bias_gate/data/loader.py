@@ -20,7 +20,8 @@ class ItemSet:
     ``counts``: items selected per category. ``excluded``: selected items per category
     whose ``biased_index`` is ``None`` (no official bias target; as in the official
     analysis script they are left out of accuracy and bias scores, and counted).
-    ``fingerprint``: hash of the selected items' content (:func:`~bias_gate.data.sampling.dataset_fingerprint`).
+    ``fingerprint``: hash of the selected items' content
+    (:func:`~bias_gate.data.sampling.dataset_fingerprint`).
     """
 
     items: tuple[BBQItem, ...]
