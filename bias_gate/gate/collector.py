@@ -30,6 +30,7 @@ class ResultCollector:
         self.options = options
         self.runs = {str(run.spec.source_path): run for run in runs}
         self._records: dict[str, list[dict[str, Any]]] = {}
+        self._final: list[GateResults] | None = None
 
     def add(self, record: dict[str, Any]) -> None:
         self._records.setdefault(record["config_path"], []).append(record)
@@ -77,7 +78,7 @@ class ResultCollector:
         from bias_gate.report.terminal import summary_table
 
         lines: list[str] = []
-        for results in self.results():
+        for results in self._final if self._final is not None else self.results():
             lines.extend(summary_table(results))
             if os.environ.get("GITHUB_ACTIONS") == "true":
                 lines.extend(annotation_lines(results))
@@ -86,7 +87,7 @@ class ResultCollector:
     def write_outputs(self) -> None:
         from bias_gate.report.outputs import write_outputs
 
-        all_results = self.results()
+        self._final = all_results = self.results()  # the terminal summary reuses them
         for results in all_results:
             run = self.runs.get(results.run.get("config_path", ""))
             write_outputs(results, self.options, run.spec if run else None, len(all_results))

@@ -53,7 +53,6 @@ class GatePlugin:
         specs = [load_gate_spec(path) for path in options.config_paths]
         plugin = cls(config, options, specs)
         for run in plugin.runs.values():
-            run.check_thresholds()
             run.check_baseline()
         config.stash[GATE_KEY] = plugin
         plugin._point_collection_at_configs()

@@ -89,10 +89,6 @@ class GateRun:
 
     # -- checks at configure time ---------------------------------------------------------
 
-    def check_thresholds(self) -> None:
-        """Resolved in ``__init__``; kept as an explicit step of validation."""
-        assert self.thresholds.base is not None
-
     def baseline_parts(self) -> dict[str, Any]:
         """Everything that determines the dense baseline, by name (to say what differs)."""
         from bias_gate.models import model_fingerprint
