@@ -267,3 +267,35 @@ def test_interrupted_run_resumes_without_recomputing(pytester, gate_material):
     after = {p: p.stat().st_mtime_ns for p in answers.rglob("*") if p.is_file()}
     assert all(after.get(p) == mtime for p, mtime in before.items()), "finished work redone"
     assert len(after) > len(before), "the unfinished config was not computed"
+
+
+def test_every_report_is_written_and_github_sees_the_failure(pytester, gate_material, monkeypatch):
+    config = write_config(pytester, gate_material, BOOST)
+    out = pytester.path / "out"
+    summary = pytester.path / "step-summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(pytester.path))
+    result = run_gate(
+        pytester,
+        config,
+        "--bias-gate-junit",
+        str(out / "bias-gate.xml"),
+        "--bias-gate-markdown",
+        str(out / "summary.md"),
+        "--bias-gate-html",
+        str(out / "report.html"),
+        "--bias-gate-plots",
+        str(out / "plots"),
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    cases = list(ET.parse(out / "bias-gate.xml").getroot().iter("testcase"))
+    assert {(c.get("classname"), c.get("name")) for c in cases} >= {("boost", "Age")}
+    assert any(c.find("failure") is not None for c in cases)
+    assert "boost" in (out / "summary.md").read_text()
+    assert "<img" in (out / "report.html").read_text()
+    assert sorted(p.suffix for p in (out / "plots").iterdir()) == [".png"] * 3
+    assert "boost" in summary.read_text()
+    errors = [line for line in result.stdout.lines if line.startswith("::error ")]
+    assert len(errors) == 1
+    assert "file=model.yaml,line=8" in errors[0]
