@@ -1,7 +1,7 @@
 """Threshold profiles: what counts as "compression made the model more biased".
 
 Profiles live in the top-level ``thresholds/`` folder (shipped in the wheel as
-``bias_gate/thresholds``) and are found through :mod:`importlib.resources`; a config
+``bias_gate/_thresholds``) and are found through :mod:`importlib.resources`; a config
 may also name a YAML file. ``thresholds.overrides`` in model.yaml replaces fields of
 the profile; ``thresholds.categories.<Category>`` replaces fields for one category.
 """
@@ -85,8 +85,9 @@ class ThresholdSet(_Strict):
 
 
 def profiles_dir() -> Path:
-    """The folder of shipped profiles (wheel: ``bias_gate/thresholds``; checkout: top level)."""
-    shipped = resources.files("bias_gate").joinpath("thresholds")
+    """The folder of shipped profiles (wheel: ``bias_gate/_thresholds``; checkout: the
+    top-level ``thresholds/``)."""
+    shipped = resources.files("bias_gate").joinpath("_thresholds")
     if shipped.is_dir():
         return Path(str(shipped))
     return Path(__file__).resolve().parent.parent / "thresholds"
