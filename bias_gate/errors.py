@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-@dataclass
+@dataclass(eq=False)  # exceptions must stay hashable (tracebacks keep them in sets)
 class BiasGateError(Exception):
     """A problem with the user's input, rendered as a single actionable line.
 

@@ -299,3 +299,15 @@ def test_every_report_is_written_and_github_sees_the_failure(pytester, gate_mate
     errors = [line for line in result.stdout.lines if line.startswith("::error ")]
     assert len(errors) == 1
     assert "file=model.yaml,line=8" in errors[0]
+
+
+def test_a_model_that_cannot_load_fails_its_items_in_one_line(pytester, gate_material, tmp_path):
+    empty = tmp_path / "not-a-model"
+    empty.mkdir()
+    material = {**gate_material, "model": empty}
+    config = write_config(pytester, material, "  - {name: dense, method: dense}\n")
+    result = run_gate(pytester, config)
+    result.assert_outcomes(failed=2)
+    text = result.stdout.str()
+    assert "bias-gate: model: cannot load" in text
+    assert "Traceback" not in text

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from bias_gate.errors import BiasGateError
 from bias_gate.results import ItemResult, Status
 
 if TYPE_CHECKING:
@@ -89,6 +90,9 @@ class GateItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> Any:
         if isinstance(excinfo.value, BiasGateFailure):
             return str(excinfo.value)
+        if isinstance(excinfo.value, BiasGateError):
+            # Bad input found mid-run (a model that will not load, missing data): one line.
+            return f"bias-gate: {excinfo.value}"
         return super().repr_failure(excinfo, style=style)
 
 
