@@ -23,7 +23,7 @@ from bias_gate import __version__
 from bias_gate.cache import atomic_write_json, cache_root
 from bias_gate.config import GateSpec
 from bias_gate.errors import BaselineError
-from bias_gate.fingerprint import file_digest, fingerprint, library_versions
+from bias_gate.fingerprint import fingerprint, library_versions
 from bias_gate.gate.options import GateOptions
 from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult, Status
 from bias_gate.thresholds import ThresholdSet, resolve_thresholds
@@ -231,14 +231,14 @@ class GateRun:
         settings = self.spec.perplexity
         if not settings.enabled:
             return None
-        corpus = Path(settings.corpus)
+        from bias_gate.compress.corpus import corpus_fingerprint
+
         key = fingerprint(
             loaded.fingerprint,
             compression_fp,
             settings.model_dump(mode="json"),
-            # A user's text file can change in place; the named corpora are checked
-            # against their download manifest.
-            file_digest(corpus) if corpus.is_file() else settings.corpus,
+            # The text itself, not its name: a user's file can change in place.
+            corpus_fingerprint(settings.corpus, self.options.data_dir),
             library_versions(("torch", "transformers")),
         )
         path = self.cache_dir / "perplexity" / f"{key}.json"
