@@ -144,7 +144,12 @@ class ScoringSpec(Strict):
     """How answers are read from the model."""
 
     mode: Literal["letter", "permuted", "continuation", "generate"] = "permuted"
-    batch_size: int = Field(16, ge=1)
+    batch_size: int = Field(16, ge=1, description="Items per batch (stored together).")
+    max_batch_tokens: int = Field(
+        1024,
+        ge=16,
+        description="Tokens per forward pass (rows x widest row); bounds answering memory.",
+    )
     continuation_normalize: Literal["sum", "mean"] = "mean"
     prompt: PromptSpec = Field(default_factory=PromptSpec)
     generate: GenerateSpec = Field(default_factory=GenerateSpec)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -79,28 +80,127 @@ def test_scorer_matches_unbatched_reference_on_smollm2(smollm2, bbq_dir, mode):
     assert worst < TOLERANCE
 
 
-def test_prefix_cache_is_really_shared(tiny_llama, items):
-    """The run prefix is the chat system turn, and permuted's stems cover the context."""
-    ctx = ModeContext(tokenizer=tiny_llama.tokenizer, scoring=ScoringSpec())
-    variants = [MODES["permuted"].variants(ctx, item) for item in items]
-    prefix = run_prefix(variants)
-    system_turn = encode(tiny_llama.tokenizer, "<|im_start|>system\n" + PromptSpec().system)
-    assert list(prefix[: len(system_turn)]) == system_turn
-    scorer = PrefixScorer(tiny_llama.model, prefix)
-    calls = []
+def _record_passes(scorer: PrefixScorer) -> tuple[list[dict], Any]:
+    calls: list[dict] = []
     hook = scorer.decoder.register_forward_hook(
         lambda m, a, kw, out: calls.append(kw), with_kwargs=True
     )
+    return calls, hook
+
+
+def test_shared_tokens_are_computed_once(tiny_llama, items):
+    """The run prefix is the chat system turn; after it, one packed pass holds each
+    item's context and question once, whatever the number of rotations."""
+    tok = tiny_llama.tokenizer
+    ctx = ModeContext(tokenizer=tok, scoring=ScoringSpec())
+    variants = [MODES["permuted"].variants(ctx, item) for item in items]
+    prefix = run_prefix(variants)
+    system_turn = encode(tok, "<|im_start|>system\n" + PromptSpec().system)
+    assert list(prefix[: len(system_turn)]) == system_turn
+    scorer = PrefixScorer(tiny_llama.model, prefix)
+    calls, hook = _record_passes(scorer)
     try:
         scorer.score(variants[:3], ctx.read_ids)
     finally:
         hook.remove()
-    stem_call, tail_call = calls
-    assert stem_call["input_ids"].shape[0] == 3 and tail_call["input_ids"].shape[0] == 9
-    # The tails hold only the options and the answer cue, not the context.
-    longest_context = max(len(encode(tiny_llama.tokenizer, i.context)) for i in items[:3])
-    assert tail_call["input_ids"].shape[1] < longest_context
-    assert stem_call["input_ids"].shape[1] >= longest_context
+    (call,) = calls
+    sent = call["input_ids"].numel()
+    one_each = sum(len(v[0].ids) - len(prefix) for v in variants[:3])
+    all_three = sum(len(x.ids) - len(prefix) for v in variants[:3] for x in v)
+    # Each item costs one prompt plus two extra option tails, far less than 3 prompts.
+    assert one_each < sent < 0.6 * all_three
+    # The context is not repeated: it appears once per item in the packed row(s).
+    context = encode(tok, " " + items[0].context)[2:12]
+    row = call["input_ids"][0].tolist()
+    hits = [i for i in range(len(row)) if row[i : i + len(context)] == context]
+    assert len(hits) == 1
+
+
+def test_items_sharing_a_context_share_its_tokens(tiny_llama, bbq_dir):
+    """BBQ's four items of one context (ambiguous/disambiguated x negative/non-negative
+    question) pack into one row holding the ambiguous context once."""
+    lines = (bbq_dir / "Age.jsonl").read_text(encoding="utf-8").splitlines()
+    parsed = parse_lines(lines[:200], "Age.jsonl")
+    first = parsed[0]
+    family = [
+        i
+        for i in parsed
+        if i.question_index == first.question_index
+        and i.context.startswith(first.context.split(".")[0])
+    ][:4]
+    assert {(i.context_condition, i.question_polarity) for i in family} == {
+        ("ambig", "neg"),
+        ("ambig", "nonneg"),
+        ("disambig", "neg"),
+        ("disambig", "nonneg"),
+    }
+    tok = tiny_llama.tokenizer
+    scoring = ScoringSpec(mode="letter")
+    ctx = ModeContext(tokenizer=tok, scoring=scoring)
+    variants = [MODES["letter"].variants(ctx, item) for item in family]
+    # The run's prefix as in a run over several contexts: the system turn, no context.
+    other = MODES["letter"].variants(ctx, parsed[-1])
+    prefix = run_prefix([*variants, other])
+    assert len(prefix) < len(run_prefix(variants))
+    scorer = PrefixScorer(tiny_llama.model, prefix)
+    calls, hook = _record_passes(scorer)
+    try:
+        scores = scorer.score(variants, ctx.read_ids)
+    finally:
+        hook.remove()
+    (call,) = calls
+    assert call["input_ids"].shape[0] == 1
+    separate = sum(len(v[0].ids) - len(prefix) for v in variants)
+    ambiguous = min(len(encode(tok, i.context)) for i in family)
+    assert call["input_ids"].shape[1] <= separate - 3 * (ambiguous - 2)
+    for group, got in zip(variants, scores, strict=True):
+        ref = reference_score(tiny_llama.model, group[0], ctx.read_ids)
+        assert float((got[0].next_logprobs - ref.next_logprobs).abs().max()) < TOLERANCE
+
+
+@pytest.mark.parametrize("budget", [16, 200, 100000])
+def test_token_budget_bounds_every_pass_and_changes_no_score(tiny_llama, items, budget):
+    scoring = ScoringSpec(mode="continuation", max_batch_tokens=max(budget, 16))
+    ctx = ModeContext(tokenizer=tiny_llama.tokenizer, scoring=scoring)
+    variants = [MODES["continuation"].variants(ctx, item) for item in items]
+    prefix = run_prefix(variants)
+    scorer = PrefixScorer(tiny_llama.model, prefix, max_batch_tokens=scoring.max_batch_tokens)
+    calls, hook = _record_passes(scorer)
+    try:
+        scores = scorer.score(variants)
+    finally:
+        hook.remove()
+    widest_item = max(
+        len({x.ids[: j + 1] for x in v for j in range(len(prefix), len(x.ids))}) for v in variants
+    )
+    for call in calls:
+        assert call["input_ids"].numel() <= max(scoring.max_batch_tokens, widest_item)
+    assert len(calls) > 1 if budget <= 200 else len(calls) == 1
+    for group, got in zip(variants, scores, strict=True):
+        for variant, score in zip(group, got, strict=True):
+            ref = reference_score(tiny_llama.model, variant)
+            assert float((score.token_logprobs - ref.token_logprobs).abs().max()) < TOLERANCE
+
+
+def test_eager_attention_takes_an_additive_mask(tiny_llama, items):
+    """Models on eager attention get the packed mask as 0 / dtype-min and agree too."""
+    import copy
+
+    model = copy.deepcopy(tiny_llama.model)
+    model.config._attn_implementation = "eager"
+    scoring = ScoringSpec(mode="permuted", batch_size=4)
+    worst, compared = _max_difference(model, scoring, items, tiny_llama.tokenizer)
+    assert compared > 0
+    assert worst < TOLERANCE
+
+
+def test_unsupported_attention_is_refused(tiny_llama):
+    import copy
+
+    model = copy.deepcopy(tiny_llama.model)
+    model.config._attn_implementation = "flash_attention_2"
+    with pytest.raises(ValueError, match="sdpa"):
+        PrefixScorer(model, ())
 
 
 def test_permuted_probabilities_are_rotation_averages_in_original_order(tiny_llama, items):

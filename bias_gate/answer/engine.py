@@ -48,7 +48,9 @@ def answer_items(
 
     With ``store`` and ``store_key``, answers already stored under the key are reused and
     each completed batch is stored at once, so an interrupted run resumes where it
-    stopped. Items are batched ``scoring.batch_size`` at a time, longest prompts first.
+    stopped. Items are ordered by their prompt tokens, so items that share a context are
+    neighbours and share a packed row, and answered ``scoring.batch_size`` at a time;
+    no forward pass holds more than ``scoring.max_batch_tokens`` tokens.
     ``progress`` shows a tqdm bar on a terminal (never when stderr is not a TTY).
     """
     if (store is None) != (store_key is None):
@@ -81,8 +83,14 @@ def _answer_missing(
 
     ctx = ModeContext(tokenizer=tokenizer, scoring=scoring)
     variants = [mode.variants(ctx, item) for item in todo]
-    scorer = PrefixScorer(model, run_prefix(variants), pad_id=_pad_id(tokenizer))
-    order = sorted(range(len(todo)), key=lambda i: -sum(len(v.ids) for v in variants[i]))
+    scorer = PrefixScorer(
+        model,
+        run_prefix(variants),
+        pad_id=_pad_id(tokenizer),
+        max_batch_tokens=scoring.max_batch_tokens,
+    )
+    # Lexicographic order on token ids puts prompts with a common prefix side by side.
+    order = sorted(range(len(todo)), key=lambda i: variants[i][0].ids)
     size = scoring.batch_size
     bar = tqdm(
         total=len(todo),

@@ -126,16 +126,22 @@ def generate_answers(
             prompts.append(item_variants[0].ids)
             generators.append(None if greedy else seed_generator(seeds[s], item.key))
     config = model.generation_config
-    tokens = decode_tokens(
-        scorer,
-        prompts,
-        generators,
-        temperature=spec.temperature,
-        max_new_tokens=spec.max_new_tokens,
-        stops=stop_ids(model, ctx.tokenizer),
-        top_k=getattr(config, "top_k", 50),
-        top_p=getattr(config, "top_p", None),
-    )
+    # Decoding keeps every row's keys and values: rows x (prompt + new tokens) is held
+    # within the scorer's token budget (at least one row at a time).
+    longest = max(len(p) for p in prompts) + spec.max_new_tokens
+    step = max(1, scorer.max_batch_tokens // longest)
+    tokens: list[list[int]] = []
+    for start in range(0, len(prompts), step):
+        tokens += decode_tokens(
+            scorer,
+            prompts[start : start + step],
+            generators[start : start + step],
+            temperature=spec.temperature,
+            max_new_tokens=spec.max_new_tokens,
+            stops=stop_ids(model, ctx.tokenizer),
+            top_k=getattr(config, "top_k", 50),
+            top_p=getattr(config, "top_p", None),
+        )
     texts = [ctx.tokenizer.decode(t, skip_special_tokens=True) for t in tokens]
     answers = []
     for i, item in enumerate(items):

@@ -1,27 +1,29 @@
-"""Batched forward passes that reuse the KV cache of shared prompt prefixes.
+"""Batched forward passes that compute each shared prompt token once.
 
 Two levels of sharing:
 
 1. The *run prefix*: the token prefix every prompt of the run shares (the chat template's
-   system turn). Its KV cache is computed once and expanded along the batch dimension.
-2. The *group stem*: within one item, the prefix its variants share (the context and
-   question before the options, across the rotations of ``permuted``; the whole prompt
-   across the three answer texts of ``continuation``). One pass per item computes it;
-   the cache rows are then repeated for each variant, which only processes its tail.
+   system turn). Its KV cache is computed once; every later pass reads it through a
+   read-only cache that never stores the pass's own keys and values.
+2. *Packed rows*: the prompts after the run prefix are packed into rows of a prefix tree
+   (:mod:`bias_gate.answer.packing`): the rotations of ``permuted`` share the context and
+   question, the three answer texts of ``continuation`` share the prompt, and items that
+   share a context (BBQ's two questions per context; an ambiguous context is a prefix of
+   its disambiguated one) share it too. A 4D attention mask lets each token see only its
+   ancestors, and each token takes its depth as position id.
 
-Prefixes are found on token ids (longest common prefix of the tokenized prompts), never
-by splitting strings, so every variant is scored on exactly the ids the unbatched
-reference (:func:`reference_score`) reads: only the arithmetic order differs.
+Every variant is scored on exactly the ids the unbatched reference
+(:func:`reference_score`) reads, at the same positions and with the same attended set:
+only the arithmetic order differs. Logits are computed only at the positions that are
+read, by the model's output head on the gathered hidden states.
 
-Layout: each row is ``[run prefix | stem (right-padded) | tail (right-padded)]``. Pad
-columns are masked out in the 2D attention mask and every real token gets its true
-position id, so the holes left by padding change nothing; a pad query always has at
-least one real key before it (no fully masked attention row). Logits are computed only
-at the positions that are read, by the model's output head on the gathered hidden states.
+Memory is bounded by ``max_batch_tokens``: a forward pass holds at most that many tokens
+(rows x widest row, padding included), and no pass keeps its keys and values.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,10 +31,16 @@ from typing import Any
 
 import torch
 
-from bias_gate.answer.prompts import common_prefix_length
+from bias_gate.answer.packing import PackedRow, Placement, forward_batches, pack
 
 #: Hidden states sent through the output head at once (bounds the [rows, vocab] buffer).
-_HEAD_CHUNK = 256
+_HEAD_CHUNK = 64
+
+#: Default bound on the tokens of one forward pass (rows x widest row).
+MAX_BATCH_TOKENS = 1024
+
+#: Default bound on the nodes of one packed row (attention cost grows with its square).
+ROW_TOKENS = 512
 
 
 @dataclass(frozen=True)
@@ -75,10 +83,29 @@ class DecodeState:
 
 class PrefixScorer:
     """Scores variants of prompts with one model, reusing the KV cache of ``run_prefix``
-    (token ids every prompt of the run starts with)."""
+    (token ids every prompt of the run starts with) and packing the rest into prefix
+    trees of at most ``row_tokens`` tokens, ``max_batch_tokens`` tokens per pass."""
 
-    def __init__(self, model: Any, run_prefix: Sequence[int], pad_id: int = 0) -> None:
+    def __init__(
+        self,
+        model: Any,
+        run_prefix: Sequence[int],
+        pad_id: int = 0,
+        *,
+        max_batch_tokens: int = MAX_BATCH_TOKENS,
+        row_tokens: int = ROW_TOKENS,
+    ) -> None:
+        if max_batch_tokens < 1 or row_tokens < 1:
+            raise ValueError("max_batch_tokens and row_tokens must be at least 1")
         self.model = model
+        self.max_batch_tokens = max_batch_tokens
+        self.row_tokens = row_tokens
+        self.attention = getattr(model.config, "_attn_implementation", None) or "eager"
+        if self.attention not in ("sdpa", "eager"):
+            raise ValueError(
+                f"packed scoring needs 'sdpa' or 'eager' attention, not {self.attention!r}: "
+                "load the model with attn_implementation='sdpa'"
+            )
         self.decoder = model.get_decoder()
         self.head = model.get_output_embeddings()
         self.softcap = getattr(model.config, "final_logit_softcapping", None)
@@ -118,6 +145,13 @@ class PrefixScorer:
         ]
         return DynamicCache(ddp_cache_data=data, config=self.model.config)
 
+    def _prefix_cache_readonly(self) -> Any:
+        """A cache that gives every layer the run prefix's keys and values (expanded to
+        the pass's rows) before the pass's own, and keeps nothing of the pass."""
+        from transformers.cache_utils import Cache
+
+        return Cache(layers=[_read_only_layer(k, v) for k, v in self._prefix_kv])
+
     def _forward(
         self,
         cache: Any,
@@ -141,15 +175,27 @@ class PrefixScorer:
 
     def logprobs(self, hidden: torch.Tensor) -> torch.Tensor:
         """[n, hidden] final hidden states -> [n, vocab] float32 log-probabilities."""
-        chunks = []
-        for start in range(0, hidden.shape[0], _HEAD_CHUNK):
-            logits = self.head(hidden[start : start + _HEAD_CHUNK]).float()
-            if self.softcap:
-                logits = torch.tanh(logits / self.softcap) * self.softcap
-            chunks.append(torch.log_softmax(logits, dim=-1))
-        if not chunks:
+        if hidden.shape[0] == 0:
             return torch.empty(0, 0)
-        return torch.cat(chunks)
+        starts = range(0, hidden.shape[0], _HEAD_CHUNK)
+        return torch.cat([self._chunk_logprobs(hidden[s : s + _HEAD_CHUNK]) for s in starts])
+
+    def gathered_logprobs(self, hidden: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
+        """Log-probabilities at ``columns`` only: [n] targets (one per row) or [n, c]
+        token ids; the full [n, vocab] table is never held for more than one chunk."""
+        out = []
+        for s in range(0, hidden.shape[0], _HEAD_CHUNK):
+            lp = self._chunk_logprobs(hidden[s : s + _HEAD_CHUNK])
+            cols = columns[s : s + _HEAD_CHUNK].to(lp.device)
+            picked = lp.gather(1, cols if cols.dim() == 2 else cols[:, None])
+            out.append((picked if cols.dim() == 2 else picked[:, 0]).cpu())
+        return torch.cat(out) if out else columns.new_empty(columns.shape, dtype=torch.float32)
+
+    def _chunk_logprobs(self, hidden: torch.Tensor) -> torch.Tensor:
+        logits = self.head(hidden).float()
+        if self.softcap:
+            logits = torch.tanh(logits / self.softcap) * self.softcap
+        return torch.log_softmax(logits, dim=-1)
 
     def _padded(self, seqs: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         """Right-padded [rows, max len] ids and their 0/1 mask."""
@@ -172,93 +218,104 @@ class PrefixScorer:
         self, groups: Sequence[Sequence[Variant]], read_ids: Sequence[int] = ()
     ) -> list[list[VariantScore]]:
         """Score every variant of every group (a group = the variants of one item, which
-        share a stem). Returns scores in the same nesting and order."""
+        share a row). Returns scores in the same nesting and order."""
         p0 = len(self.run_prefix)
-        stems: list[list[int]] = []
-        tails: list[list[int]] = []
-        row_group: list[int] = []
-        for g, group in enumerate(groups):
-            suffixes = []
+        suffixes: list[list[tuple[int, ...]]] = []
+        for group in groups:
+            tails = []
             for variant in group:
                 self._check_prefix(variant.ids)
                 if len(variant.ids) - p0 < variant.n_scored + 1:
                     raise ValueError(
                         "a continuation needs at least one prompt token after the run prefix"
                     )
-                suffixes.append(variant.ids[p0:])
-            stem_len = 0
-            if len(group) > 1:
-                cap = min(len(s) - v.n_scored - 1 for s, v in zip(suffixes, group, strict=True))
-                stem_len = max(0, min(common_prefix_length(suffixes), cap))
-            stems.append(list(suffixes[0][:stem_len]))
-            for suffix in suffixes:
-                tails.append(list(suffix[stem_len:]))
-                row_group.append(g)
-        n_groups = len(groups)
-        rows = torch.tensor(row_group, dtype=torch.long, device=self.device)
-        prefix_mask = torch.ones(n_groups, p0, dtype=torch.long, device=self.device)
-        if p0 == 0 and any(len(s) == 0 for s in stems):
-            # With no run prefix, an all-padding stem row would attend to nothing (NaN
-            # keys in the cache): score every variant in full instead.
-            tails = [list(v.ids) for group in groups for v in group]
-            stems = [[] for _ in groups]
-        stem_lens = torch.tensor([len(s) for s in stems], dtype=torch.long, device=self.device)
+                tails.append(tuple(variant.ids[p0:]))
+            suffixes.append(tails)
+        rows, placements = pack(suffixes, min(self.row_tokens, self.max_batch_tokens))
+        hidden: list[torch.Tensor] = []  # per row: [nodes, hidden]
+        for run in forward_batches(rows, self.max_batch_tokens):
+            states = self._forward_rows([rows[r] for r in run])
+            hidden.extend(states[i, : len(rows[r])] for i, r in enumerate(run))
+        return self._read(hidden, groups, placements, read_ids)
 
-        if int(stem_lens.max()) > 0:
-            cache = self._prefix_cache(n_groups)
-            stem_ids, stem_mask = self._padded(stems)
-            positions = p0 + torch.arange(stem_ids.shape[1], device=self.device)[None].expand(
-                n_groups, -1
-            )
-            self._forward(cache, stem_ids, stem_mask, prefix_mask, positions)
-            cache.batch_select_indices(rows)
-            past_mask = torch.cat([prefix_mask, stem_mask], dim=1)[rows]
-        else:
-            cache = self._prefix_cache(len(row_group))
-            past_mask = prefix_mask[rows]
-        tail_ids, tail_mask = self._padded(tails)
-        width = tail_ids.shape[1]
-        positions = (p0 + stem_lens[rows])[:, None] + torch.arange(width, device=self.device)[None]
-        hidden = self._forward(cache, tail_ids, tail_mask, past_mask, positions)
-        return self._read(hidden, groups, tails, read_ids)
+    def _forward_rows(self, rows: Sequence[PackedRow]) -> torch.Tensor:
+        """One forward pass over packed ``rows`` after the run prefix; returns the final
+        hidden states [rows, widest, hidden] (padding columns hold junk)."""
+        p0 = len(self.run_prefix)
+        width = max(len(row) for row in rows)
+        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+        positions = torch.full((len(rows), width), p0, dtype=torch.long)
+        allowed = torch.zeros((len(rows), 1, width, p0 + width), dtype=torch.bool)
+        allowed[..., :p0] = True
+        for r, row in enumerate(rows):
+            n = len(row)
+            ids[r, :n] = torch.tensor(row.tokens, dtype=torch.long)
+            positions[r, :n] = p0 + torch.tensor(row.depths, dtype=torch.long)
+            allowed[r, 0, :n, p0 : p0 + n] = torch.from_numpy(row.ancestors())
+            # A padding query sees itself, so no attention row is empty (NaN-free).
+            pad = torch.arange(n, width)
+            allowed[r, 0, pad, p0 + pad] = True
+        self.forward_calls += 1
+        kwargs: dict[str, Any] = {"use_cache": False}
+        if p0:
+            kwargs = {"use_cache": True, self._cache_kw: self._prefix_cache_readonly()}
+        out = self.decoder(
+            input_ids=ids.to(self.device),
+            attention_mask=self._mask(allowed).to(self.device),
+            position_ids=positions.to(self.device),
+            **kwargs,
+        )
+        return out.last_hidden_state
+
+    def _mask(self, allowed: torch.Tensor) -> torch.Tensor:
+        """The 4D mask in the form the model's attention takes: boolean for SDPA, additive
+        (0 or the dtype's minimum) for eager attention."""
+        if self.attention == "sdpa":
+            return allowed
+        dtype = self.model.dtype
+        mask = torch.zeros(allowed.shape, dtype=dtype)
+        return mask.masked_fill_(~allowed, torch.finfo(dtype).min)
 
     def _read(
         self,
-        hidden: torch.Tensor,
+        hidden: Sequence[torch.Tensor],
         groups: Sequence[Sequence[Variant]],
-        tails: Sequence[Sequence[int]],
+        placements: Sequence[Sequence[Placement]],
         read_ids: Sequence[int],
     ) -> list[list[VariantScore]]:
-        variants = [v for group in groups for v in group]
+        """Read next-token and continuation log-probabilities at the variants' nodes."""
+        flat = [
+            (variant, place)
+            for group, places in zip(groups, placements, strict=True)
+            for variant, place in zip(group, places, strict=True)
+        ]
         read = torch.tensor(list(read_ids), dtype=torch.long)
-        last = torch.tensor([len(t) - 1 for t in tails], dtype=torch.long, device=self.device)
         if len(read):
-            final = self.logprobs(hidden[torch.arange(len(tails), device=self.device), last])
-            next_lp = final[:, read].cpu()
+            last = torch.stack([hidden[place.row][place.path[-1]] for _, place in flat])
+            next_lp = self.gathered_logprobs(last, read[None].expand(len(flat), -1))
         else:
-            next_lp = torch.empty(len(tails), 0)
-        row_idx: list[int] = []
-        pos_idx: list[int] = []
+            next_lp = torch.empty(len(flat), 0)
+        states: list[torch.Tensor] = []
         targets: list[int] = []
-        for row, (variant, tail) in enumerate(zip(variants, tails, strict=True)):
+        for variant, place in flat:
             k = variant.n_scored
-            for j in range(len(tail) - k, len(tail)):
-                row_idx.append(row)
-                pos_idx.append(j - 1)
-                targets.append(tail[j])
+            n = len(place.path)
+            # The token at node path[j] is predicted by the hidden state at path[j - 1].
+            for j in range(n - k, n):
+                states.append(hidden[place.row][place.path[j - 1]])
+                targets.append(variant.ids[len(variant.ids) - n + j])
         token_lp = torch.empty(0)
-        if row_idx:
-            lp = self.logprobs(hidden[torch.tensor(row_idx), torch.tensor(pos_idx)])
-            token_lp = lp[torch.arange(len(targets)), torch.tensor(targets)].cpu()
+        if states:
+            token_lp = self.gathered_logprobs(torch.stack(states), torch.tensor(targets))
         out: list[list[VariantScore]] = []
-        flat = 0
+        index = 0
         offset = 0
         for group in groups:
             scored = []
             for variant in group:
                 k = variant.n_scored
-                scored.append(VariantScore(next_lp[flat], token_lp[offset : offset + k]))
-                flat += 1
+                scored.append(VariantScore(next_lp[index], token_lp[offset : offset + k]))
+                index += 1
                 offset += k
             out.append(scored)
         return out
@@ -305,6 +362,37 @@ class PrefixScorer:
             next_position=state.next_position + 1,
             last_logprobs=self.logprobs(hidden[:, -1]),
         )
+
+
+@functools.cache
+def _read_only_layer_class() -> type:
+    from transformers.cache_utils import DynamicLayer
+
+    class ReadOnlyLayer(DynamicLayer):
+        """A cache layer holding fixed keys and values (one row, expanded to the batch):
+        ``update`` returns them followed by the new ones and stores nothing, so a pass
+        keeps at most one layer's keys and values alive."""
+
+        def __init__(self, keys: torch.Tensor, values: torch.Tensor) -> None:
+            super().__init__()
+            self.keys, self.values = keys, values
+            self.device = keys.device
+            self.is_initialized = True
+
+        def update(
+            self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any
+        ) -> tuple[torch.Tensor, torch.Tensor]:
+            rows = key_states.shape[0]
+            keys = torch.cat([self.keys.expand(rows, -1, -1, -1), key_states], dim=-2)
+            values = torch.cat([self.values.expand(rows, -1, -1, -1), value_states], dim=-2)
+            return keys, values
+
+    return ReadOnlyLayer
+
+
+def _read_only_layer(keys: torch.Tensor, values: torch.Tensor) -> Any:
+    """A read-only cache layer over ``keys`` and ``values`` (see the class above)."""
+    return _read_only_layer_class()(keys, values)
 
 
 @torch.inference_mode()

@@ -37,9 +37,12 @@ def items_fingerprint(items: Iterable[BBQItem]) -> str:
 
 
 def scoring_fingerprint(scoring: ScoringSpec) -> str:
-    """A fingerprint of what in ``scoring`` determines answers (all but ``batch_size``,
-    which changes only the arithmetic order, not the answers)."""
-    return fingerprint("scoring", scoring.model_dump(mode="json", exclude={"batch_size"}))
+    """A fingerprint of what in ``scoring`` determines answers (all but ``batch_size`` and
+    ``max_batch_tokens``, which change only the arithmetic order, not the answers)."""
+    return fingerprint(
+        "scoring",
+        scoring.model_dump(mode="json", exclude={"batch_size", "max_batch_tokens"}),
+    )
 
 
 def answer_store_key(
