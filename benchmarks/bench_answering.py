@@ -89,6 +89,17 @@ def peak_rss_bytes() -> tuple[int, int | None]:
     return whole, since
 
 
+def rss_bytes() -> int:
+    """The current RSS of this process (Linux; 0 where unknown)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def study_loop(model, tokenizer, items, spec, seeds, temperature, max_new_tokens) -> float:
     """The study's loop: one item at a time, chat prompt, generate per seed. Seconds."""
     import torch
@@ -143,10 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     rate = gemm_rate()
     print(f"fp32 GEMM rate (torch.mm 1024-2048, best): {rate / 1e9:.1f} GFLOP/s")
 
+    rss_before_model = rss_bytes()
     t = time.perf_counter()
     loaded = load_model(default_model(), device="cpu")
     model, tok = loaded.model, loaded.tokenizer
-    rss_after_load, _ = peak_rss_bytes()
     print(f"model loaded in {time.perf_counter() - t:.1f} s")
     params = sum(p.numel() for p in model.parameters())
     embed = model.get_input_embeddings().weight.numel()
@@ -177,7 +188,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"  study loop: {study.items_per_s:.3f} items/s ({seconds:.1f} s)", flush=True)
 
-    reset_peak_rss()
     timings: list[Timing] = [study]
     answers = {}
     modes = {
@@ -189,12 +199,18 @@ def main(argv: list[str] | None = None) -> int:
         ),
     }
     answer_items(model, tok, items[:2], modes["letter"])  # warm-up, not timed
+    rss_ready = rss_bytes()
+    mode_peaks: dict[str, int | None] = {}
     for name, scoring in modes.items():
+        reset_peak_rss()
         start = time.perf_counter()
         answers[name] = answer_items(model, tok, items, scoring)
         timings.append(Timing(name, len(items), time.perf_counter() - start))
+        mode_peaks[name] = peak_rss_bytes()[1]
         print(f"  {name}: {timings[-1].items_per_s:.3f} items/s", flush=True)
-    rss_whole, rss_answering = peak_rss_bytes()
+    rss_whole, _ = peak_rss_bytes()
+    known = [p for p in mode_peaks.values() if p is not None]
+    rss_answering = max(known) if known else None
 
     work = {"letter": 1.0, "permuted": 3.0}
     cont_tokens = [
@@ -260,12 +276,34 @@ def main(argv: list[str] | None = None) -> int:
         for reason in reasons:
             print(f"  reason: {reason}")
     print()
-    during = f"{rss_answering / 2**30:.2f} GiB" if rss_answering else "n/a"
+    gib = 2**30
     print(
-        f"peak RSS: {rss_whole / 2**30:.2f} GiB whole process (after loading: "
-        f"{rss_after_load / 2**30:.2f} GiB), {during} while answering; model fp32 size "
-        f"{fp32_bytes / 2**30:.2f} GiB ({params / 1e6:.1f} M parameters): whole-process peak = "
-        f"{rss_whole / fp32_bytes:.2f}x the model"
+        f"memory: model fp32 size {fp32_bytes / gib:.3f} GiB ({params / 1e6:.1f} M parameters); "
+        f"budget {base.max_batch_tokens} tokens per forward pass"
+    )
+    print(
+        f"  before the model (python, torch, bias-gate imported): {rss_before_model / gib:.3f} GiB"
+    )
+    print(
+        f"  model loaded and warmed up (+ tokenizer, model code, weights touched): "
+        f"{rss_ready / gib:.3f} GiB = {rss_ready / fp32_bytes:.2f}x the model"
+    )
+    for name, peak in mode_peaks.items():
+        if peak is not None:
+            print(
+                f"  peak while answering, {name:26} {peak / gib:.3f} GiB "
+                f"(working set +{(peak - rss_ready) / 2**20:.0f} MiB)"
+            )
+    if rss_answering is not None:
+        engine = rss_answering - rss_before_model
+        print(
+            f"peak RSS while answering: {rss_answering / gib:.3f} GiB whole process = "
+            f"{rss_answering / fp32_bytes:.2f}x the model; over the pre-model runtime "
+            f"(weights + answering): {engine / gib:.3f} GiB = {engine / fp32_bytes:.2f}x"
+        )
+    print(
+        f"peak RSS over the whole run (loading and the study loop included): "
+        f"{rss_whole / gib:.3f} GiB = {rss_whole / fp32_bytes:.2f}x the model"
     )
     load_end = os.getloadavg()
     print(f"load average at end: {load_end[0]:.2f} {load_end[1]:.2f} {load_end[2]:.2f}")
