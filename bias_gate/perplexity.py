@@ -15,8 +15,8 @@ from typing import Any
 
 import torch
 
-from bias_gate.compress.corpus import read_corpus
 from bias_gate.config import PerplexitySpec
+from bias_gate.data.text import load_corpus
 from bias_gate.errors import DataError
 
 _token_cache: dict[tuple[int, str, str | None, str | None], torch.Tensor] = {}
@@ -41,7 +41,7 @@ def corpus_ids(
     """The whole corpus as one 1-D tensor of token ids (cached per tokenizer and corpus)."""
     key = (id(tokenizer), corpus, str(data_dir), str(base_dir))
     if key not in _token_cache:
-        text = read_corpus(corpus, data_dir, base_dir)
+        text = load_corpus(corpus, data_dir, base_dir)
         ids = tokenizer(text, add_special_tokens=False)["input_ids"]
         _token_cache[key] = torch.tensor(ids, dtype=torch.long)
     return _token_cache[key]

@@ -231,7 +231,7 @@ def test_wikitext_from_mirror_path_and_download(
     assert valid == (wikitext_dir / "valid.txt").read_text(encoding="utf-8")
     assert load_corpus(str(wikitext_dir / "test.txt")).count(" ") > 200_000
     assert load_corpus("test.txt", base_dir=wikitext_dir) == load_corpus("wikitext2:test")
-    with pytest.raises(DataError, match="corpus not found"):
+    with pytest.raises(DataError, match="corpus file does not exist"):
         load_corpus(str(tmp_path / "missing.txt"))
     monkeypatch.delenv(ENV_DATA_DIR)
     (server.root / "test.txt").write_bytes((wikitext_dir / "test.txt").read_bytes())

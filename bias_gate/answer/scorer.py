@@ -40,7 +40,7 @@ _HEAD_CHUNK = 64
 MAX_BATCH_TOKENS = 1024
 
 #: Default bound on the nodes of one packed row (attention cost grows with its square).
-ROW_TOKENS = 512
+ROW_TOKENS = 256
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import torch
 from pydantic import Field
 
 from bias_gate.compress.base import CompressorOptions
-from bias_gate.compress.corpus import read_corpus
+from bias_gate.data.text import load_corpus
 from bias_gate.errors import DataError
 
 
@@ -35,7 +35,7 @@ def calibration_ids(
 ) -> torch.Tensor:
     """``samples`` x ``seq_len`` token ids: windows starting at offsets drawn uniformly
     (``torch.Generator`` seeded with ``seed``) from the tokenized corpus."""
-    text = read_corpus(options.corpus, data_dir, base_dir)
+    text = load_corpus(options.corpus, data_dir, base_dir)
     ids = torch.tensor(tokenizer(text, add_special_tokens=False)["input_ids"], dtype=torch.long)
     if ids.numel() <= options.seq_len:
         raise DataError(

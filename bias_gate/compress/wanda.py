@@ -26,7 +26,6 @@ from bias_gate.compress.calibration import (
     first_layer_inputs,
     layer_output,
 )
-from bias_gate.compress.corpus import corpus_fingerprint
 from bias_gate.compress.masks import n_m_mask, row_mask
 from bias_gate.compress.pruning import (
     Pattern,
@@ -39,6 +38,7 @@ from bias_gate.compress.targets import (
     layer_linears,
     projection_linears,
 )
+from bias_gate.data.text import corpus_fingerprint
 
 #: What the 2026 study's Wanda pruned: activations were captured only for these.
 STUDY_TARGETS: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "gate_proj", "up_proj")

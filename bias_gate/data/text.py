@@ -1,4 +1,11 @@
-"""Text corpora for perplexity and calibration: WikiText-2 by name, or a text file."""
+"""Text corpora for perplexity and calibration, by name.
+
+Names: ``wikitext2:valid`` / ``wikitext2:test`` (the tokenized WikiText-2 release: from
+``<data_dir>/wikitext-2/<split>.txt`` when a data dir is given, else the
+``$BIAS_GATE_DATA_DIR`` mirror, else a download cached and verified by SHA-256), a path
+to a UTF-8 text file (a relative path is taken against ``base_dir``), or
+``hf:<dataset id>[:<split>[:<column>]]`` (needs ``pip install bias-gate[hf-datasets]``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from pathlib import Path
 from bias_gate.cache import cache_root
 from bias_gate.data.download import ENV_DATA_DIR, fetch_cached, mirror_dir
 from bias_gate.errors import DataError
+from bias_gate.fingerprint import file_digest, fingerprint
 
 WIKITEXT2_URL = (
     "https://raw.githubusercontent.com/pytorch/examples/main/"
@@ -54,28 +62,69 @@ def corpus_path(
     return fetch_cached(url, folder / f"{split}.txt", _validate_text(url))
 
 
-def load_corpus(
-    name_or_path: str,
-    *,
+def corpus_file(
+    name: str,
+    data_dir: Path | None = None,
     base_dir: Path | None = None,
+    *,
+    url_template: str = WIKITEXT2_URL,
+    cache_dir: Path | None = None,
+) -> Path:
+    """The local file holding corpus ``name`` (not for ``hf:`` names); a
+    :class:`DataError` naming the fix when there is none."""
+    if name in CORPORA:
+        if data_dir is None:
+            return corpus_path(name, url_template=url_template, cache_dir=cache_dir)
+        path = data_dir / "wikitext-2" / f"{CORPORA[name]}.txt"
+    elif name.startswith("wikitext2:"):
+        raise DataError(f"unknown corpus {name!r}; {_ALLOWED}", key="corpus")
+    else:
+        path = Path(name).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+    if not path.is_file():
+        raise DataError(f"corpus file does not exist; {_ALLOWED}", file=path, key="corpus")
+    return path
+
+
+_ALLOWED = f"give {', '.join(CORPORA)}, a text file or hf:<dataset>[:<split>[:<column>]]"
+
+
+def load_corpus(
+    name: str,
+    data_dir: Path | None = None,
+    base_dir: Path | None = None,
+    *,
     url_template: str = WIKITEXT2_URL,
     cache_dir: Path | None = None,
 ) -> str:
-    """The text of ``"wikitext2:test"``, ``"wikitext2:valid"`` or a UTF-8 text file (a
-    relative path is taken relative to ``base_dir``, default the working directory)."""
-    if name_or_path in CORPORA:
-        path = corpus_path(name_or_path, url_template=url_template, cache_dir=cache_dir)
-    else:
-        path = Path(name_or_path).expanduser()
-        if not path.is_absolute() and base_dir is not None:
-            path = base_dir / path
-        if not path.is_file():
-            raise DataError(
-                f"corpus not found; give {' or '.join(CORPORA)} or a text file path",
-                file=path,
-                key="perplexity.corpus",
-            )
+    """The whole text of corpus ``name`` as one string (see the module docstring)."""
+    if name.startswith("hf:"):
+        return _load_hf(name)
+    path = corpus_file(name, data_dir, base_dir, url_template=url_template, cache_dir=cache_dir)
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(f"corpus is not UTF-8 text ({exc.reason})", file=path) from None
+
+
+def corpus_fingerprint(
+    name: str, data_dir: Path | None = None, base_dir: Path | None = None
+) -> str:
+    """What identifies the corpus text: the SHA-256 of its file, or the ``hf:`` name."""
+    if name.startswith("hf:"):
+        return fingerprint("hf", name)
+    return file_digest(corpus_file(name, data_dir, base_dir))
+
+
+def _load_hf(name: str) -> str:
+    parts = name[3:].split(":")
+    dataset, split, column = parts[0], (parts[1:2] or ["train"])[0], (parts[2:3] or ["text"])[0]
+    try:
+        import datasets
+    except ImportError:
+        raise DataError(
+            f"corpus {name!r} needs the datasets library: pip install bias-gate[hf-datasets]"
+        ) from None
+    rows = datasets.load_dataset(dataset, split=split)
+    return "\n".join(str(text) for text in rows[column])

@@ -231,7 +231,7 @@ class GateRun:
         settings = self.spec.perplexity
         if not settings.enabled:
             return None
-        from bias_gate.compress.corpus import corpus_fingerprint
+        from bias_gate.data.text import corpus_fingerprint
 
         key = fingerprint(
             loaded.fingerprint,
