@@ -16,6 +16,7 @@ from bias_gate.answer.prompts import encode, prompt_text, rotations
 from bias_gate.answer.scorer import PrefixScorer, Variant, reference_score
 from bias_gate.config import GenerateSpec, PromptSpec, ScoringSpec
 from bias_gate.data.bbq import parse_lines
+from bias_gate.errors import ConfigError
 
 TOLERANCE = 1e-4
 
@@ -194,12 +195,26 @@ def test_eager_attention_takes_an_additive_mask(tiny_llama, items):
     assert worst < TOLERANCE
 
 
+def test_prompts_longer_than_a_sliding_window_are_refused(tiny_llama, items):
+    import copy
+
+    model = copy.deepcopy(tiny_llama.model)
+    ctx = ModeContext(tokenizer=tiny_llama.tokenizer, scoring=ScoringSpec(mode="letter"))
+    variants = [MODES["letter"].variants(ctx, item) for item in items[:2]]
+    scorer = PrefixScorer(model, run_prefix(variants))
+    model.config.sliding_window = max(len(v[0].ids) for v in variants)
+    scorer.score(variants, ctx.read_ids)  # every prompt fits: fine
+    model.config.sliding_window -= 1
+    with pytest.raises(ConfigError, match="sliding window"):
+        scorer.score(variants, ctx.read_ids)
+
+
 def test_unsupported_attention_is_refused(tiny_llama):
     import copy
 
     model = copy.deepcopy(tiny_llama.model)
     model.config._attn_implementation = "flash_attention_2"
-    with pytest.raises(ValueError, match="sdpa"):
+    with pytest.raises(ConfigError, match="sdpa"):
         PrefixScorer(model, ())
 
 

@@ -32,6 +32,7 @@ from typing import Any
 import torch
 
 from bias_gate.answer.packing import PackedRow, Placement, forward_batches, pack
+from bias_gate.errors import ConfigError
 
 #: Hidden states sent through the output head at once (bounds the [rows, vocab] buffer).
 _HEAD_CHUNK = 64
@@ -102,9 +103,10 @@ class PrefixScorer:
         self.row_tokens = row_tokens
         self.attention = getattr(model.config, "_attn_implementation", None) or "eager"
         if self.attention not in ("sdpa", "eager"):
-            raise ValueError(
-                f"packed scoring needs 'sdpa' or 'eager' attention, not {self.attention!r}: "
-                "load the model with attn_implementation='sdpa'"
+            raise ConfigError(
+                f"the answer engine needs 'sdpa' or 'eager' attention (it passes a custom "
+                f"attention mask), not {self.attention!r}; load the model with one of those",
+                key="model",
             )
         self.decoder = model.get_decoder()
         self.head = model.get_output_embeddings()
@@ -220,11 +222,20 @@ class PrefixScorer:
         """Score every variant of every group (a group = the variants of one item, which
         share a row). Returns scores in the same nesting and order."""
         p0 = len(self.run_prefix)
+        window = getattr(self.model.config, "sliding_window", None)
         suffixes: list[list[tuple[int, ...]]] = []
         for group in groups:
             tails = []
             for variant in group:
                 self._check_prefix(variant.ids)
+                if window and len(variant.ids) > window:
+                    # The packed mask is full attention; it equals the model's own mask
+                    # only while every prompt fits in the sliding window.
+                    raise ConfigError(
+                        f"a prompt of {len(variant.ids)} tokens is longer than the model's "
+                        f"sliding window ({window}); shorten the prompt template",
+                        key="scoring.prompt.template",
+                    )
                 if len(variant.ids) - p0 < variant.n_scored + 1:
                     raise ValueError(
                         "a continuation needs at least one prompt token after the run prefix"
