@@ -131,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         "--validity-n", type=int, default=100, help="disambiguated items for the validity check"
     )
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument(
+        "--max-batch-tokens", type=int, default=1024, help="tokens per forward pass"
+    )
     parser.add_argument("--bbq", type=Path, default=DEFAULT_BBQ)
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     args = parser.parse_args(argv)
@@ -166,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = (args.bbq / "Age.jsonl").read_text(encoding="utf-8").splitlines()
     ambiguous = [i for i in parse_lines(lines, "Age.jsonl") if i.is_ambiguous]
     items = ambiguous[: args.n]
-    base = ScoringSpec(batch_size=args.batch_size)
+    base = ScoringSpec(batch_size=args.batch_size, max_batch_tokens=args.max_batch_tokens)
     tokens = [len(encode(tok, prompt_text(i, base.prompt, tok))) for i in items]
     mean_tokens = statistics.mean(tokens)
     flop_per_item = 2 * (params - embed) * mean_tokens
