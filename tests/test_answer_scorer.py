@@ -98,7 +98,8 @@ def test_shared_tokens_are_computed_once(tiny_llama, items):
     prefix = run_prefix(variants)
     system_turn = encode(tok, "<|im_start|>system\n" + PromptSpec().system)
     assert list(prefix[: len(system_turn)]) == system_turn
-    scorer = PrefixScorer(tiny_llama.model, prefix)
+    # One row wide enough for all three items, so the pass holds no padding.
+    scorer = PrefixScorer(tiny_llama.model, prefix, row_tokens=4096, max_batch_tokens=4096)
     calls, hook = _record_passes(scorer)
     try:
         scorer.score(variants[:3], ctx.read_ids)
@@ -110,7 +111,7 @@ def test_shared_tokens_are_computed_once(tiny_llama, items):
     all_three = sum(len(x.ids) - len(prefix) for v in variants[:3] for x in v)
     # Each item costs one prompt plus two extra option tails, far less than 3 prompts.
     assert one_each < sent < 0.6 * all_three
-    # The context is not repeated: it appears once per item in the packed row(s).
+    # The context is not repeated: it appears once in the packed row.
     context = encode(tok, " " + items[0].context)[2:12]
     row = call["input_ids"][0].tolist()
     hits = [i for i in range(len(row)) if row[i : i + len(context)] == context]
