@@ -136,6 +136,13 @@ BAD = [
     ("no compressions", ("compressions:", "old_compressions:"), 1, "compressions", "missing"),
     ("empty compressions", ("compressions:\n", "compressions: []\nx_:\n"), 8, "compressions", ""),
     ("bad scoring mode", ("mode: permuted", "mode: vibes"), 16, "scoring.mode", "letter"),
+    (
+        "token budget too small",
+        ("mode: permuted", "mode: permuted\n  max_batch_tokens: 8"),
+        17,
+        "scoring.max_batch_tokens",
+        "16",
+    ),
     ("missing corpus", ("{wikitext}/test.txt", "/no/such.txt"), 18, "perplexity.corpus", "exist"),
     (
         "unknown profile",
