@@ -210,13 +210,24 @@ def test_prompts_longer_than_a_sliding_window_are_refused(tiny_llama, items):
         scorer.score(variants, ctx.read_ids)
 
 
-def test_unsupported_attention_is_refused(tiny_llama):
-    import copy
-
-    model = copy.deepcopy(tiny_llama.model)
-    model.config._attn_implementation = "flash_attention_2"
+def test_unsupported_attention_is_refused_when_scoring(tiny_llama, items):
+    ctx = ModeContext(tokenizer=tiny_llama.tokenizer, scoring=ScoringSpec(mode="letter"))
+    variants = [MODES["letter"].variants(ctx, item) for item in items[:2]]
+    scorer = PrefixScorer(tiny_llama.model, run_prefix(variants))
+    scorer.attention = "flash_attention_2"  # as read from such a model's config
     with pytest.raises(ConfigError, match="sdpa"):
-        PrefixScorer(model, ())
+        scorer.score(variants, ctx.read_ids)
+
+
+def test_without_a_run_prefix_every_token_is_packed(tiny_llama, items):
+    """No shared run prefix (no cache at all): the packed rows alone agree too."""
+    ctx = ModeContext(tokenizer=tiny_llama.tokenizer, scoring=ScoringSpec(mode="continuation"))
+    variants = [MODES["continuation"].variants(ctx, item) for item in items[:4]]
+    scorer = PrefixScorer(tiny_llama.model, (), max_batch_tokens=300)
+    for group, got in zip(variants, scorer.score(variants), strict=True):
+        for variant, score in zip(group, got, strict=True):
+            ref = reference_score(tiny_llama.model, variant)
+            assert float((score.token_logprobs - ref.token_logprobs).abs().max()) < TOLERANCE
 
 
 def test_permuted_probabilities_are_rotation_averages_in_original_order(tiny_llama, items):

@@ -102,12 +102,6 @@ class PrefixScorer:
         self.max_batch_tokens = max_batch_tokens
         self.row_tokens = row_tokens
         self.attention = getattr(model.config, "_attn_implementation", None) or "eager"
-        if self.attention not in ("sdpa", "eager"):
-            raise ConfigError(
-                f"the answer engine needs 'sdpa' or 'eager' attention (it passes a custom "
-                f"attention mask), not {self.attention!r}; load the model with one of those",
-                key="model",
-            )
         self.decoder = model.get_decoder()
         self.head = model.get_output_embeddings()
         self.softcap = getattr(model.config, "final_logit_softcapping", None)
@@ -221,6 +215,12 @@ class PrefixScorer:
     ) -> list[list[VariantScore]]:
         """Score every variant of every group (a group = the variants of one item, which
         share a row). Returns scores in the same nesting and order."""
+        if self.attention not in ("sdpa", "eager"):
+            raise ConfigError(
+                f"scoring needs 'sdpa' or 'eager' attention (it passes a custom attention "
+                f"mask), not {self.attention!r}; load the model with one of those",
+                key="model",
+            )
         p0 = len(self.run_prefix)
         window = getattr(self.model.config, "sliding_window", None)
         suffixes: list[list[tuple[int, ...]]] = []
