@@ -62,6 +62,10 @@ def corpus_path(
     return fetch_cached(url, folder / f"{split}.txt", _validate_text(url))
 
 
+#: What a corpus name may be (for error messages).
+_ALLOWED = f"give {', '.join(CORPORA)}, a text file or hf:<dataset>[:<split>[:<column>]]"
+
+
 def corpus_file(
     name: str,
     data_dir: Path | None = None,
@@ -85,9 +89,6 @@ def corpus_file(
     if not path.is_file():
         raise DataError(f"corpus file does not exist; {_ALLOWED}", file=path, key="corpus")
     return path
-
-
-_ALLOWED = f"give {', '.join(CORPORA)}, a text file or hf:<dataset>[:<split>[:<column>]]"
 
 
 def load_corpus(
