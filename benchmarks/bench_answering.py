@@ -200,6 +200,13 @@ def main(argv: list[str] | None = None) -> int:
         "generate (greedy, engine)": base.model_copy(
             update={"mode": "generate", "generate": GenerateSpec(temperature=0.0, seeds=[0])}
         ),
+        # The study's own setting, through the engine: one prefill per item for 5 seeds.
+        "generate (T=0.3, 5 seeds, engine)": base.model_copy(
+            update={
+                "mode": "generate",
+                "generate": GenerateSpec(temperature=0.3, seeds=seeds, max_new_tokens=5),
+            }
+        ),
     }
     answer_items(model, tok, items[:2], modes["letter"])  # warm-up, not timed
     rss_ready = rss_bytes()

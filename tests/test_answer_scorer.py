@@ -327,3 +327,33 @@ def test_sampled_generation_does_not_depend_on_batching(tiny_llama, items):
         assert len(together[item.key].texts) == 3
     # Different seeds do sample differently (a random model at T=0.7 is near uniform).
     assert any(len(set(together[i.key].texts)) > 1 for i in few)
+
+
+def test_seeds_share_one_prefill_and_sample_as_separate_prompts(tiny_llama, items):
+    """Computing a prompt once for all its seeds (``repeats``) samples exactly what
+    decoding one copy of the prompt per seed samples."""
+    from bias_gate.answer.generate import seed_generator
+
+    tok = tiny_llama.tokenizer
+    ctx = ModeContext(tokenizer=tok, scoring=ScoringSpec(mode="generate"))
+    few = items[:3]
+    prompts = [MODES["generate"].variants(ctx, item)[0].ids for item in few]
+    scorer = PrefixScorer(tiny_llama.model, run_prefix([[Variant(p)] for p in prompts]))
+    seeds = [0, 1, 2, 3]
+
+    def generators():
+        return [seed_generator(s, item.key) for item in few for s in seeds]
+
+    settings = {"temperature": 0.8, "max_new_tokens": 4, "stops": stop_ids(tiny_llama.model, tok)}
+    calls, hook = _record_passes(scorer)
+    try:
+        shared = decode_tokens(scorer, prompts, generators(), repeats=len(seeds), **settings)
+    finally:
+        hook.remove()
+    assert calls[0]["input_ids"].shape[0] == len(few)  # one prefill row per prompt
+    copied = [p for p in prompts for _ in seeds]
+    separate = decode_tokens(scorer, copied, generators(), **settings)
+    assert shared == separate
+    assert len({tuple(t) for t in shared}) > 1
+    with pytest.raises(ValueError, match="generators"):
+        decode_tokens(scorer, prompts, generators()[:-1], repeats=len(seeds), **settings)

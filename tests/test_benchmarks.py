@@ -56,7 +56,13 @@ def test_answering_benchmark_prints_its_figures_and_last_line(bbq_dir, tmp_path)
         r"ratio_vs_generate=\d+\.\d+ permuted_items_per_s=\d+\.\d+ ceiling_fraction=\d+\.\d+",
         lines[-1],
     ), lines[-1]
-    for mode in ("letter", "permuted", "continuation", "generate (greedy, engine)"):
+    for mode in (
+        "letter",
+        "permuted",
+        "continuation",
+        "generate (greedy, engine)",
+        "generate (T=0.3, 5 seeds, engine)",
+    ):
         assert any(line.startswith(mode) for line in lines), mode
         assert any(f"peak while answering, {mode}" in line for line in lines), mode
     assert "budget 256 tokens per forward pass" in out

@@ -76,12 +76,16 @@ def decode_tokens(
     stops: frozenset[int],
     top_k: int | None = None,
     top_p: float | None = None,
+    repeats: int = 1,
 ) -> list[list[int]]:
-    """Generate up to ``max_new_tokens`` tokens for each prompt (one row per prompt,
-    batched); greedy where ``temperature`` is 0. Returns each row's tokens before the
-    first stop token."""
-    state = scorer.prefill(prompts)
-    rows = len(prompts)
+    """Generate up to ``max_new_tokens`` tokens for each prompt, ``repeats`` rows per
+    prompt (one per seed: the prompt is computed once), batched; greedy where
+    ``temperature`` is 0. ``generators`` has one entry per row, prompt-major. Returns
+    each row's tokens before the first stop token."""
+    state = scorer.prefill(prompts, repeats)
+    rows = len(prompts) * repeats
+    if len(generators) != rows:
+        raise ValueError(f"{rows} rows need {rows} generators, not {len(generators)}")
     out: list[list[int]] = [[] for _ in range(rows)]
     done = [False] * rows
     for step in range(max_new_tokens):
@@ -119,28 +123,29 @@ def generate_answers(
     seeds = list(spec.seeds)
     greedy = spec.temperature == 0
     per_item = 1 if greedy else len(seeds)
-    prompts: list[tuple[int, ...]] = []
-    generators: list[torch.Generator | None] = []
-    for item, item_variants in zip(items, variants, strict=True):
-        for s in range(per_item):
-            prompts.append(item_variants[0].ids)
-            generators.append(None if greedy else seed_generator(seeds[s], item.key))
+    prompts = [item_variants[0].ids for item_variants in variants]
+    generators: list[torch.Generator | None] = [
+        None if greedy else seed_generator(seeds[s], item.key)
+        for item in items
+        for s in range(per_item)
+    ]
     config = model.generation_config
-    # Decoding keeps every row's keys and values: rows x (prompt + new tokens) is held
-    # within the scorer's token budget (at least one row at a time).
+    # Decoding keeps every row's keys and values: items x seeds x (prompt + new tokens)
+    # is held within the scorer's token budget (at least one item at a time).
     longest = max(len(p) for p in prompts) + spec.max_new_tokens
-    step = max(1, scorer.max_batch_tokens // longest)
+    step = max(1, scorer.max_batch_tokens // (longest * per_item))
     tokens: list[list[int]] = []
     for start in range(0, len(prompts), step):
         tokens += decode_tokens(
             scorer,
             prompts[start : start + step],
-            generators[start : start + step],
+            generators[start * per_item : (start + step) * per_item],
             temperature=spec.temperature,
             max_new_tokens=spec.max_new_tokens,
             stops=stop_ids(model, ctx.tokenizer),
             top_k=getattr(config, "top_k", 50),
             top_p=getattr(config, "top_p", None),
+            repeats=per_item,
         )
     texts = [ctx.tokenizer.decode(t, skip_special_tokens=True) for t in tokens]
     answers = []

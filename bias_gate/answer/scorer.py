@@ -333,9 +333,12 @@ class PrefixScorer:
 
     # -- decoding ------------------------------------------------------------------
     @torch.inference_mode()
-    def prefill(self, prompts: Sequence[Sequence[int]]) -> DecodeState:
+    def prefill(self, prompts: Sequence[Sequence[int]], repeats: int = 1) -> DecodeState:
         """Run ``prompts`` (each starting with the run prefix) in one batch; return the
-        state for :meth:`step`, with the next-token log-probabilities of each row."""
+        state for :meth:`step`, with the next-token log-probabilities of each row.
+
+        With ``repeats`` > 1 each prompt is computed once and its state copied into
+        ``repeats`` consecutive rows (one per sampling seed)."""
         p0 = len(self.run_prefix)
         for ids in prompts:
             self._check_prefix(ids)
@@ -348,12 +351,13 @@ class PrefixScorer:
         hidden = self._forward(cache, ids, new_mask, past_mask, positions)
         lengths = new_mask.sum(dim=1)
         last = self.logprobs(hidden[torch.arange(n, device=self.device), lengths - 1])
-        return DecodeState(
-            cache=cache,
-            mask=torch.cat([past_mask, new_mask], dim=1),
-            next_position=p0 + lengths,
-            last_logprobs=last,
-        )
+        mask = torch.cat([past_mask, new_mask], dim=1)
+        if repeats > 1:
+            cache.batch_repeat_interleave(repeats)
+            mask = mask.repeat_interleave(repeats, dim=0)
+            lengths = lengths.repeat_interleave(repeats, dim=0)
+            last = last.repeat_interleave(repeats, dim=0)
+        return DecodeState(cache=cache, mask=mask, next_position=p0 + lengths, last_logprobs=last)
 
     @torch.inference_mode()
     def step(self, state: DecodeState, tokens: torch.Tensor) -> DecodeState:
