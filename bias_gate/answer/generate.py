@@ -130,10 +130,10 @@ def generate_answers(
         for s in range(per_item)
     ]
     config = model.generation_config
-    # Decoding keeps every row's keys and values: items x seeds x (prompt + new tokens)
-    # is held within the scorer's token budget (at least one item at a time).
-    longest = max(len(p) for p in prompts) + spec.max_new_tokens
-    step = max(1, scorer.max_batch_tokens // (longest * per_item))
+    # Decoding holds each item's prompt once and each seed's new tokens: that is kept
+    # within the scorer's token budget (at least one item at a time).
+    held = max(len(p) for p in prompts) + per_item * spec.max_new_tokens
+    step = max(1, scorer.max_batch_tokens // held)
     tokens: list[list[int]] = []
     for start in range(0, len(prompts), step):
         tokens += decode_tokens(

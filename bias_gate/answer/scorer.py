@@ -337,8 +337,9 @@ class PrefixScorer:
         """Run ``prompts`` (each starting with the run prefix) in one batch; return the
         state for :meth:`step`, with the next-token log-probabilities of each row.
 
-        With ``repeats`` > 1 each prompt is computed once and its state copied into
-        ``repeats`` consecutive rows (one per sampling seed)."""
+        With ``repeats`` > 1 each prompt is computed once and read by ``repeats``
+        consecutive rows (one per sampling seed); its keys and values are held once, not
+        once per row (see ``SharedPromptLayer``)."""
         p0 = len(self.run_prefix)
         for ids in prompts:
             self._check_prefix(ids)
@@ -353,7 +354,10 @@ class PrefixScorer:
         last = self.logprobs(hidden[torch.arange(n, device=self.device), lengths - 1])
         mask = torch.cat([past_mask, new_mask], dim=1)
         if repeats > 1:
-            cache.batch_repeat_interleave(repeats)
+            from transformers.cache_utils import Cache
+
+            shared = _shared_prompt_layer_class()
+            cache = Cache(layers=[shared(la.keys, la.values, repeats) for la in cache.layers])
             mask = mask.repeat_interleave(repeats, dim=0)
             lengths = lengths.repeat_interleave(repeats, dim=0)
             last = last.repeat_interleave(repeats, dim=0)
@@ -403,6 +407,41 @@ def _read_only_layer_class() -> type:
             return keys, values
 
     return ReadOnlyLayer
+
+
+@functools.cache
+def _shared_prompt_layer_class() -> type:
+    from transformers.cache_utils import DynamicLayer
+
+    class SharedPromptLayer(DynamicLayer):
+        """A decoding cache layer for prompts shared by ``repeats`` consecutive rows:
+        the prompts' keys and values are held once ([prompts, ...]); each row's new
+        tokens are held per row. ``update`` returns, for one layer at a time, each row's
+        prompt followed by its own new tokens."""
+
+        def __init__(self, keys: torch.Tensor, values: torch.Tensor, repeats: int) -> None:
+            super().__init__()
+            self.prompt_keys, self.prompt_values, self.repeats = keys, values, repeats
+            self.keys = keys.new_empty((keys.shape[0] * repeats, keys.shape[1], 0, keys.shape[3]))
+            self.values = values.new_empty(
+                (values.shape[0] * repeats, values.shape[1], 0, values.shape[3])
+            )
+            self.device = keys.device
+            self.is_initialized = True
+
+        def update(
+            self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any
+        ) -> tuple[torch.Tensor, torch.Tensor]:
+            self.keys = torch.cat([self.keys, key_states], dim=-2)
+            self.values = torch.cat([self.values, value_states], dim=-2)
+            keys = self.prompt_keys.repeat_interleave(self.repeats, dim=0)
+            values = self.prompt_values.repeat_interleave(self.repeats, dim=0)
+            return torch.cat([keys, self.keys], dim=-2), torch.cat([values, self.values], dim=-2)
+
+        def get_seq_length(self, *args: Any, **kwargs: Any) -> int:
+            return int(self.prompt_keys.shape[-2] + self.keys.shape[-2])
+
+    return SharedPromptLayer
 
 
 def _read_only_layer(keys: torch.Tensor, values: torch.Tensor) -> Any:
