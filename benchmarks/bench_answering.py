@@ -210,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     answer_items(model, tok, items[:2], modes["letter"])  # warm-up, not timed
     rss_ready = rss_bytes()
+    # Resetting the peak counter also resets ru_maxrss: keep the peak so far first.
+    peak_before_modes = peak_rss_bytes()[0]
     mode_peaks: dict[str, int | None] = {}
     for name, scoring in modes.items():
         reset_peak_rss()
@@ -218,9 +220,9 @@ def main(argv: list[str] | None = None) -> int:
         timings.append(Timing(name, len(items), time.perf_counter() - start))
         mode_peaks[name] = peak_rss_bytes()[1]
         print(f"  {name}: {timings[-1].items_per_s:.3f} items/s", flush=True)
-    rss_whole, _ = peak_rss_bytes()
     known = [p for p in mode_peaks.values() if p is not None]
     rss_answering = max(known) if known else None
+    rss_whole = max([peak_before_modes, peak_rss_bytes()[0], *known])
 
     work = {"letter": 1.0, "permuted": 3.0}
     cont_tokens = [
