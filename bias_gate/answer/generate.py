@@ -8,6 +8,10 @@ generation config says otherwise). Each (item, seed) has its own random generato
 from the seed and the item key, so an item's answers do not depend on which batch it was
 in. The text is read by :func:`~bias_gate.answer.parse.parse_answer`; the choice is the
 majority vote over seeds (ties and all-unparseable: ``None``, counted, never guessed).
+
+Speed: each prompt is computed once for all its seeds, and while decoding the seeds read
+its keys and values from one shared copy; items are decoded as many at a time as the
+scorer's ``max_batch_tokens`` allows.
 """
 
 from __future__ import annotations
