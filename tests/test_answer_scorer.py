@@ -208,6 +208,13 @@ def test_prompts_longer_than_a_sliding_window_are_refused(tiny_llama, items):
     model.config.sliding_window -= 1
     with pytest.raises(ConfigError, match="sliding window"):
         scorer.score(variants, ctx.read_ids)
+    # Generation counts the tokens it will add.
+    longest = max((v[0].ids for v in variants), key=len)
+    model.config.sliding_window = len(longest) + 2
+    settings = {"temperature": 0.0, "stops": frozenset()}
+    decode_tokens(scorer, [longest], [None], max_new_tokens=2, **settings)
+    with pytest.raises(ConfigError, match="sliding window"):
+        decode_tokens(scorer, [longest], [None], max_new_tokens=3, **settings)
 
 
 def test_unsupported_attention_is_refused_when_scoring(tiny_llama, items):

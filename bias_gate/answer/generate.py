@@ -86,6 +86,8 @@ def decode_tokens(
     prompt (one per seed: the prompt is computed once), batched; greedy where
     ``temperature`` is 0. ``generators`` has one entry per row, prompt-major. Returns
     each row's tokens before the first stop token."""
+    for prompt in prompts:
+        scorer.check_window(len(prompt) + max_new_tokens)
     state = scorer.prefill(prompts, repeats)
     rows = len(prompts) * repeats
     if len(generators) != rows:

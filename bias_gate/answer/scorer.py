@@ -203,6 +203,18 @@ class PrefixScorer:
             mask[row, : len(seq)] = 1
         return ids.to(self.device), mask.to(self.device)
 
+    def check_window(self, length: int) -> None:
+        """Refuse a sequence of ``length`` tokens that would not fit in the model's
+        sliding window: the scorer's masks and caches are full attention, which equals
+        the model's own attention only while every sequence fits."""
+        window = getattr(self.model.config, "sliding_window", None)
+        if window and length > window:
+            raise ConfigError(
+                f"a prompt of {length} tokens (with the tokens to generate) is longer than "
+                f"the model's sliding window ({window}); shorten the prompt template",
+                key="scoring.prompt.template",
+            )
+
     def _check_prefix(self, ids: Sequence[int]) -> None:
         p = len(self.run_prefix)
         if tuple(ids[:p]) != self.run_prefix or len(ids) <= p:
@@ -222,20 +234,12 @@ class PrefixScorer:
                 key="model",
             )
         p0 = len(self.run_prefix)
-        window = getattr(self.model.config, "sliding_window", None)
         suffixes: list[list[tuple[int, ...]]] = []
         for group in groups:
             tails = []
             for variant in group:
                 self._check_prefix(variant.ids)
-                if window and len(variant.ids) > window:
-                    # The packed mask is full attention; it equals the model's own mask
-                    # only while every prompt fits in the sliding window.
-                    raise ConfigError(
-                        f"a prompt of {len(variant.ids)} tokens is longer than the model's "
-                        f"sliding window ({window}); shorten the prompt template",
-                        key="scoring.prompt.template",
-                    )
+                self.check_window(len(variant.ids))
                 if len(variant.ids) - p0 < variant.n_scored + 1:
                     raise ValueError(
                         "a continuation needs at least one prompt token after the run prefix"
