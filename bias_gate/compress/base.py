@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from bias_gate.compress.sparsity import measure_sparsity
+
 if TYPE_CHECKING:
     import torch
 
@@ -50,6 +52,21 @@ class CompressionResult:
     achieved_sparsity: float | None
     per_layer: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def measured(
+        cls, model: Any, target_sparsity: float | None, notes: list[str] | None = None
+    ) -> CompressionResult:
+        """The result for ``model`` with its achieved sparsity (all seven projections)
+        and per-layer figures measured on it."""
+        measured = measure_sparsity(model)
+        return cls(
+            model=model,
+            target_sparsity=target_sparsity,
+            achieved_sparsity=measured.fraction,
+            per_layer=measured.per_layer,
+            notes=list(notes or []),
+        )
 
 
 class Compressor(Protocol):

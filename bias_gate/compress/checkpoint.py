@@ -16,7 +16,6 @@ from pydantic import field_validator, model_validator
 
 from bias_gate.compress.base import CompressionContext, CompressionResult, CompressorOptions
 from bias_gate.compress.pruning import check_sparsity
-from bias_gate.compress.sparsity import measure_sparsity
 from bias_gate.config import ModelSpec
 from bias_gate.errors import ModelLoadError
 
@@ -98,11 +97,6 @@ class CheckpointCompressor:
                 "model; answers could not be compared item by item",
                 key="compressions.checkpoint",
             )
-        measured = measure_sparsity(loaded.model)
-        return CompressionResult(
-            model=loaded.model,
-            target_sparsity=options.sparsity,
-            achieved_sparsity=measured.fraction,
-            per_layer=measured.per_layer,
-            notes=[f"checkpoint {spec.display_name} compared as it is"],
+        return CompressionResult.measured(
+            loaded.model, options.sparsity, [f"checkpoint {spec.display_name} compared as it is"]
         )

@@ -8,7 +8,6 @@ import torch
 from pydantic import field_validator
 
 from bias_gate.compress.base import CompressionContext, CompressionResult, CompressorOptions
-from bias_gate.compress.sparsity import measure_sparsity
 
 
 class DenseOptions(CompressorOptions):
@@ -34,11 +33,4 @@ class DenseCompressor:
     def compress(
         self, model: torch.nn.Module, options: DenseOptions, context: CompressionContext
     ) -> CompressionResult:
-        measured = measure_sparsity(model)
-        return CompressionResult(
-            model=model,
-            target_sparsity=0.0,
-            achieved_sparsity=measured.fraction,
-            per_layer=measured.per_layer,
-            notes=["dense: weights unchanged"],
-        )
+        return CompressionResult.measured(model, 0.0, ["dense: weights unchanged"])

@@ -11,7 +11,6 @@ import torch
 from pydantic import Field, field_validator, model_validator
 
 from bias_gate.compress.base import CompressionResult, CompressorOptions
-from bias_gate.compress.sparsity import measure_sparsity
 from bias_gate.compress.targets import PROJECTIONS, projection_linears
 
 Projection = Literal["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -158,17 +157,10 @@ def pruning_result(
 ) -> CompressionResult:
     """The result of a pruning run: achieved sparsity over all seven projections (so a
     subset shows its real figure) and per layer; a note when only a subset was pruned."""
-    measured = measure_sparsity(model)
-    notes = list(notes or [])
+    result = CompressionResult.measured(model, options.target, notes)
     if options.is_subset:
-        notes.append(
+        result.notes.append(
             f"only {', '.join(options.targets)} pruned; achieved sparsity over all seven "
-            f"projections is {measured.fraction:.4f} for a target of {options.target:g}"
+            f"projections is {result.achieved_sparsity:.4f} for a target of {options.target:g}"
         )
-    return CompressionResult(
-        model=model,
-        target_sparsity=options.target,
-        achieved_sparsity=measured.fraction,
-        per_layer=measured.per_layer,
-        notes=notes,
-    )
+    return result

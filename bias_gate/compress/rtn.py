@@ -11,7 +11,6 @@ from pydantic import Field
 
 from bias_gate.compress.base import CompressionContext, CompressionResult, CompressorOptions
 from bias_gate.compress.pruning import Projection
-from bias_gate.compress.sparsity import measure_sparsity
 from bias_gate.compress.targets import PROJECTIONS, projection_linears
 
 
@@ -69,13 +68,8 @@ class RTNCompressor:
             module.weight.data.copy_(
                 fake_quantize(module.weight, options.bits, options.group_size, options.symmetric)
             )
-        measured = measure_sparsity(model)
         kind = "symmetric" if options.symmetric else "asymmetric"
         group = options.group_size or "row"
-        return CompressionResult(
-            model=model,
-            target_sparsity=None,
-            achieved_sparsity=measured.fraction,
-            per_layer=measured.per_layer,
-            notes=[f"rtn int{options.bits} {kind} fake-quant, group {group}; float storage"],
+        return CompressionResult.measured(
+            model, None, [f"rtn int{options.bits} {kind} fake-quant, group {group}; float storage"]
         )

@@ -14,7 +14,6 @@ from pydantic import Field
 
 from bias_gate.compress.base import CompressionContext, CompressionResult, CompressorOptions
 from bias_gate.compress.pruning import Projection
-from bias_gate.compress.sparsity import measure_sparsity
 from bias_gate.compress.targets import PROJECTIONS, projection_linears
 from bias_gate.errors import BiasGateError
 
@@ -75,13 +74,8 @@ class TorchAOCompressor:
             _CONFIGS[options.scheme](quantization, options),
             filter_fn=lambda module, _fqn: id(module) in chosen,
         )
-        measured = measure_sparsity(model)
         from importlib.metadata import version
 
-        return CompressionResult(
-            model=model,
-            target_sparsity=None,
-            achieved_sparsity=measured.fraction,
-            per_layer=measured.per_layer,
-            notes=[f"torchao {version('torchao')} {options.scheme}"],
+        return CompressionResult.measured(
+            model, None, [f"torchao {version('torchao')} {options.scheme}"]
         )

@@ -13,7 +13,6 @@ from pydantic import Field
 
 from bias_gate.compress.base import CompressionContext, CompressionResult, CompressorOptions
 from bias_gate.compress.pruning import Projection
-from bias_gate.compress.sparsity import measure_sparsity
 from bias_gate.compress.targets import PROJECTIONS, projection_linears
 
 
@@ -46,11 +45,5 @@ class QuantoCompressor:
         dtype = {"int8": quanto.qint8, "int4": quanto.qint4}[options.weights]
         quanto.quantize(model, weights=dtype, include=names)
         quanto.freeze(model)
-        measured = measure_sparsity(model)
-        return CompressionResult(
-            model=model,
-            target_sparsity=None,
-            achieved_sparsity=measured.fraction,
-            per_layer=measured.per_layer,
-            notes=[f"optimum-quanto {version('optimum-quanto')} {options.weights} weight-only"],
-        )
+        note = f"optimum-quanto {version('optimum-quanto')} {options.weights} weight-only"
+        return CompressionResult.measured(model, None, [note])
