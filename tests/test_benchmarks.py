@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -20,7 +19,7 @@ from tests.conftest import ROOT, SHARED_DATA
 pytestmark = pytest.mark.slow
 
 
-def _run(args: list[str], tmp_path: Path) -> str:
+def _run(args: list[str]) -> str:
     env = {**os.environ, "BIAS_GATE_DATA_DIR": str(SHARED_DATA)}
     done = subprocess.run(
         [sys.executable, *args],
@@ -34,7 +33,7 @@ def _run(args: list[str], tmp_path: Path) -> str:
     return done.stdout
 
 
-def test_answering_benchmark_prints_its_figures_and_last_line(bbq_dir, tmp_path):
+def test_answering_benchmark_prints_its_figures_and_last_line(bbq_dir):
     out = _run(
         [
             "benchmarks/bench_answering.py",
@@ -48,8 +47,7 @@ def test_answering_benchmark_prints_its_figures_and_last_line(bbq_dir, tmp_path)
             str(bbq_dir),
             "--max-batch-tokens",
             "256",
-        ],
-        tmp_path,
+        ]
     )
     lines = out.strip().splitlines()
     assert re.fullmatch(
@@ -85,8 +83,7 @@ def test_compression_benchmark_prints_a_row_per_config(tmp_path):
             str(tmp_path / "cache"),
             "--json",
             str(target),
-        ],
-        tmp_path,
+        ]
     )
     assert "| dense | dense |" in out and "| rtn-int8 | rtn |" in out
     rows = json.loads(target.read_text())

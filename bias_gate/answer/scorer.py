@@ -146,7 +146,8 @@ class PrefixScorer:
         the pass's rows) before the pass's own, and keeps nothing of the pass."""
         from transformers.cache_utils import Cache
 
-        return Cache(layers=[_read_only_layer(k, v) for k, v in self._prefix_kv])
+        read_only = _read_only_layer_class()
+        return Cache(layers=[read_only(k, v) for k, v in self._prefix_kv])
 
     def _forward(
         self,
@@ -446,11 +447,6 @@ def _shared_prompt_layer_class() -> type:
             return int(self.prompt_keys.shape[-2] + self.keys.shape[-2])
 
     return SharedPromptLayer
-
-
-def _read_only_layer(keys: torch.Tensor, values: torch.Tensor) -> Any:
-    """A read-only cache layer over ``keys`` and ``values`` (see the class above)."""
-    return _read_only_layer_class()(keys, values)
 
 
 @torch.inference_mode()
