@@ -123,6 +123,30 @@ def study_loop(model, tokenizer, items, spec, seeds, temperature, max_new_tokens
     return time.perf_counter() - start
 
 
+def packed_tokens(tok, items, scoring) -> tuple[float, float]:
+    """(tokens per item after the run prefix as prompts, tokens per item the packed
+    scorer computes), batching and packing as :func:`answer_items` does."""
+    from bias_gate.answer.context import ModeContext
+    from bias_gate.answer.engine import run_prefix
+    from bias_gate.answer.modes import MODES
+    from bias_gate.answer.packing import pack
+    from bias_gate.answer.scorer import ROW_TOKENS
+
+    ctx = ModeContext(tokenizer=tok, scoring=scoring)
+    variants = [MODES[scoring.mode].variants(ctx, item) for item in items]
+    p0 = len(run_prefix(variants))
+    order = sorted(range(len(items)), key=lambda i: variants[i][0].ids)
+    nodes = 0
+    for start in range(0, len(order), scoring.batch_size):
+        groups = [
+            [v.ids[p0:] for v in variants[i]] for i in order[start : start + scoring.batch_size]
+        ]
+        rows, _ = pack(groups, min(ROW_TOKENS, scoring.max_batch_tokens))
+        nodes += sum(len(row) for row in rows)
+    prompts = sum(len(v.ids) - p0 for group in variants for v in group)
+    return prompts / len(items), nodes / len(items)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="ambiguous Age items (default 200)")
@@ -241,6 +265,14 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{timing.name:28} {timing.items_per_s:9.3f} {ratio:8.1f} {ceil_fraction:17.3f} "
             f"{work_fraction:14.3f}  {timing.note}"
+        )
+
+    print()
+    for name in ("letter", "permuted", "continuation"):
+        prompts, computed = packed_tokens(tok, items, modes[name])
+        print(
+            f"{name}: {prompts:.1f} prompt tokens per item after the run prefix, "
+            f"{computed:.1f} computed once packed"
         )
 
     letter = answers["letter"]
