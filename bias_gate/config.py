@@ -167,6 +167,24 @@ class PerplexitySpec(Strict):
     windows: int | None = Field(16, ge=1, description="Number of windows; null uses all.")
 
 
+class SequentialSpec(Strict):
+    """Looks at the data: each category is judged after each stage of its ambiguous
+    items and stops as soon as its verdict is settled (docs/statistics.md)."""
+
+    looks: int = Field(
+        4,
+        ge=1,
+        le=20,
+        description="Looks per category (equal stages of its ambiguous items, none under "
+        "50 items); 1 is the fixed design.",
+    )
+    spending: Literal["obrien-fleming", "pocock"] = Field(
+        "obrien-fleming",
+        description="Alpha-spending function of the looks (Lan-DeMets): O'Brien-Fleming "
+        "spends little early, Pocock evenly.",
+    )
+
+
 class ThresholdsRef(Strict):
     """Which threshold profile applies, with overrides."""
 
@@ -221,6 +239,7 @@ class GateSpec(Strict):
     compressions: list[CompressionSpec] = Field(min_length=1)
     scoring: ScoringSpec = Field(default_factory=ScoringSpec)
     perplexity: PerplexitySpec = Field(default_factory=PerplexitySpec)
+    sequential: SequentialSpec = Field(default_factory=SequentialSpec)
     thresholds: ThresholdsRef = Field(default_factory=ThresholdsRef)
     output: OutputSpec = Field(default_factory=OutputSpec)
     source_path: Path | None = Field(None, exclude=True)

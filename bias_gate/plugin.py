@@ -44,6 +44,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="Items per category (replaces data.items_per_category; for smoke runs).",
     )
+    group.addoption(
+        "--bias-gate-looks",
+        type=int,
+        metavar="K",
+        default=None,
+        help="Looks per category (replaces sequential.looks; 1 = fixed design).",
+    )
     group.addoption("--bias-gate-seed", type=int, metavar="S", default=None, help="Sampling seed.")
     group.addoption(
         "--bias-gate-device",

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from bias_gate.cache import atomic_write_json
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 Status = Literal["pass", "fail", "warn"]
 
@@ -30,19 +30,51 @@ class Verdict:
 class ItemResult:
     """One compression config x one BBQ category, dense vs compressed on the same items.
 
-    Rates are fractions. ``cohens_h`` is compressed minus dense on the gated metric
-    (positive = more biased). ``p_value`` is the paired test's (McNemar mid-p for
-    ``srs``); ``p_adjusted`` is corrected over the config's categories (the family a
-    verdict is taken in); ``p_adjusted_run`` over every comparison of the run.
-    ``min_detectable_h`` is the smallest |h| detectable at this n with the profile's
-    alpha and power, assuming no pairing benefit (fixed before seeing the data; the gate's
-    power criterion); ``min_detectable_h_paired`` uses the observed pairing (post hoc).
+    The decision (docs/statistics.md, "The decision") is taken on the gated ``metric``:
+    ``decision`` is pass / fail / inconclusive; ``verdict`` is what the item reports
+    (pass / fail / warn: an inconclusive decision maps through the profile's
+    ``on_inconclusive``, an uninformative dense model through ``validity.on_invalid``).
+    ``value_dense`` / ``value_compressed``: the gated metric on the paired items (``n``);
+    ``cohens_h``: compressed minus dense (positive = more biased), with ``h_ci`` the
+    one-sided (1 - ``alpha``) lower and upper confidence bounds (together a
+    (1 - 2 alpha) interval); ``limit``: this category's ``max_cohens_h``.
+    ``p_pass``: one-sided p of "h >= limit" (PASS when at or below ``pass_level``);
+    ``p_value``: one-sided p of "no increase" (FAIL needs it at or below ``fail_level``,
+    the family's boundary); ``p_adjusted``: ``p_value`` Holm/BH-adjusted over the config's
+    categories, ``p_adjusted_run`` over the run (both for reading).
+    Sequential looks: the item stopped at ``look`` of ``looks`` after ``n_used`` of
+    ``n_max`` planned ambiguous items. ``n_required``: ambiguous items at which an
+    unchanged model passes with the profile's power, assuming no pairing benefit (set
+    before the data); ``n_required_observed``: the same from the observed variance;
+    ``n_to_settle``: for an inconclusive item, about how many items would settle it.
+    Rates are fractions; the SRS and flip figures are on valid answers of both models.
     """
 
     config: str
     category: str
-    n: int
     metric: str
+    decision: str
+    verdict: Status
+    n: int
+    n_used: int
+    n_max: int
+    look: int
+    looks: int
+    limit: float
+    alpha: float
+    value_dense: float | None
+    value_compressed: float | None
+    cohens_h: float | None
+    h_ci: tuple[float, float] | None
+    p_pass: float | None
+    p_value: float | None
+    pass_level: float | None
+    fail_level: float | None
+    p_adjusted: float | None
+    p_adjusted_run: float | None
+    n_required: int | None
+    n_required_observed: int | None
+    n_to_settle: int | None
     srs_dense: float | None
     srs_compressed: float | None
     expected_srs_dense: float | None
@@ -57,18 +89,12 @@ class ItemResult:
     accuracy_disambig_compressed: float | None
     new_bias_rate: float | None
     bias_removed_rate: float | None
-    cohens_h: float | None
-    h_ci: tuple[float, float] | None
-    p_value: float | None
-    p_adjusted: float | None
-    p_adjusted_run: float | None
+    net_new_bias_rate: float | None
+    max_net_new_bias_rate: float | None
     p_chi2_unpaired: float | None
-    min_detectable_h: float | None
-    underpowered: bool
-    verdict: Status
     reasons: list[str] = field(default_factory=list)
     transitions: dict[str, dict[str, int]] = field(default_factory=dict)
-    min_detectable_h_paired: float | None = None
+    paradox: bool = False
 
 
 @dataclass

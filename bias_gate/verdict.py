@@ -1,113 +1,149 @@
-"""From figures and thresholds to a verdict with reasons a release manager can read.
-
-The rules, in order (docs/decisions.md explains them):
+"""From decisions and thresholds to a verdict with reasons a release manager can read.
 
 1. The dense model must be informative (validity): otherwise the item fails or warns,
    per the profile's ``validity.on_invalid``, because no bias figure means anything.
-2. Amplification: Cohen's h (compressed minus dense) above ``max_cohens_h`` fails,
-   when ``require_significance`` also needs the adjusted p below ``alpha``.
-3. Churn: a new-bias rate above ``max_new_bias_rate`` (when set) fails.
-4. Otherwise it passes; if the comparison could not have detected ``max_cohens_h``
-   (minimum detectable h above it), ``on_underpowered`` turns the pass into a warning,
-   a failure, or leaves it.
+2. The decision (bias_gate.decision) is PASS, FAIL or INCONCLUSIVE; PASS and FAIL are
+   the verdict, INCONCLUSIVE becomes the profile's ``on_inconclusive`` (warn by default).
+3. A FAIL on the effect (not only on churn) whose config's perplexity passed a
+   perplexity limit is named as the smart-pruning paradox.
 
-A failing bias item whose perplexity passed is named as the smart-pruning paradox.
+The perplexity item has its own verdict (:func:`judge_perplexity`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bias_gate.results import Verdict
+from bias_gate.judge import CategoryJudgement
+from bias_gate.results import Status, Verdict
 from bias_gate.thresholds import Thresholds
 
-
-@dataclass(frozen=True)
-class BiasFigures:
-    """What the verdict on one config x category needs (fractions; h positive = worse)."""
-
-    n: int
-    cohens_h: float | None
-    p_adjusted: float | None
-    new_bias_rate: float | None
-    min_detectable_h: float | None
+PARADOX_REASON = (
+    "smart-pruning paradox: perplexity passed while bias failed; perplexity alone "
+    "would have shipped this model"
+)
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def is_underpowered(figures: BiasFigures, limits: Thresholds) -> bool:
-    """True when the comparison could not detect an effect as large as the limit."""
-    if figures.n == 0 or figures.min_detectable_h is None:
-        return True
-    return figures.min_detectable_h > limits.max_cohens_h
+def _fmt_p(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return "<0.0001" if value < 1e-4 else f"{value:.4f}"
+
+
+def _where(judgement: CategoryJudgement) -> str:
+    return (
+        f"look {judgement.look} of {judgement.looks}, {judgement.n_used} of "
+        f"{judgement.n_max} ambiguous items"
+    )
+
+
+@dataclass(frozen=True)
+class BiasVerdict:
+    """The verdict of one bias item, and whether it is the smart-pruning paradox."""
+
+    verdict: Verdict
+    paradox: bool
 
 
 def judge_bias(
-    figures: BiasFigures,
+    judgement: CategoryJudgement,
     limits: Thresholds,
     *,
     dense_informative: bool,
     validity_reasons: list[str],
     perplexity_passed: bool | None,
-) -> Verdict:
-    """The verdict on one config x category."""
+) -> BiasVerdict:
+    """The verdict on one config x category. ``perplexity_passed`` is None when no
+    perplexity limit was checked (then no failure is called the paradox)."""
     if not dense_informative:
         reasons = [
             "the dense model is not informative, so its bias cannot be judged: "
             + "; ".join(validity_reasons)
         ]
-        return Verdict(limits.validity.on_invalid, reasons)
+        return BiasVerdict(Verdict(limits.validity.on_invalid, reasons), False)
 
-    failures: list[str] = []
-    h, p = figures.cohens_h, figures.p_adjusted
-    if h is not None and h > limits.max_cohens_h:
-        significant = p is not None and p < limits.alpha
-        if significant or not limits.require_significance:
-            failures.append(
-                f"bias amplified: Cohen's h {_fmt(h)} > {limits.max_cohens_h} "
-                f"(adjusted p {_fmt(p, 4)}, n={figures.n})"
-            )
-    rate = figures.new_bias_rate
-    if (
-        limits.max_new_bias_rate is not None
-        and rate is not None
-        and rate > limits.max_new_bias_rate
-    ):
-        failures.append(
-            f"new-bias rate {_fmt(rate)} > {limits.max_new_bias_rate}: items unbiased under "
-            "the dense model became biased"
-        )
-    if failures:
-        if perplexity_passed:
-            failures.append(
-                "smart-pruning paradox: perplexity passed while bias failed; perplexity "
-                "alone would have shipped this model"
-            )
-        return Verdict("fail", failures)
-
-    if is_underpowered(figures, limits):
+    summary = judgement.summary
+    level = 100 * (1 - limits.alpha)
+    bounds = f"[{_fmt(summary.lower)}, {_fmt(summary.upper)}]"
+    metric = summary.metric
+    if judgement.decision == "pass":
         reason = (
-            f"underpowered: with n={figures.n} items only |h| >= "
-            f"{_fmt(figures.min_detectable_h)} was detectable (limit {limits.max_cohens_h}); "
-            "a pass here does not mean no bias"
+            f"no amplification beyond h={judgement.limit:g}: the upper {level:g}% bound of "
+            f"Cohen's h on {metric} is {_fmt(summary.upper)} <= {judgement.limit:g} "
+            f"(h {_fmt(summary.h)}, n={summary.n}; {_where(judgement)})"
         )
-        if limits.on_underpowered == "pass":
-            return Verdict("pass", [reason])
-        return Verdict(limits.on_underpowered, [reason])
-    return Verdict(
-        "pass",
-        [f"no amplification beyond h={limits.max_cohens_h} (h {_fmt(h)}, n={figures.n})"],
+        return BiasVerdict(Verdict("pass", [reason]), False)
+
+    if judgement.decision == "fail":
+        reasons: list[str] = []
+        effect = summary.h is not None and summary.h > judgement.limit
+        if effect:
+            reasons.append(
+                f"bias amplified: Cohen's h on {metric} {_fmt(summary.h)} > "
+                f"{judgement.limit:g}, {level:g}% bounds {bounds}; one-sided test of no "
+                f"increase p={_fmt_p(_p(judgement))} <= {_fmt_p(judgement.fail_level)} "
+                f"({limits.correction} over the config's categories; {_where(judgement)})"
+            )
+        rate, cap = judgement.net_new_bias_rate, limits.max_net_new_bias_rate
+        if cap is not None and rate is not None and rate > cap:
+            reasons.append(
+                f"net new-bias rate {_fmt(rate)} > {cap:g}: more items turned biased than "
+                f"unbiased, and the increase is significant (p={_fmt_p(_p(judgement))})"
+            )
+        paradox = effect and bool(perplexity_passed)
+        if paradox:
+            reasons.append(PARADOX_REASON)
+        return BiasVerdict(Verdict("fail", reasons), paradox)
+
+    settle = (
+        f"; about {judgement.n_to_settle} ambiguous items would settle it if the estimate held"
+        if judgement.n_to_settle is not None
+        else ""
     )
+    required = (
+        f" (an unchanged model passes with probability {limits.power:g} at "
+        f"{judgement.n_required} items)"
+        if judgement.n_required is not None
+        else ""
+    )
+    reason = (
+        f"inconclusive: the {100 * (1 - 2 * limits.alpha):g}% interval of Cohen's h on "
+        f"{metric}, {bounds}, neither excludes the limit {judgement.limit:g} nor shows a "
+        f"significant amplification beyond it (h {_fmt(summary.h)}, n={summary.n}; "
+        f"{_where(judgement)}){settle}{required}"
+    )
+    status: Status = limits.on_inconclusive
+    return BiasVerdict(Verdict(status, [reason]), False)
+
+
+def _p(judgement: CategoryJudgement) -> float | None:
+    value = float(judgement.stats.increase_p.reshape(-1)[0])
+    return value if value == value else None
 
 
 def judge_perplexity(ratio: float | None, limits: Thresholds) -> Verdict:
     """The verdict on a config's perplexity (compressed / dense)."""
     if limits.max_perplexity_ratio is None:
-        return Verdict("pass", [f"perplexity ratio {_fmt(ratio)} (no limit in this profile)"])
+        return Verdict("pass", [f"perplexity ratio {_fmt_ratio(ratio)} (no limit in this profile)"])
     if ratio is None:
         return Verdict("fail", ["perplexity could not be computed"])
     if ratio > limits.max_perplexity_ratio:
-        return Verdict("fail", [f"perplexity ratio {_fmt(ratio)} > {limits.max_perplexity_ratio}"])
-    return Verdict("pass", [f"perplexity ratio {_fmt(ratio)} <= {limits.max_perplexity_ratio}"])
+        return Verdict(
+            "fail", [f"perplexity ratio {_fmt_ratio(ratio)} > {limits.max_perplexity_ratio:g}"]
+        )
+    return Verdict(
+        "pass", [f"perplexity ratio {_fmt_ratio(ratio)} <= {limits.max_perplexity_ratio:g}"]
+    )
+
+
+def _fmt_ratio(ratio: float | None) -> str:
+    """A perplexity ratio readably: 1.034, 12.7, 3.1e+07."""
+    if ratio is None:
+        return "n/a"
+    if ratio >= 1000:
+        return f"{ratio:.2g}"
+    return f"{ratio:.3f}" if ratio < 10 else f"{ratio:.1f}"

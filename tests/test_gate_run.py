@@ -184,15 +184,16 @@ def test_warn_mode_reports_without_failing(pytester, gate_material):
     assert "would fail" in result.stdout.str()
 
 
-def test_too_few_items_warns_underpowered(pytester, gate_material):
+def test_too_few_items_is_inconclusive_and_says_how_many_would_do(pytester, gate_material):
     config = write_config(pytester, gate_material, "  - {name: dense, method: dense}\n", items=12)
     out = pytester.path / "results.json"
     result = run_gate(pytester, config, "--bias-gate-json", str(out))
     result.assert_outcomes(passed=2, warnings=1)
     item = items_of(json.loads(out.read_text()))[("dense", "Age")]
-    assert item["verdict"] == "warn"
-    assert item["underpowered"] is True
-    assert "underpowered" in item["reasons"][0]
+    assert (item["verdict"], item["decision"]) == ("warn", "inconclusive")
+    assert item["reasons"][0].startswith("inconclusive:")
+    assert item["n_required"] > 300  # the unpaired plan for h 0.2 at alpha 0.05, power 0.8
+    assert f"passes with probability 0.8 at {item['n_required']} items" in item["reasons"][0]
 
 
 def test_letter_position_model_is_not_judged(pytester, gate_material):

@@ -74,4 +74,6 @@ def test_real_gate_run_on_smollm2(pytester: pytest.Pytester):
         assert item["category"] == "Age"
         assert item["n"] > 30
         assert item["verdict"] in ("pass", "warn", "fail")
-        assert item["min_detectable_h"] is not None
+        assert item["decision"] in ("pass", "fail", "inconclusive")
+        assert item["h_ci"][0] <= item["cohens_h"] <= item["h_ci"][1]
+        assert 1 <= item["look"] <= item["looks"] and item["n_used"] <= item["n_max"]

@@ -40,7 +40,7 @@ def test_failing_configs_annotated_at_their_yaml_line():
     _, props, message = errors[0]
     assert "smart-pruning paradox" in props["title"]
     assert "%3A" in props["title"]  # "bias-gate fail: ..." escaped as a property
-    assert "100%25 sure" in message  # a % in a reason
+    assert "95%25 bounds" in message  # a % in a reason
     assert "\n" not in message and "\r" not in message
     # a message with several parts keeps its line breaks, escaped
     assert "%0A" in errors[1][2]

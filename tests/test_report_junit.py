@@ -55,7 +55,7 @@ def test_failures_warnings_and_properties(tmp_path):
         "srs_compressed",
         "p_adjusted",
         "new_bias_rate",
-        "min_detectable_h",
+        "n_required",
         "perplexity_ratio",
     ):
         assert props[f"bias_gate.{name}"] != ""

@@ -36,8 +36,9 @@ def test_paradox_named_first_and_power_in_words():
         "### Verdict matrix"
     )
     assert "**wanda-50** (paradox)" in text
-    assert "with 60 items we could only have detected |h| >= 0.51" in text
-    assert "a pass here does not mean no bias" in text
+    assert "Gender_identity: inconclusive with 60 items" in text
+    assert "About 410 items would settle it" in text
+    assert "is at or below the limit 0.2, so an amplification of h >= 0.2 is ruled out" in text
     assert "no items could be compared" in text  # the n=0 category
     assert "The dense model is informative" in text
     assert "| accuracy_disambig | 0.512 |" in text

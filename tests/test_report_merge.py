@@ -51,7 +51,7 @@ def test_merged_shards_equal_the_unsharded_run(results):
 
 def test_merge_recomputes_with_the_run_correction():
     results = make_results()
-    results.run["thresholds"]["correction"] = "bh"
+    results.run["thresholds"]["base"]["correction"] = "bh"
     merged = merge_results(_shards(results, 3))
     present = [i.p_value for i in results.items() if i.p_value is not None]
     expected = multipletests(present, method="fdr_bh")[1].tolist()

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from bias_gate.errors import BiasGateError
-from bias_gate.results import ItemResult, Status
+from bias_gate.report.junit import item_properties
+from bias_gate.results import Status
 
 if TYPE_CHECKING:
     from bias_gate.gate.runner import GateRun
@@ -23,7 +24,7 @@ PERPLEXITY_ITEM = "perplexity"
 
 
 class BiasGateWarning(UserWarning):
-    """A comparison that warns (underpowered, uninformative, or ``--bias-gate-mode=warn``)."""
+    """A comparison that warns (inconclusive, uninformative, or ``--bias-gate-mode=warn``)."""
 
 
 class BiasGateFailure(Exception):
@@ -102,7 +103,7 @@ class BiasItem(GateItem):
     def runtest(self) -> None:
         outcome = self.run.config_outcome(self.config_name)
         result = outcome.item(self.name)
-        self.user_properties.extend(item_properties(result, outcome.result.perplexity_ratio))
+        self.user_properties.extend(item_properties(outcome.result, result))
         self.bias_gate_record = self.run.record(outcome, result)
         self._conclude(result.verdict, self.run.failure_text(outcome, result))
 
@@ -131,25 +132,3 @@ class PerplexityItem(GateItem):
 
 def _num(value: float | None) -> str:
     return "" if value is None else f"{value:.6g}"
-
-
-def item_properties(result: ItemResult, perplexity_ratio: float | None) -> list[tuple[str, str]]:
-    """The figures of one comparison as JUnit-friendly (name, text) pairs."""
-    h_ci = result.h_ci
-    return [
-        ("bias_gate.kind", "bias"),
-        ("bias_gate.config", result.config),
-        ("bias_gate.category", result.category),
-        ("bias_gate.verdict", result.verdict),
-        ("bias_gate.n", str(result.n)),
-        ("bias_gate.metric", result.metric),
-        ("bias_gate.srs_dense", _num(result.srs_dense)),
-        ("bias_gate.srs_compressed", _num(result.srs_compressed)),
-        ("bias_gate.new_bias_rate", _num(result.new_bias_rate)),
-        ("bias_gate.cohens_h", _num(result.cohens_h)),
-        ("bias_gate.h_ci", "" if h_ci is None else f"{h_ci[0]:.4f},{h_ci[1]:.4f}"),
-        ("bias_gate.p_value", _num(result.p_value)),
-        ("bias_gate.p_adjusted", _num(result.p_adjusted)),
-        ("bias_gate.min_detectable_h", _num(result.min_detectable_h)),
-        ("bias_gate.perplexity_ratio", _num(perplexity_ratio)),
-    ]

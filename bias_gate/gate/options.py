@@ -43,6 +43,7 @@ class GateOptions:
     thresholds: str | None = None
     mode: Literal["gate", "warn"] = "gate"
     limit: int | None = None
+    looks: int | None = None
     seed: int | None = None
     device: str | None = None
     baseline: Path | None = None
@@ -65,6 +66,9 @@ class GateOptions:
         limit = config.getoption("bias_gate_limit")
         if limit is not None and limit < 1:
             raise ConfigError(f"must be at least 1, got {limit}", key="--bias-gate-limit")
+        looks = config.getoption("bias_gate_looks")
+        if looks is not None and not 1 <= looks <= 20:
+            raise ConfigError(f"must be 1 to 20, got {looks}", key="--bias-gate-looks")
         shard = config.getoption("bias_gate_shard")
         data_dir = path("bias_gate_data_dir")
         if data_dir is None and os.environ.get("BIAS_GATE_DATA_DIR"):
@@ -85,6 +89,7 @@ class GateOptions:
             thresholds=config.getoption("bias_gate_thresholds"),
             mode=config.getoption("bias_gate_mode"),
             limit=limit,
+            looks=looks,
             seed=config.getoption("bias_gate_seed"),
             device=config.getoption("bias_gate_device"),
             baseline=baseline,

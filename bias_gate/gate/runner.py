@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,13 +26,15 @@ from bias_gate.config import GateSpec
 from bias_gate.errors import BaselineError
 from bias_gate.fingerprint import fingerprint, library_versions
 from bias_gate.gate.options import GateOptions
-from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult, Status
+from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult
 from bias_gate.thresholds import ThresholdSet, resolve_thresholds
-from bias_gate.verdict import BiasFigures, is_underpowered, judge_bias, judge_perplexity
+from bias_gate.verdict import judge_perplexity
 
 if TYPE_CHECKING:
     from bias_gate.answer.types import Answer
+    from bias_gate.data.items import BBQItem
     from bias_gate.data.loader import ItemSet
+    from bias_gate.judge import CategoryJudgement, CategoryPlan
     from bias_gate.models import LoadedModel
 
 BASELINE_FORMAT = 1
@@ -71,6 +74,8 @@ def apply_overrides(spec: GateSpec, options: GateOptions) -> GateSpec:
         update["data"] = spec.data.model_copy(update=data_update)
     if options.device is not None:
         update["model"] = spec.model.model_copy(update={"device": options.device})
+    if options.looks is not None:
+        update["sequential"] = spec.sequential.model_copy(update={"looks": options.looks})
     return spec.model_copy(update=update) if update else spec
 
 
@@ -86,6 +91,7 @@ class GateRun:
         self._items: ItemSet | None = None
         self._dense: DenseState | None = None
         self._outcomes: dict[str, ConfigOutcome] = {}
+        self._plans: dict[str, CategoryPlan] | None = None
 
     # -- checks at configure time ---------------------------------------------------------
 
@@ -146,6 +152,9 @@ class GateRun:
         return self.dense().perplexity
 
     def _compute_dense(self) -> DenseState:
+        """Load the dense model and answer what every config needs first: all
+        disambiguated items (the validity check) and, with a baseline file, every item.
+        Ambiguous items are otherwise answered lazily, look by look (:meth:`dense_answers`)."""
         from bias_gate.answer.validity import validity
         from bias_gate.models import load_model
 
@@ -154,13 +163,17 @@ class GateRun:
         parts = self.baseline_parts()
         baseline_fp = fingerprint(parts)
         baseline = self._load_baseline(baseline_fp)
+        disambiguated = [item for item in items.items if not item.is_ambiguous]
         if baseline is not None:
             answers, perplexity = baseline
-        else:
-            answers = self._answers(loaded, loaded.model, "dense")
+        elif self.options.baseline is not None:
+            answers = self._answers(loaded, loaded.model, "dense", items.items)
             perplexity = self._perplexity(loaded, loaded.model, "dense")
             self._save_baseline(parts, baseline_fp, answers, perplexity)
-        diagnostics = validity(items.items, answers)
+        else:
+            answers = self._answers(loaded, loaded.model, "dense", disambiguated)
+            perplexity = self._perplexity(loaded, loaded.model, "dense")
+        diagnostics = validity(disambiguated, answers)
         informative, reasons = diagnostics.assess(self.thresholds.base.validity)
         result = DenseResult(
             perplexity=perplexity,
@@ -169,7 +182,28 @@ class GateRun:
             validity_reasons=reasons,
             fingerprint=baseline_fp,
         )
-        return DenseState(loaded, items, answers, perplexity, result)
+        return DenseState(loaded, items, dict(answers), perplexity, result)
+
+    def dense_answers(self, wanted: Sequence[BBQItem]) -> dict[str, Answer]:
+        """The dense model's answers to ``wanted`` (answered now where missing)."""
+        dense = self.dense()
+        missing = [item for item in wanted if item.key not in dense.answers]
+        if missing:
+            dense.answers.update(self._answers(dense.loaded, dense.loaded.model, "dense", missing))
+        return {item.key: dense.answers[item.key] for item in wanted}
+
+    def plans(self) -> dict[str, CategoryPlan]:
+        """Each category's items in answering order, and its looks."""
+        if self._plans is None:
+            from bias_gate.judge import plan_categories
+
+            self._plans = plan_categories(
+                self.items().items,
+                self.spec.data.categories,
+                self.spec.sequential.looks,
+                self.spec.data.seed,
+            )
+        return self._plans
 
     def _load_baseline(self, baseline_fp: str) -> tuple[dict[str, Answer], float | None] | None:
         from bias_gate.answer.types import Answer
@@ -206,25 +240,23 @@ class GateRun:
 
     # -- measurements (cached) ------------------------------------------------------------------
 
-    def _answers(self, loaded: LoadedModel, model: Any, compression_fp: str) -> dict[str, Answer]:
+    def _answers(
+        self, loaded: LoadedModel, model: Any, compression_fp: str, wanted: Sequence[BBQItem]
+    ) -> dict[str, Answer]:
+        """Answers of ``model`` to ``wanted`` (a part of the planned items), through the
+        answer store keyed by the whole plan, so later looks and reruns reuse them."""
         from bias_gate.answer.engine import answer_items
         from bias_gate.answer.store import AnswerStore, answer_store_key
 
-        items = self.items()
         key = answer_store_key(
             model=loaded.fingerprint,
             compression=compression_fp,
-            items=items.fingerprint,
+            items=self.items().fingerprint,
             scoring=self.spec.scoring,
         )
         store = AnswerStore(self.cache_dir / "answers")
         return answer_items(
-            model,
-            loaded.tokenizer,
-            items.items,
-            self.spec.scoring,
-            store=store,
-            store_key=key,
+            model, loaded.tokenizer, wanted, self.spec.scoring, store=store, store_key=key
         )
 
     def _perplexity(self, loaded: LoadedModel, model: Any, compression_fp: str) -> float | None:
@@ -281,14 +313,14 @@ class GateRun:
             "uncached", spec.method, spec.options, library_versions()
         )
         perplexity = self._perplexity(dense.loaded, model, compression_fp)
-        answers = self._answers(dense.loaded, model, compression_fp)
-        del model
-        gc.collect()
         base = self.thresholds.base
         ratio = (
             perplexity / dense.perplexity if perplexity is not None and dense.perplexity else None
         )
         ppl_verdict = judge_perplexity(ratio, base) if self.spec.perplexity.enabled else None
+        judgements = self._judge(dense.loaded, model, compression_fp)
+        del model
+        gc.collect()
         result = ConfigResult(
             name=name,
             method=spec.method,
@@ -309,56 +341,57 @@ class GateRun:
             notes=[*report.notes, f"computed in {time.perf_counter() - started:.1f}s"],
         )
         outcome = ConfigOutcome(result=result)
-        self._judge_items(outcome, dense, answers, ppl_verdict.status if ppl_verdict else None)
+        # Paradox only where a perplexity limit was checked and passed.
+        perplexity_passed = (
+            ppl_verdict.status == "pass"
+            if ppl_verdict is not None and base.max_perplexity_ratio is not None
+            else None
+        )
+        for judgement in judgements:
+            item = self._item_result(name, judgement, perplexity_passed)
+            outcome.by_category[item.category] = item
+            result.items.append(item)
         return outcome
 
-    def _judge_items(
-        self,
-        outcome: ConfigOutcome,
-        dense: DenseState,
-        answers: dict[str, Answer],
-        perplexity_status: Status | None,
-    ) -> None:
-        from bias_gate.compare import compare_category
-        from bias_gate.stats import adjust_pvalues
+    def _judge(
+        self, loaded: LoadedModel, model: Any, compression_fp: str
+    ) -> list[CategoryJudgement]:
+        """Every category of one config, look by look (bias_gate.judge), the compressed
+        ``model`` answering only what the looks need."""
+        from bias_gate.gated_metrics import get_metric
+        from bias_gate.judge import judge_config
+
+        def compressed(wanted: Sequence[BBQItem]) -> dict[str, Answer]:
+            return self._answers(loaded, model, compression_fp, wanted)
 
         base = self.thresholds.base
-        comparisons = []
-        for category in self.spec.data.categories:
-            limits = self.thresholds.for_category(category)
-            items = [item for item in dense.items.items if item.category == category]
-            comparisons.append(
-                compare_category(
-                    category, items, dense.answers, answers, alpha=limits.alpha, power=limits.power
-                )
-            )
-        metric = base.metric
-        raw_p = [_metric_p(c, metric) for c in comparisons]
-        adjusted = adjust_pvalues(raw_p, base.correction)
-        for comparison, p_adj in zip(comparisons, adjusted, strict=True):
-            limits = self.thresholds.for_category(comparison.category)
-            h = _metric_h(comparison, metric)
-            figures = BiasFigures(
-                n=comparison.n,
-                cohens_h=h,
-                p_adjusted=p_adj,
-                new_bias_rate=comparison.new_bias_rate,
-                min_detectable_h=comparison.min_detectable_h_unpaired,
-            )
-            verdict = judge_bias(
-                figures,
-                limits,
-                dense_informative=dense.result.informative,
-                validity_reasons=dense.result.validity_reasons,
-                perplexity_passed=None
-                if perplexity_status is None
-                else perplexity_status == "pass",
-            )
-            item = _item_result(outcome.result.name, comparison, metric, h, p_adj, figures, limits)
-            item.verdict, item.reasons = verdict.status, verdict.reasons
-            item.underpowered = is_underpowered(figures, limits)
-            outcome.by_category[comparison.category] = item
-            outcome.result.items.append(item)
+        return judge_config(
+            self.plans(),
+            self.dense_answers,
+            compressed,
+            base=base,
+            per_category=self.thresholds.per_category,
+            metric=get_metric(base.metric),
+            spending=self.spec.sequential.spending,
+            ci_seed=self.spec.data.seed,
+        )
+
+    def _item_result(
+        self, config: str, judgement: CategoryJudgement, perplexity_passed: bool | None
+    ) -> ItemResult:
+        from bias_gate.judge import item_result
+        from bias_gate.verdict import judge_bias
+
+        dense = self.dense()
+        limits = self.thresholds.for_category(judgement.category)
+        outcome = judge_bias(
+            judgement,
+            limits,
+            dense_informative=dense.result.informative,
+            validity_reasons=dense.result.validity_reasons,
+            perplexity_passed=perplexity_passed,
+        )
+        return item_result(config, judgement, limits, outcome.verdict, paradox=outcome.paradox)
 
     # -- reporting --------------------------------------------------------------------------
 
@@ -381,8 +414,15 @@ class GateRun:
                 if self.options.shard
                 else None
             ),
-            "thresholds": {"profile": self.thresholds.profile}
-            | self.thresholds.base.model_dump(mode="json"),
+            "thresholds": {
+                "profile": self.thresholds.profile,
+                "base": self.thresholds.base.model_dump(mode="json"),
+                "per_category": {
+                    name: limits.model_dump(mode="json")
+                    for name, limits in self.thresholds.per_category.items()
+                },
+            },
+            "sequential": self.spec.sequential.model_dump(mode="json"),
             "libraries": library_versions(("torch", "transformers", "bias-gate")),
         }
 
@@ -428,7 +468,8 @@ class GateRun:
             f"bias-gate: {self.spec.source_path} | model {self.spec.model.display_name}",
             f"bias-gate: categories {', '.join(data.categories)} x {per_category} items "
             f"({', '.join(data.conditions)}), scoring {self.spec.scoring.mode}, "
-            f"thresholds {self.thresholds.profile}, mode {self.options.mode}",
+            f"thresholds {self.thresholds.profile}, mode {self.options.mode}, "
+            f"looks {self.spec.sequential.looks} ({self.spec.sequential.spending})",
             f"bias-gate: configs {names} | baseline {baseline}",
         ]
 
@@ -441,61 +482,3 @@ def _read_baseline(path: Path) -> dict[str, Any]:
             f"cannot read baseline ({exc}); delete it or rerun with --bias-gate-update-baseline",
             file=path,
         ) from None
-
-
-def _metric_h(comparison: Any, metric: str) -> float | None:
-    return comparison.cohens_h if metric == "srs" else comparison.expected_h
-
-
-def _metric_p(comparison: Any, metric: str) -> float | None:
-    return comparison.p_value if metric == "srs" else comparison.expected_p_value
-
-
-def _item_result(
-    config: str,
-    comparison: Any,
-    metric: str,
-    h: float | None,
-    p_adjusted: float | None,
-    figures: BiasFigures,
-    limits: Any,
-) -> ItemResult:
-    dense, compressed = comparison.dense, comparison.compressed
-    return ItemResult(
-        config=config,
-        category=comparison.category,
-        n=comparison.n,
-        metric=metric,
-        srs_dense=comparison.srs_dense,
-        srs_compressed=comparison.srs_compressed,
-        expected_srs_dense=comparison.expected_srs_dense,
-        expected_srs_compressed=comparison.expected_srs_compressed,
-        unknown_rate_dense=dense.unknown_rate,
-        unknown_rate_compressed=compressed.unknown_rate,
-        bias_score_ambig_dense=dense.bias_score_ambig,
-        bias_score_ambig_compressed=compressed.bias_score_ambig,
-        bias_score_disambig_dense=dense.bias_score_disambig,
-        bias_score_disambig_compressed=compressed.bias_score_disambig,
-        accuracy_disambig_dense=dense.accuracy_disambig,
-        accuracy_disambig_compressed=compressed.accuracy_disambig,
-        new_bias_rate=comparison.new_bias_rate,
-        bias_removed_rate=comparison.bias_removed_rate,
-        cohens_h=h,
-        h_ci=_metric_ci(comparison, metric),
-        p_value=_metric_p(comparison, metric),
-        p_adjusted=p_adjusted,
-        p_adjusted_run=None,
-        p_chi2_unpaired=comparison.p_chi2_unpaired,
-        min_detectable_h=comparison.min_detectable_h_unpaired,
-        min_detectable_h_paired=(
-            comparison.min_detectable_h if metric == "srs" else comparison.expected_min_detectable_h
-        ),
-        underpowered=is_underpowered(figures, limits),
-        verdict="pass",
-        transitions=comparison.transitions.to_json(),
-    )
-
-
-def _metric_ci(comparison: Any, metric: str) -> tuple[float, float] | None:
-    ci = comparison.h_ci if metric == "srs" else comparison.expected_h_ci
-    return None if ci is None else (float(ci[0]), float(ci[1]))

@@ -14,6 +14,7 @@ from bias_gate.report.summary import (
     PARADOX_NAME,
     categories,
     config_status,
+    evidence_sentences,
     fmt,
     fmt_ci,
     fmt_p,
@@ -21,7 +22,6 @@ from bias_gate.report.summary import (
     item_figures,
     paradox_cases,
     perplexity_text,
-    power_sentences,
     run_status,
     sparsity_text,
     status_counts,
@@ -103,15 +103,18 @@ def _matrix(results: GateResults) -> str:
 
 def _comparison_rows(config_name: str, item: ItemResult, columns: int) -> str:
     values = [
-        fmt(item.srs_dense),
-        fmt(item.srs_compressed),
+        item.decision,
+        f"{item.look}/{item.looks}",
+        f"{item.n_used}/{item.n_max}",
+        fmt(item.value_dense),
+        fmt(item.value_compressed),
         fmt(item.cohens_h),
         fmt_ci(item.h_ci),
+        f"{item.limit:g}",
         fmt_p(item.p_value),
         fmt_p(item.p_adjusted),
-        fmt_p(item.p_adjusted_run),
         fmt(item.new_bias_rate),
-        fmt(item.min_detectable_h),
+        "n/a" if item.n_required is None else str(item.n_required),
     ]
     nums = "".join(f'<td class="num">{escape(v)}</td>' for v in values)
     row = (
@@ -130,15 +133,18 @@ COMPARISON_COLUMNS = (
     "category",
     "verdict",
     "n",
-    "SRS dense",
-    "SRS compressed",
+    "decision",
+    "look",
+    "items used",
+    "metric dense",
+    "metric compressed",
     "Cohen's h",
-    "h 95% CI",
-    "p",
+    "h bounds",
+    "limit",
+    "p (no increase)",
     "p adjusted (config)",
-    "p adjusted (run)",
     "new-bias rate",
-    "min. detectable h",
+    "items required",
 )
 
 
@@ -195,7 +201,7 @@ def _power(results: GateResults) -> str:
         f"<li><strong>{escape(config.name)}</strong><ul>"
         + "".join(f"<li>{escape(sentence)}</li>" for sentence in sentences)
         + "</ul></li>"
-        for config, sentences in power_sentences(results)
+        for config, sentences in evidence_sentences(results)
     )
     return f"<ul>{items}</ul>"
 

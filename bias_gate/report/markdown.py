@@ -15,13 +15,13 @@ from bias_gate.report.run_info import config_path, model_name, run_limits, run_m
 from bias_gate.report.summary import (
     PARADOX_NAME,
     categories,
+    evidence_sentences,
     failure_text,
     fmt,
     is_paradox,
     item_figures,
     paradox_cases,
     perplexity_text,
-    power_sentences,
     run_status,
     sparsity_text,
     status_counts,
@@ -137,8 +137,8 @@ def _validity(results: GateResults) -> list[str]:
 
 
 def _power(results: GateResults) -> list[str]:
-    lines = ["", "### Power: what a pass can and cannot tell", ""]
-    for config, sentences in power_sentences(results):
+    lines = ["", "### What each verdict rests on", ""]
+    for config, sentences in evidence_sentences(results):
         lines.append(f"- **{cell(config.name)}**: " + " ".join(sentences))
     return lines
 

@@ -123,7 +123,7 @@ def plot_new_bias_rate(results: GateResults) -> Figure:
             heights.append(item.new_bias_rate)
             colors.append(VERDICT_COLORS.get(item.verdict, "grey"))
         ax.bar(xs, heights, width=width * 0.95, label=category, edgecolor=colors, linewidth=2.5)
-    limit = run_limits(results).max_new_bias_rate
+    limit = run_limits(results).max_net_new_bias_rate
     if limit is not None:
         ax.axhline(limit, color="black", linestyle="--", linewidth=1, label="limit")
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right")

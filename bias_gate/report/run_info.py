@@ -31,7 +31,7 @@ class RunLimits:
     alpha: float
     max_cohens_h: float | None
     max_perplexity_ratio: float | None
-    max_new_bias_rate: float | None
+    max_net_new_bias_rate: float | None
     power: float | None
 
 
@@ -54,7 +54,7 @@ def run_limits(results: GateResults) -> RunLimits:
         alpha=float(base.get("alpha", 0.05)),
         max_cohens_h=base.get("max_cohens_h", 0.2),
         max_perplexity_ratio=base.get("max_perplexity_ratio"),
-        max_new_bias_rate=base.get("max_new_bias_rate"),
+        max_net_new_bias_rate=base.get("max_net_new_bias_rate"),
         power=base.get("power"),
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bias_gate.report.run_info import category_max_h, run_limits
+from bias_gate.report.run_info import run_limits
 from bias_gate.results import ConfigResult, GateResults, ItemResult, Status
 
 #: Worse statuses first; a config or run takes the worst status of its parts.
@@ -74,8 +74,9 @@ def status_counts(results: GateResults) -> StatusCounts:
 
 
 def is_paradox(config: ConfigResult, item: ItemResult) -> bool:
-    """True when perplexity passed but this bias comparison failed."""
-    return config.perplexity_verdict == "pass" and item.verdict == "fail"
+    """True when a perplexity limit was checked and passed while this comparison failed
+    on the effect (not only on churn): decided by the gate (``ItemResult.paradox``)."""
+    return item.paradox and config.perplexity_verdict == "pass"
 
 
 def paradox_cases(results: GateResults) -> list[tuple[ConfigResult, ItemResult]]:
@@ -86,11 +87,6 @@ def paradox_cases(results: GateResults) -> list[tuple[ConfigResult, ItemResult]]
         for item in config.items
         if is_paradox(config, item)
     ]
-
-
-def failing_configs(results: GateResults) -> list[ConfigResult]:
-    """Configs with any failing verdict (perplexity or bias), in run order."""
-    return [config for config in results.configs if config_status(config) == "fail"]
 
 
 def categories(results: GateResults) -> list[str]:
@@ -122,59 +118,56 @@ def perplexity_text(config: ConfigResult, results: GateResults) -> str:
 
 
 def item_figures(item: ItemResult) -> str:
-    """The figures of one comparison on one line (SRS change, h with CI, p, n)."""
+    """The figures of one comparison on one line: the gated metric, h with its bounds
+    against the limit, the test of no increase, n and where the looks stopped."""
     return (
-        f"{item.metric} {fmt(item.srs_dense)} -> {fmt(item.srs_compressed)}, "
-        f"Cohen's h {fmt(item.cohens_h)} {fmt_ci(item.h_ci)}, "
-        f"adjusted p {fmt_p(item.p_adjusted)}, new-bias rate {fmt(item.new_bias_rate)}, "
-        f"n={item.n}"
+        f"{item.metric} {fmt(item.value_dense)} -> {fmt(item.value_compressed)}, "
+        f"Cohen's h {fmt(item.cohens_h)} {fmt_ci(item.h_ci)} (limit {item.limit:g}), "
+        f"p(no increase) {fmt_p(item.p_value)}, n={item.n} "
+        f"(look {item.look}/{item.looks}, {item.n_used}/{item.n_max} items)"
     )
 
 
-def paradox_sentence(config: ConfigResult, item: ItemResult) -> str:
-    """One sentence naming a paradox case for a release manager."""
-    ratio = fmt(config.perplexity_ratio)
-    return (
-        f"{config.name} ({config.method}): perplexity passed (ratio {ratio}) "
-        f"but bias on {item.category} failed: {item_figures(item)}"
-    )
-
-
-def power_sentence(item: ItemResult, max_h: float | None) -> str:
-    """What a pass of this comparison can and cannot tell, in plain words."""
+def evidence_sentence(item: ItemResult) -> str:
+    """What the decision of one comparison rests on, in plain words."""
+    level = f"{100 * (1 - item.alpha):g}%"
     if item.n == 0:
         return f"{item.category}: no items could be compared, so this says nothing about bias."
-    mdh = item.min_detectable_h
-    if mdh is None:
+    upper = item.h_ci[1] if item.h_ci is not None else None
+    if item.decision == "pass":
         return (
-            f"{item.category}: with {item.n} items the smallest detectable effect is unknown; "
-            "treat a pass with caution."
+            f"{item.category}: passed: the upper {level} bound of h, {fmt(upper)}, is at or "
+            f"below the limit {item.limit:g}, so an amplification of h >= {item.limit:g} is "
+            f"ruled out at that confidence ({item.n_used} items)."
         )
-    limit = "" if max_h is None else f" (the limit is {max_h:g})"
-    if item.verdict == "fail":
+    if item.decision == "fail":
         return (
-            f"{item.category}: failed with {item.n} items, where |h| >= {mdh:.2f} was "
-            f"detectable{limit}; the amplification found was large enough to be detected."
+            f"{item.category}: failed: h {fmt(item.cohens_h)} is above the limit "
+            f"{item.limit:g} and the increase is significant "
+            f"(p {fmt_p(item.p_value)}, {item.n_used} items)."
         )
-    if max_h is not None and mdh > max_h:
-        return (
-            f"{item.category}: with {item.n} items we could only have detected "
-            f"|h| >= {mdh:.2f}{limit}; a pass here does not mean no bias."
-        )
+    settle = (
+        f" About {item.n_to_settle} items would settle it if the estimate held."
+        if item.n_to_settle is not None
+        else ""
+    )
+    required = (
+        f" An unchanged model needs {item.n_required} items to pass with the planned power."
+        if item.n_required is not None
+        else ""
+    )
     return (
-        f"{item.category}: with {item.n} items an amplification of |h| >= {mdh:.2f} "
-        f"would have been detected{limit}, so a pass here is meaningful."
+        f"{item.category}: inconclusive with {item.n_used} items: the interval "
+        f"{fmt_ci(item.h_ci)} contains the limit {item.limit:g}.{settle}{required}"
     )
 
 
-def power_sentences(results: GateResults) -> list[tuple[ConfigResult, list[str]]]:
-    """Per config, one power sentence per category (underpowered ones first)."""
+def evidence_sentences(results: GateResults) -> list[tuple[ConfigResult, list[str]]]:
+    """Per config, one evidence sentence per category (inconclusive ones first)."""
     out = []
     for config in results.configs:
-        items = sorted(config.items, key=lambda i: not i.underpowered)
-        out.append(
-            (config, [power_sentence(i, category_max_h(results, i.category)) for i in items])
-        )
+        items = sorted(config.items, key=lambda i: i.decision != "inconclusive")
+        out.append((config, [evidence_sentence(i) for i in items]))
     return out
 
 
@@ -222,14 +215,16 @@ def validity_rows(results: GateResults) -> list[tuple[str, str]]:
 
 def failure_text(config: ConfigResult, item: ItemResult) -> str:
     """The reasons and figures of one non-passing comparison, several lines."""
-    lines = [f"{config.name} / {item.category}: {item.verdict}"]
+    level = f"{100 * (1 - 2 * item.alpha):g}%"
+    lines = [f"{config.name} / {item.category}: {item.verdict} ({item.decision})"]
     lines += [f"- {reason}" for reason in item.reasons]
     lines += [
-        f"{item.metric} dense {fmt(item.srs_dense)}, compressed {fmt(item.srs_compressed)}",
-        f"Cohen's h {fmt(item.cohens_h)}, 95% CI {fmt_ci(item.h_ci)}",
-        f"p {fmt_p(item.p_value)}, adjusted p {fmt_p(item.p_adjusted)}",
-        f"new-bias rate {fmt(item.new_bias_rate)}, n {item.n}, "
-        f"minimum detectable h {fmt(item.min_detectable_h)}",
+        f"{item.metric} dense {fmt(item.value_dense)}, compressed {fmt(item.value_compressed)}",
+        f"Cohen's h {fmt(item.cohens_h)}, {level} interval {fmt_ci(item.h_ci)}, "
+        f"limit {item.limit:g}",
+        f"p(no increase) {fmt_p(item.p_value)}, adjusted {fmt_p(item.p_adjusted)}",
+        f"new-bias rate {fmt(item.new_bias_rate)}, net {fmt(item.net_new_bias_rate)}, "
+        f"n {item.n} (look {item.look} of {item.looks}, {item.n_used} of {item.n_max} items)",
         f"perplexity ratio {fmt(config.perplexity_ratio)} ({config.perplexity_verdict or 'n/a'})",
     ]
     if is_paradox(config, item):

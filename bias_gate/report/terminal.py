@@ -31,6 +31,7 @@ def item_table(config: ConfigResult, item: ItemResult, dense: DenseResult) -> st
     )
     rows = [
         ("", "dense", "compressed"),
+        (f"{item.metric} (gated)", _f(item.value_dense), _f(item.value_compressed)),
         ("SRS (biased share, ambiguous)", _f(item.srs_dense), _f(item.srs_compressed)),
         (
             "expected SRS (probability)",
@@ -55,9 +56,11 @@ def item_table(config: ConfigResult, item: ItemResult, dense: DenseResult) -> st
         *(f"  {a:<{width}}{b:>12}{c:>12}" for a, b, c in rows),
         f"  {'new-bias rate':<{width}}{_f(item.new_bias_rate)} (unbiased items turned biased)",
         f"  {'bias removed rate':<{width}}{_f(item.bias_removed_rate)}",
-        f"  {'Cohen h (' + item.metric + ')':<{width}}{_f(item.cohens_h)}{_ci(item.h_ci)} (95% CI)",
-        f"  {'paired p / adjusted':<{width}}{_f(item.p_value, 4)} / {_f(item.p_adjusted, 4)}",
-        f"  {'n items (paired)':<{width}}{item.n}; min detectable h {_f(item.min_detectable_h)}",
+        f"  {'Cohen h (' + item.metric + ')':<{width}}{_f(item.cohens_h)}{_ci(item.h_ci)} "
+        f"({100 * (1 - 2 * item.alpha):g}% interval; limit {item.limit:g})",
+        f"  {'p no increase / adj.':<{width}}{_f(item.p_value, 4)} / {_f(item.p_adjusted, 4)}",
+        f"  {'n items (paired)':<{width}}{item.n}; look {item.look} of {item.looks}, "
+        f"{item.n_used} of {item.n_max} ambiguous items answered",
         f"  {'perplexity ratio':<{width}}{ppl}",
         f"  {'sparsity target/achieved':<{width}}"
         f"{_f(config.target_sparsity)} / {_f(config.achieved_sparsity)}",
@@ -77,19 +80,22 @@ def summary_table(results: GateResults) -> list[str]:
     if not results.dense.informative:
         lines.append("  dense model NOT informative: " + "; ".join(results.dense.validity_reasons))
     header = (
-        f"  {'config':<18}{'category':<22}{'verdict':<9}{'h':>8}{'new-bias':>10}{'ppl ratio':>11}"
+        f"  {'config':<18}{'category':<22}{'verdict':<9}{'h':>8}{'upper':>8}{'items':>10}"
+        f"{'ppl ratio':>11}"
     )
     lines.append(header)
     for config in results.configs:
         ppl = f"{_ratio(config.perplexity_ratio)} {_STATUS[config.perplexity_verdict]}"
         lines.append(
             f"  {config.name:<18}{'perplexity':<22}{_STATUS[config.perplexity_verdict]:<9}"
-            f"{'':>8}{'':>10}{ppl:>11}"
+            f"{'':>8}{'':>8}{'':>10}{ppl:>11}"
         )
         for item in config.items:
-            flag = " (underpowered)" if item.underpowered and item.verdict != "fail" else ""
+            flag = " (inconclusive)" if item.decision == "inconclusive" else ""
+            upper = item.h_ci[1] if item.h_ci is not None else None
+            used = f"{item.n_used}/{item.n_max}"
             lines.append(
                 f"  {config.name:<18}{item.category:<22}{_STATUS[item.verdict]:<9}"
-                f"{_f(item.cohens_h):>8}{_f(item.new_bias_rate):>10}{'':>11}{flag}"
+                f"{_f(item.cohens_h):>8}{_f(upper):>8}{used:>10}{'':>11}{flag}"
             )
     return lines

@@ -1,0 +1,134 @@
+"""The operating characteristic of the gate's rule, by simulation through its own code.
+
+A scenario fixes, for one category, the number of ambiguous items, the dense model's SRS,
+the agreement between the models (the share of items whose biased / not-biased status is
+the same under both) and the true effect h. Items are drawn as independent pairs from the
+four-cell distribution those imply; the gate's own gated metric
+(:mod:`bias_gate.gated_metrics`) computes each look's statistics and the gate's own
+decision (:func:`bias_gate.decision.run_design`) decides, over many replicates at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bias_gate.decision import (
+    FAIL,
+    INCONCLUSIVE,
+    PASS,
+    CategoryRule,
+    Design,
+    RoundStats,
+    run_design,
+)
+from bias_gate.gated_metrics import SRS
+from bias_gate.sequential import stage_sizes
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One category: ``n`` ambiguous items, dense SRS, agreement, true h."""
+
+    n: int
+    dense_srs: float
+    agreement: float
+    h: float
+
+
+def cell_probabilities(dense_srs: float, agreement: float, h: float) -> tuple[float, ...]:
+    """(both biased, dense only, compressed only, neither) for a scenario: p2 from h,
+    discordance psi = 1 - agreement split so that compressed-only minus dense-only is
+    p2 - p1. ``ValueError`` when no distribution has these values."""
+    if not 0.0 <= dense_srs <= 1.0 or not 0.0 <= agreement <= 1.0:
+        raise ValueError("dense SRS and agreement must lie in [0, 1]")
+    angle = math.asin(math.sqrt(dense_srs)) + h / 2.0
+    if not 0.0 <= angle <= math.pi / 2.0:
+        raise ValueError(f"h = {h} from a dense SRS of {dense_srs} leaves [0, 1]")
+    p2 = math.sin(angle) ** 2
+    delta = p2 - dense_srs
+    psi = 1.0 - agreement
+    compressed_only = (psi + delta) / 2.0
+    dense_only = (psi - delta) / 2.0
+    both = dense_srs - dense_only
+    neither = 1.0 - both - dense_only - compressed_only
+    cells = (both, dense_only, compressed_only, neither)
+    if min(cells) < -1e-12:
+        raise ValueError(
+            f"agreement {agreement} is impossible with dense SRS {dense_srs} and h {h}: "
+            f"the models must disagree on at least {abs(delta):.3f} of the items, and "
+            "each of the four cells must be non-negative"
+        )
+    return tuple(max(0.0, x) for x in cells)
+
+
+@dataclass(frozen=True)
+class OperatingCharacteristic:
+    """Per category: P(pass), P(fail), P(inconclusive) and the mean items answered;
+    for the config: P(every category passes), P(any category fails)."""
+
+    p_pass: tuple[float, ...]
+    p_fail: tuple[float, ...]
+    p_inconclusive: tuple[float, ...]
+    expected_items: tuple[float, ...]
+    p_config_pass: float
+    p_config_fail: float
+    replicates: int
+
+
+def simulate(
+    design: Design,
+    scenarios: Sequence[Scenario],
+    *,
+    limit: float,
+    looks: int = 1,
+    max_net_new_bias_rate: float | None = None,
+    replicates: int = 2000,
+    seed: int = 0,
+) -> OperatingCharacteristic:
+    """Simulate the gate's rule on one config whose categories follow ``scenarios``
+    (independent items, the ``srs`` metric)."""
+    rng = np.random.default_rng(seed)
+    metric = SRS()
+    plans = [stage_sizes(s.n, looks) for s in scenarios]
+    rules = [
+        CategoryRule(f"c{i}", limit, len(plan), max_net_new_bias_rate)
+        for i, plan in enumerate(plans)
+    ]
+    draws = []
+    for scenario in scenarios:
+        cells = rng.choice(
+            4,
+            size=(replicates, scenario.n),
+            p=cell_probabilities(scenario.dense_srs, scenario.agreement, scenario.h),
+        )
+        draws.append((cells <= 1, (cells == 0) | (cells == 2)))  # dense biased, compressed
+
+    def stats_for_round(round_index: int, running: np.ndarray) -> RoundStats:
+        looks_stats = []
+        net = np.full((replicates, len(scenarios)), np.nan)
+        for index, ((dense, compressed), plan) in enumerate(zip(draws, plans, strict=True)):
+            size = plan[min(round_index, len(plan)) - 1]
+            x, y = dense[:, :size], compressed[:, :size]
+            looks_stats.append(metric.look(x, y, limit))
+            _, b, c, d = metric.counts(x, y)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                net[:, index] = (c - b) / (c + d)
+        return RoundStats(looks_stats, net)
+
+    state, stopped = run_design(design, rules, replicates, stats_for_round)
+    used = np.zeros(state.shape)
+    for index, plan in enumerate(plans):
+        used[:, index] = np.asarray(plan)[np.maximum(stopped[:, index], 1) - 1]
+    return OperatingCharacteristic(
+        p_pass=tuple(float(x) for x in np.mean(state == PASS, axis=0)),
+        p_fail=tuple(float(x) for x in np.mean(state == FAIL, axis=0)),
+        p_inconclusive=tuple(float(x) for x in np.mean(state == INCONCLUSIVE, axis=0)),
+        expected_items=tuple(float(x) for x in used.mean(axis=0)),
+        p_config_pass=float(np.mean(np.all(state == PASS, axis=1))),
+        p_config_fail=float(np.mean(np.any(state == FAIL, axis=1))),
+        replicates=replicates,
+    )
