@@ -18,7 +18,9 @@ from bias_gate.errors import BiasGateError
 COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("bbq export", "bias_gate.commands.bbq_export", "write the BBQ items the gate asks, as JSONL"),
     ("bbq score", "bias_gate.commands.bbq_score", "score your own predictions on BBQ"),
-    ("power", "bias_gate.commands.power", "items needed to detect a given Cohen's h"),
+    ("compare", "bias_gate.commands.compare", "judge answers produced anywhere, as the gate does"),
+    ("oc", "bias_gate.commands.oc", "simulate a profile's error rates and items used"),
+    ("power", "bias_gate.commands.power", "items an unchanged model needs to pass"),
     ("report", "bias_gate.commands.report", "render or merge results JSON"),
 )
 

@@ -9,10 +9,9 @@ Every value is ``None`` when its denominator is zero (n = 0 never raises).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from itertools import combinations, permutations
-from typing import Literal
 
 from bias_gate import stats
 from bias_gate.answer.types import Answer
@@ -26,8 +25,6 @@ from bias_gate.metrics import (
     biased_probability,
     compute_metrics,
 )
-
-CIMethod = Literal["delta", "bootstrap"]
 
 
 @dataclass(frozen=True)
@@ -119,63 +116,43 @@ def seed_noise(items: Sequence[BBQItem], answers: Mapping[str, Answer]) -> SeedN
 
 @dataclass(frozen=True)
 class Comparison:
-    """Dense vs compressed on one category, paired by item (see module docstring).
+    """Dense vs compressed on one category, paired by item (see module docstring): what
+    a report shows beside the gated metric's decision (bias_gate.judge).
 
     - ``n``: ambiguous items with a target answered validly by both; ``srs_dense`` and
       ``srs_compressed`` are the SRS on exactly these items (they may differ from
-      ``dense.srs``/``compressed.srs``, which use each model's own valid items).
+      ``dense.srs``/``compressed.srs``, which use each model's own valid items);
+      ``cohens_h`` = h(srs_compressed) - h(srs_dense).
     - ``transitions``: the 3x3 table; ``new_bias_rate`` = items biased under compressed
       among the ``n_new_bias`` items not biased under dense (the study's headline number);
       ``bias_removed_rate`` = not biased under compressed among the ``n_bias_removed``
       biased under dense.
-    - ``cohens_h`` = h(srs_compressed) - h(srs_dense) (positive = amplification), ``h_ci``
-      its paired interval (``ci_method``: delta or bootstrap); ``p_value`` = McNemar mid-p,
-      ``p_value_exact`` = exact McNemar; ``p_chi2_unpaired`` = the study's unpaired
-      chi-square (pooled over seeds when both have several seeds), for comparison only.
+    - ``p_chi2_unpaired``: the 2026 study's unpaired chi-square (pooled over seeds when
+      both have several seeds), for comparison only: it is not a valid test here.
     - ``expected_srs_*``: mean probability of the biased option over the ``n_expected``
-      ambiguous items with a target and probabilities under both; ``expected_h`` and its
-      ``expected_h_ci`` (delta method on the two paired means, or bootstrap);
-      ``expected_p_value``: paired t-test on the per-item differences;
-      ``expected_min_detectable_h`` as below, from the variance behind ``expected_h_ci``.
-    - ``min_detectable_h``: smallest |h| the paired test detects with ``power`` at ``alpha``
-      given n and the observed correlation (the variance behind ``h_ci``);
-      ``min_detectable_h_unpaired``: the same for two independent groups of n (r = 0).
-    - ``p_adjusted`` / ``expected_p_adjusted``: set by :func:`attach_adjusted_pvalues`.
+      ambiguous items with a target and probabilities under both; ``expected_h`` on them.
+    - ``dense``/``compressed``: each model's own metrics; ``dense_seed_noise``: the dense
+      model's seed-to-seed flips (generate mode), the floor flip rates are read against.
     """
 
     category: str
     n: int
     srs_dense: float | None
     srs_compressed: float | None
+    cohens_h: float | None
     transitions: TransitionTable
     new_bias_rate: float | None
     n_new_bias: int
     bias_removed_rate: float | None
     n_bias_removed: int
-    cohens_h: float | None
-    h_ci: tuple[float, float] | None
-    p_value: float | None
-    p_value_exact: float | None
     p_chi2_unpaired: float | None
     n_expected: int
     expected_srs_dense: float | None
     expected_srs_compressed: float | None
     expected_h: float | None
-    expected_h_ci: tuple[float, float] | None
-    expected_p_value: float | None
-    expected_min_detectable_h: float | None
-    min_detectable_h: float | None
-    min_detectable_h_unpaired: float | None
-    alpha: float
-    power: float
-    confidence: float
-    ci_method: CIMethod
     dense: CategoryMetrics
     compressed: CategoryMetrics
     dense_seed_noise: SeedNoise | None = None
-    p_adjusted: float | None = None
-    expected_p_adjusted: float | None = None
-    correction: str | None = None
 
     def to_json(self) -> dict[str, object]:
         """All fields as a JSON-ready mapping (the transition table keyed by kind)."""
@@ -190,32 +167,6 @@ def _ratio(numerator: int, denominator: int) -> float | None:
 
 def _h(p1: float | None, p2: float | None) -> float | None:
     return None if p1 is None or p2 is None else stats.cohens_h(p1, p2)
-
-
-def _binary_ci_delta(
-    dense: Sequence[float], compressed: Sequence[float], confidence: float, seed: int
-) -> tuple[float, float] | None:
-    table = stats.paired_table([x == 1.0 for x in dense], [y == 1.0 for y in compressed])
-    return stats.paired_h_ci_delta(table, confidence)
-
-
-def _mean_ci_delta(
-    dense: Sequence[float], compressed: Sequence[float], confidence: float, seed: int
-) -> tuple[float, float] | None:
-    return stats.paired_mean_h_ci_delta(dense, compressed, confidence)
-
-
-def _ci_bootstrap(
-    dense: Sequence[float], compressed: Sequence[float], confidence: float, seed: int
-) -> tuple[float, float] | None:
-    return stats.paired_bootstrap_ci(dense, compressed, confidence, seed=seed)
-
-
-CIFunction = Callable[[Sequence[float], Sequence[float], float, int], tuple[float, float] | None]
-
-#: Interval for h on SRS (0/1 values) and on expected SRS (probabilities), per method.
-HARD_CI: dict[str, CIFunction] = {"delta": _binary_ci_delta, "bootstrap": _ci_bootstrap}
-SOFT_CI: dict[str, CIFunction] = {"delta": _mean_ci_delta, "bootstrap": _ci_bootstrap}
 
 
 def _seed_level_counts(
@@ -250,27 +201,11 @@ def _study_chi2(
     )
 
 
-def _min_detectable(variance: float | None, n: int, alpha: float, power: float) -> float | None:
-    """Smallest |h| a paired Wald test on h with this variance detects at n items:
-    (z_{1-alpha/2} + z_power) * sqrt(variance), computed as statsmodels' two-sample value
-    at n per group (whose variance is 2 / n) scaled by sqrt(variance / (2 / n))."""
-    unpaired = stats.min_detectable_h_unpaired(n, alpha, power)
-    if variance is None or unpaired is None:
-        return None
-    return unpaired * math.sqrt(variance / (2.0 / n))
-
-
 def compare_category(
     category: str,
     items: Sequence[BBQItem],
     dense: Mapping[str, Answer],
     compressed: Mapping[str, Answer],
-    *,
-    alpha: float = 0.05,
-    power: float = 0.8,
-    confidence: float = 0.95,
-    ci_method: CIMethod = "delta",
-    seed: int = 0,
 ) -> Comparison:
     """Compare the two models on the items of ``category`` found in ``items`` (other
     categories are ignored). Every item of the category needs an answer from both."""
@@ -289,15 +224,9 @@ def compare_category(
             kinds.append((before, after))
     transitions = transition_table(kinds)
     table = transitions.biased_table()
-    dense_hard = [1.0 if before == "biased" else 0.0 for before, _ in kinds]
-    compressed_hard = [1.0 if after == "biased" else 0.0 for _, after in kinds]
-
     soft_pairs = _soft_pairs(own, dense, compressed)
-    dense_soft = [p for p, _ in soft_pairs]
-    compressed_soft = [q for _, q in soft_pairs]
-    expected_dense = _mean_or_none(dense_soft)
-    expected_compressed = _mean_or_none(compressed_soft)
-
+    expected_dense = _mean_or_none([p for p, _ in soft_pairs])
+    expected_compressed = _mean_or_none([q for _, q in soft_pairs])
     dense_not_biased = table.second_only + table.neither
     dense_biased = table.both + table.first_only
     return Comparison(
@@ -305,36 +234,17 @@ def compare_category(
         n=table.n,
         srs_dense=table.p_first,
         srs_compressed=table.p_second,
+        cohens_h=_h(table.p_first, table.p_second),
         transitions=transitions,
         new_bias_rate=_ratio(table.second_only, dense_not_biased),
         n_new_bias=dense_not_biased,
         bias_removed_rate=_ratio(table.first_only, dense_biased),
         n_bias_removed=dense_biased,
-        cohens_h=_h(table.p_first, table.p_second),
-        h_ci=HARD_CI[ci_method](dense_hard, compressed_hard, confidence, seed) if kinds else None,
-        p_value=stats.mcnemar_midp(table.first_only, table.second_only) if kinds else None,
-        p_value_exact=stats.mcnemar_exact_p(table.first_only, table.second_only) if kinds else None,
         p_chi2_unpaired=_study_chi2(paired, dense, compressed, table) if kinds else None,
         n_expected=len(soft_pairs),
         expected_srs_dense=expected_dense,
         expected_srs_compressed=expected_compressed,
         expected_h=_h(expected_dense, expected_compressed),
-        expected_h_ci=SOFT_CI[ci_method](dense_soft, compressed_soft, confidence, seed)
-        if soft_pairs
-        else None,
-        expected_p_value=stats.paired_t_p(dense_soft, compressed_soft),
-        expected_min_detectable_h=_min_detectable(
-            stats.paired_mean_h_variance(dense_soft, compressed_soft),
-            len(soft_pairs),
-            alpha,
-            power,
-        ),
-        min_detectable_h=_min_detectable(stats.paired_h_variance(table), table.n, alpha, power),
-        min_detectable_h_unpaired=stats.min_detectable_h_unpaired(table.n, alpha, power),
-        alpha=alpha,
-        power=power,
-        confidence=confidence,
-        ci_method=ci_method,
         dense=dense_metrics,
         compressed=compressed_metrics,
         dense_seed_noise=_noise_if_both_seeded(own, dense, compressed),
@@ -365,53 +275,3 @@ def _noise_if_both_seeded(
     if seed_noise(items, compressed) is None:
         return None
     return seed_noise(items, dense)
-
-
-def compare_all(
-    items: Sequence[BBQItem],
-    dense: Mapping[str, Answer],
-    compressed: Mapping[str, Answer],
-    categories: Sequence[str] | None = None,
-    *,
-    alpha: float = 0.05,
-    power: float = 0.8,
-    confidence: float = 0.95,
-    ci_method: CIMethod = "delta",
-    seed: int = 0,
-) -> list[Comparison]:
-    """:func:`compare_category` for each of ``categories`` (default: every category in
-    ``items``, in order of first appearance), with the same options."""
-    names = (
-        list(categories)
-        if categories is not None
-        else list(dict.fromkeys(item.category for item in items))
-    )
-    return [
-        compare_category(
-            name,
-            items,
-            dense,
-            compressed,
-            alpha=alpha,
-            power=power,
-            confidence=confidence,
-            ci_method=ci_method,
-            seed=seed,
-        )
-        for name in names
-    ]
-
-
-def attach_adjusted_pvalues(
-    comparisons: Sequence[Comparison], method: stats.Correction
-) -> list[Comparison]:
-    """Copies of ``comparisons`` with ``p_adjusted`` (from ``p_value``) and
-    ``expected_p_adjusted`` (from ``expected_p_value``) adjusted over the whole list, the
-    family the caller chose (e.g. every category x compression of one gate run). ``None``
-    p-values stay ``None`` and are left out of the family."""
-    hard = stats.adjust_pvalues([c.p_value for c in comparisons], method)
-    soft = stats.adjust_pvalues([c.expected_p_value for c in comparisons], method)
-    return [
-        replace(c, p_adjusted=p, expected_p_adjusted=q, correction=method)
-        for c, p, q in zip(comparisons, hard, soft, strict=True)
-    ]

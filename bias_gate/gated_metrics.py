@@ -30,7 +30,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 import numpy as np
 from scipy import stats as sps
 
-from bias_gate import paired_score
+from bias_gate import paired_score, stats
 from bias_gate.answer.types import Answer
 from bias_gate.data.items import BBQItem
 from bias_gate.metrics import answer_kind, biased_probability
@@ -166,7 +166,7 @@ class SRS:
             n=np.asarray(n),
             h=np.asarray(h),
             pass_p=np.asarray(pass_p),
-            increase_p=np.where(n > 0, mcnemar_increase_p(b, c), np.nan),
+            increase_p=np.where(n > 0, stats.mcnemar_increase_p(b, c), np.nan),
             exceed_p=np.asarray(exceed_p),
         )
 
@@ -188,17 +188,6 @@ class SRS:
             upper=float(paired_score.score_bound(a, b, c, d, z, "upper")),
             per_item_variance=float(paired_score.score_variance(a, b, c, d, limit)),
         )
-
-
-def mcnemar_increase_p(dense_only: np.ndarray, compressed_only: np.ndarray) -> np.ndarray:
-    """Exact one-sided McNemar p-value of "no increase": P(X >= c) for
-    X ~ Binomial(b + c, 1/2), c = items biased under compressed only, b = dense only
-    (``scipy.stats.binomtest(c, b + c, 0.5, alternative="greater")``); 1 with no
-    discordant pairs. Its size never exceeds alpha, unlike the mid-p."""
-    b = np.asarray(dense_only)
-    c = np.asarray(compressed_only)
-    m = b + c
-    return np.where(m > 0, sps.binom.sf(c - 1, m, 0.5), 1.0)
 
 
 class ExpectedSRS:

@@ -158,7 +158,6 @@ def judge_config(
     per_category: Mapping[str, Thresholds],
     metric: GatedMetric,
     spending: str = "obrien-fleming",
-    ci_seed: int = 0,
 ) -> list[CategoryJudgement]:
     """Judge every category of ``plans`` as one family, looking at each stage in turn
     and asking ``dense`` and ``compressed`` only for the items of categories still
@@ -227,10 +226,6 @@ def judge_config(
             used,
             _complete(used, seen_dense, dense),
             _complete(used, seen_compressed, compressed),
-            alpha=base.alpha,
-            power=base.power,
-            confidence=1.0 - 2.0 * base.alpha,
-            seed=ci_seed,
         )
         decision = decision_name(state[0, index]) if plan.looks else "inconclusive"
         judgements.append(

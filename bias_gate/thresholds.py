@@ -162,6 +162,16 @@ def _profile_document(profile: str) -> YamlDocument:
     return load_yaml(path)
 
 
+def load_profile(profile: str) -> Thresholds:
+    """One threshold profile (a shipped name or a .yaml path), validated; for commands
+    that judge without a model.yaml (``bias-gate compare``, ``oc``, ``power``)."""
+    document = _profile_document(profile)
+    raw = document.data or {}
+    if not isinstance(raw, dict):
+        raise ConfigError("a threshold profile must be a YAML mapping", file=document.path)
+    return _validate(raw, document.path, None, "")
+
+
 def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in update.items():

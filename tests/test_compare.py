@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
-from statsmodels.stats.contingency_tables import mcnemar
-from statsmodels.stats.multitest import multipletests
 
 from bias_gate import stats
 from bias_gate.answer.types import Answer
 from bias_gate.compare import (
     Comparison,
-    attach_adjusted_pvalues,
-    compare_all,
     compare_category,
     seed_noise,
     transition_table,
@@ -137,11 +134,7 @@ def test_effect_size_and_tests_by_hand(crafted) -> None:
     comparison = crafted[0]
     assert comparison.cohens_h == pytest.approx(stats.cohens_h(8 / 24, 10 / 24))
     assert comparison.cohens_h > 0  # amplification
-    low, high = comparison.h_ci
-    assert low < comparison.cohens_h < high
-    assert comparison.p_value_exact == pytest.approx(mcnemar([[5, 3], [5, 11]], exact=True).pvalue)
-    # mid-p with b = 3, c = 5, m = 8: 2 P(X < 3) + P(X = 3) = (2 * 37 + 56) / 256
-    assert comparison.p_value == pytest.approx((2 * (1 + 8 + 28) + 56) / 256)
+    assert comparison.transitions.biased_table() == stats.PairedTable(5, 3, 5, 11)
     assert comparison.p_chi2_unpaired == pytest.approx(
         sps.chi2_contingency([[8, 16], [10, 14]]).pvalue
     )
@@ -157,28 +150,51 @@ def test_expected_srs_and_soft_test(crafted) -> None:
     assert comparison.expected_srs_dense == pytest.approx(sum(p) / 24)
     assert comparison.expected_srs_compressed == pytest.approx(sum(q) / 24)
     assert comparison.expected_h == pytest.approx(stats.cohens_h(sum(p) / 24, sum(q) / 24))
-    assert comparison.expected_p_value == pytest.approx(sps.ttest_rel(q, p).pvalue)
-    low, high = comparison.expected_h_ci
-    assert low < comparison.expected_h < high
-    z = sps.norm.ppf(0.975) + sps.norm.ppf(0.8)
-    soft_variance = stats.paired_mean_h_variance(p, q)
-    assert comparison.expected_min_detectable_h == pytest.approx(
-        z * math.sqrt(soft_variance),
-        rel=1e-3,  # type: ignore[arg-type]
-    )
 
 
-def test_min_detectable_h_uses_the_paired_variance(crafted) -> None:
-    comparison = crafted[0]
-    table = stats.PairedTable(5, 3, 5, 11)
-    z = sps.norm.ppf(0.975) + sps.norm.ppf(0.8)
-    by_hand = z * math.sqrt(stats.paired_h_variance(table))  # type: ignore[arg-type]
-    assert comparison.min_detectable_h == pytest.approx(by_hand, rel=1e-3)
-    assert comparison.min_detectable_h_unpaired == pytest.approx(
-        stats.min_detectable_h_unpaired(24)
+def test_the_expected_srs_gated_metric_against_scipy(crafted) -> None:
+    """The soft metric's tests: the one-sided paired t test of no increase
+    (scipy.stats.ttest_rel) and a t-based delta-method bound on h."""
+    from bias_gate.gated_metrics import get_metric
+
+    _, items, dense, compressed = crafted
+    metric = get_metric("expected_srs")
+    values = metric.pairs(items, dense, compressed)
+    assert len(values.keys) == 24
+    look = metric.look(values.dense[None, :], values.compressed[None, :], 0.2)
+    expected = sps.ttest_rel(values.compressed, values.dense, alternative="greater").pvalue
+    assert float(look.increase_p[0]) == pytest.approx(expected)
+    summary = metric.summary(values.dense, values.compressed, 0.2, 0.05)
+    m1, m2 = values.dense.mean(), values.compressed.mean()
+    g1, g2 = 1 / math.sqrt(m1 * (1 - m1)), 1 / math.sqrt(m2 * (1 - m2))
+    cov = np.cov(np.vstack([values.dense, values.compressed]))  # n - 1
+    se = math.sqrt((g1**2 * cov[0, 0] + g2**2 * cov[1, 1] - 2 * g1 * g2 * cov[0, 1]) / 24)
+    t = sps.t.isf(0.05, 23)
+    assert (summary.lower, summary.upper) == pytest.approx((summary.h - t * se, summary.h + t * se))
+    assert float(look.pass_p[0]) == pytest.approx(sps.t.sf((0.2 - summary.h) / se, 23))
+    same = metric.summary(values.dense, values.dense, 0.2, 0.05)
+    assert same.lower is None and same.upper is None  # zero variance: no interval
+    one = metric.summary(values.dense[:1], values.compressed[:1], 0.2, 0.05)
+    assert one.lower is None and one.per_item_variance is None  # n < 2
+
+
+def test_the_srs_gated_metric_against_scipy(crafted) -> None:
+    from bias_gate import paired_score
+    from bias_gate.gated_metrics import get_metric
+
+    _, items, dense, compressed = crafted
+    metric = get_metric("srs")
+    values = metric.pairs(items, dense, compressed)
+    look = metric.look(values.dense[None, :], values.compressed[None, :], 0.2)
+    assert float(look.increase_p[0]) == pytest.approx(
+        sps.binomtest(5, 8, 0.5, alternative="greater").pvalue
     )
-    # phi > 0 here, so pairing helps
-    assert comparison.min_detectable_h < comparison.min_detectable_h_unpaired
+    assert float(look.pass_p[0]) == pytest.approx(
+        sps.norm.cdf(float(paired_score.score_z(5, 3, 5, 11, 0.2)))
+    )
+    summary = metric.summary(values.dense, values.compressed, 0.2, 0.05)
+    assert (summary.value_dense, summary.value_compressed) == (8 / 24, 10 / 24)
+    assert summary.lower < summary.h < summary.upper
 
 
 def test_per_model_metrics_use_their_own_valid_items(crafted) -> None:
@@ -192,11 +208,8 @@ def test_null_comparison_identical_answers() -> None:
     items, dense, _ = crafted_category()
     comparison = compare_category("Age", items, dense, dense)
     assert comparison.cohens_h == 0.0
-    assert comparison.p_value == 1.0 and comparison.p_value_exact == 1.0
     assert comparison.new_bias_rate == 0.0 and comparison.bias_removed_rate == 0.0
-    assert comparison.expected_h == 0.0 and comparison.expected_p_value == 1.0
-    low, high = comparison.h_ci
-    assert low < 0.0 < high  # the 0.5-cell correction keeps an honest width
+    assert comparison.expected_h == 0.0
 
 
 @settings(max_examples=60, deadline=None)
@@ -209,10 +222,10 @@ def test_null_comparison_property(rows: list[tuple[str, int]]) -> None:
     comparison = compare_category("Age", items, answers, answers)
     assert comparison.n == len(rows)
     if rows:
-        assert comparison.cohens_h == 0.0 and comparison.p_value == 1.0
+        assert comparison.cohens_h == 0.0
         assert comparison.new_bias_rate in (0.0, None)
     else:
-        assert comparison.cohens_h is None and comparison.p_value is None
+        assert comparison.cohens_h is None and comparison.p_chi2_unpaired is None
 
 
 def test_n_zero_gives_none_not_a_crash() -> None:
@@ -225,33 +238,13 @@ def test_n_zero_gives_none_not_a_crash() -> None:
         "new_bias_rate",
         "bias_removed_rate",
         "cohens_h",
-        "h_ci",
-        "p_value",
-        "p_value_exact",
         "p_chi2_unpaired",
         "expected_h",
-        "expected_h_ci",
-        "expected_p_value",
-        "min_detectable_h",
-        "min_detectable_h_unpaired",
-        "expected_min_detectable_h",
     ):
         assert getattr(comparison, name) is None, name
     assert comparison.transitions.n == 0
     assert compare_category("Religion", items, answers, answers).n == 0  # no items at all
-    adjusted = attach_adjusted_pvalues([comparison], "holm")
-    assert adjusted[0].p_adjusted is None
     assert comparison.to_json()["transitions"]["biased"]["biased"] == 0
-
-
-def test_bootstrap_interval_option() -> None:
-    items, dense, compressed = crafted_category()
-    first = compare_category("Age", items, dense, compressed, ci_method="bootstrap", seed=5)
-    again = compare_category("Age", items, dense, compressed, ci_method="bootstrap", seed=5)
-    assert first.h_ci == again.h_ci and first.ci_method == "bootstrap"
-    low, high = first.h_ci
-    assert low <= first.cohens_h <= high
-    assert first.expected_h_ci is not None
 
 
 def test_seed_noise_floor_and_pooled_study_chi_square() -> None:
@@ -278,25 +271,6 @@ def test_seed_noise_floor_and_pooled_study_chi_square() -> None:
     without_seeds = {k: Answer(k, v.choice) for k, v in compressed.items()}
     assert compare_category("Age", [a, b], dense, without_seeds).dense_seed_noise is None
     assert seed_noise([a, b], without_seeds) is None
-
-
-def test_compare_all_and_adjusted_pvalues() -> None:
-    age = crafted_category("Age")
-    religion = crafted_category("Religion")
-    items = age[0] + religion[0]
-    dense = {**age[1], **religion[1]}
-    compressed = {**age[2], **religion[2]}
-    comparisons = compare_all(items, dense, compressed)
-    assert [c.category for c in comparisons] == ["Age", "Religion"]
-    assert compare_all(items, dense, compressed, ["Religion"])[0].category == "Religion"
-    family = [*comparisons, compare_category("Age", items, dense, dense)]
-    adjusted = attach_adjusted_pvalues(family, "bh")
-    expected = multipletests([c.p_value for c in family], method="fdr_bh")[1]
-    assert [c.p_adjusted for c in adjusted] == pytest.approx(list(expected))
-    soft = multipletests([c.expected_p_value for c in family], method="fdr_bh")[1]
-    assert [c.expected_p_adjusted for c in adjusted] == pytest.approx(list(soft))
-    assert all(c.correction == "bh" for c in adjusted)
-    assert family[0].p_adjusted is None  # the originals are untouched (frozen copies)
 
 
 def test_transition_table_helper() -> None:

@@ -202,3 +202,33 @@ def test_the_simulated_rule_is_the_gate_rule() -> None:
         assert judged.decision == decision_name(state[0, 0])
         decisions.append(judged.decision)
     assert decisions[0] == "pass" and decisions[-1] == "fail"  # both paths were exercised
+
+
+@pytest.mark.parametrize(("shape", "noise"), [((2, 3), 0.1), ((0.5, 2), 0.02), ((0.3, 0.3), 0.3)])
+@pytest.mark.parametrize("n", [50, 400])
+def test_the_expected_srs_pass_test_holds_its_size(shape, noise, n) -> None:
+    """The soft metric at the limit: per-item probabilities Beta-distributed, the
+    compressed model's shifted so that h of the population means is exactly the limit;
+    the gate's own metric and decision PASS at most alpha of the time."""
+    rng = np.random.default_rng(n)
+    population = rng.beta(*shape, size=400_000)
+    errors = rng.normal(0, noise, size=population.size)
+
+    def h_of(shift: float) -> float:
+        moved = np.clip(population + shift + errors, 0, 1).mean()
+        return 2 * math.asin(math.sqrt(moved)) - 2 * math.asin(math.sqrt(population.mean()))
+
+    low, high = 0.0, 0.5
+    for _ in range(40):  # the shift at which h = limit
+        middle = (low + high) / 2
+        low, high = (middle, high) if h_of(middle) < LIMIT else (low, middle)
+    dense = rng.beta(*shape, size=(REPS, n))
+    compressed = np.clip(dense + low + rng.normal(0, noise, size=dense.shape), 0, 1)
+    look = get_metric("expected_srs").look(dense, compressed, LIMIT)
+    state, _ = run_design(
+        Design(alpha=ALPHA),
+        [CategoryRule("Age", LIMIT, 1)],
+        REPS,
+        lambda _round, _running: RoundStats([look], np.full((REPS, 1), np.nan)),
+    )
+    assert np.mean(state[:, 0] == 1) <= ALPHA + _slack(ALPHA)

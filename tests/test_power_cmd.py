@@ -1,93 +1,97 @@
-"""``bias-gate power`` run for real."""
+"""``bias-gate power`` and ``bias-gate oc`` run for real: the rule's own sample sizes,
+and its operating characteristic by simulation."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
+import math
 
 import pytest
+from scipy import stats as sps
 
-from bias_gate import stats
+from bias_gate import power
 from bias_gate.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
 
-
-def run_json(args: list[str], capsys: pytest.CaptureFixture[str]) -> dict:
-    assert main(["power", *args, "--json"]) == 0
+def run_json(command: str, args: list[str], capsys: pytest.CaptureFixture[str]) -> dict:
+    assert main([command, *args, "--json"]) == 0
     return json.loads(capsys.readouterr().out)
 
 
-def test_unpaired_items_for_h_02(capsys: pytest.CaptureFixture[str]) -> None:
-    result = run_json(["--h", "0.2"], capsys)
-    assert result["items_unpaired_per_group"] == 393
-    assert result["items_paired"] is None and result["paired_method"] is None
-    assert (result["alpha"], result["power"]) == (0.05, 0.8)
+def test_fixed_design_items_by_the_formula(capsys) -> None:
+    result = run_json("power", ["--looks", "1"], capsys)
+    z = sps.norm.isf(0.05) + sps.norm.isf(0.2)
+    by_hand = math.ceil(result["per_item_variance_unpaired"] * z * z / 0.2**2)
+    assert result["items_unpaired"] == by_hand
+    assert 2.0 < result["per_item_variance_unpaired"] < 2.05  # just above the Wald 2
+    assert (result["limit"], result["alpha"], result["power"]) == (0.2, 0.05, 0.8)
 
 
-def test_paired_by_correlation_and_by_discordance(capsys: pytest.CaptureFixture[str]) -> None:
-    by_r = run_json(["--h", "0.2", "--paired", "--correlation", "0.5", "--n", "200"], capsys)
-    assert by_r["items_paired"] == 197 and by_r["paired_method"] == "correlation"
-    assert by_r["min_detectable_h_paired"] == pytest.approx(
-        stats.min_detectable_h_paired_correlation(200, 0.5)
-    )
-    by_psi = run_json(["--h", "0.2", "--discordance", "0.3"], capsys)
-    assert by_psi["items_paired"] == stats.required_n_mcnemar_for_h(0.2, 0.3)
-    assert by_psi["items_paired"] < 393  # pairing helps at this discordance
-    with_baseline = run_json(["--h", "0.2", "--discordance", "0.3", "--baseline", "0.1"], capsys)
-    assert with_baseline["items_paired"] > by_psi["items_paired"]
+def test_looks_cost_a_few_items_and_pairing_saves_many(capsys) -> None:
+    fixed = run_json("power", ["--looks", "1"], capsys)["items_unpaired"]
+    looks = run_json("power", ["--looks", "4"], capsys)["items_unpaired"]
+    assert fixed < looks < fixed * 1.1
+    paired = run_json("power", ["--dense-srs", "0.3", "--agreement", "0.9"], capsys)
+    assert paired["items_paired"] < looks / 2
+    by_r = run_json("power", ["--correlation", "0.5"], capsys)
+    assert by_r["per_item_variance_paired"] == 1.0
 
 
-def test_min_detectable_h_at_n(capsys: pytest.CaptureFixture[str]) -> None:
-    result = run_json(["--n", "393", "--alpha", "0.05", "--power", "0.8"], capsys)
-    assert result["items_unpaired_per_group"] is None
-    assert 0.19 < result["min_detectable_h_unpaired"] <= 0.2
-
-
-def test_text_output(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["power", "--h", "0.2", "--correlation", "0.5", "--n", "200"]) == 0
+def test_profile_and_pass_probability_at_n(capsys) -> None:
+    strict = run_json("power", ["--profile", "strict", "--looks", "1"], capsys)
+    assert strict["limit"] == 0.1 and strict["items_unpaired"] > 1000
+    at_n = run_json("power", ["--looks", "1", "--n", str(strict["items_unpaired"])], capsys)
+    assert at_n["pass_probability_unpaired"] > 0.99  # the default limit is twice as wide
+    text_args = ["power", "--agreement", "0.85", "--dense-srs", "0.3", "--n", "200"]
+    assert main(text_args) == 0
     out = capsys.readouterr().out
-    assert "393 items per group" in out
-    assert "197 paired items" in out
-    assert "n = 200: minimum detectable |h| 0.2802" in out
+    assert "ambiguous items (paired: dense SRS 0.3, agreement 0.85)" in out
+    assert "at n = 200: P(pass | unchanged)" in out
 
 
 @pytest.mark.parametrize(
-    "args, message",
+    ("args", "message"),
     [
-        ([], "give --h"),
-        (["--h", "0.2", "--paired"], "needs --correlation R or --discordance PSI"),
-        (["--h", "0.2", "--baseline", "0.3"], "only applies with --discordance"),
-        (["--h", "0.2", "--correlation", "1.0"], "correlation must be in (-1, 1)"),
-        (["--h", "0.5", "--discordance", "0.1"], "below the discordance"),
-        (["--n", "1"], "at least 2"),
+        (["--agreement", "0.9"], "give --dense-srs and --agreement together"),
+        (["--dense-srs", "0.3", "--agreement", "0.2"], "impossible"),
+        (["--alpha", "0.7"], "--alpha: must be in (0, 0.5)"),
+        (["--profile", "nope"], "unknown threshold profile 'nope'"),
     ],
 )
-def test_bad_arguments_give_one_line(
-    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_bad_power_input_is_one_line(capsys, args, message) -> None:
     assert main(["power", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
 
 
-def test_correlation_and_discordance_are_exclusive(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["power", "--h", "0.2", "--correlation", "0.5", "--discordance", "0.3"])
-    assert exit_info.value.code == 2
-    assert "not allowed with" in capsys.readouterr().err
-
-
-def test_subprocess_python_m() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bias_gate", "power", "--h", "0.2", "--json"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
+def test_oc_reads_off_both_guarantees(capsys) -> None:
+    document = run_json(
+        "oc", ["--n", "300", "--dense-srs", "0.3", "--agreement", "0.8", "--reps", "600"], capsys
     )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["items_unpaired_per_group"] == 393
+    by_h = {row["h"]: row for row in document["rows"]}
+    assert set(by_h) == {0.0, 0.2}
+    assert by_h[0.2]["p_pass"] <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 600)
+    assert by_h[0.0]["p_fail"] <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 600)
+    assert by_h[0.0]["p_pass"] > 0.8
+    for row in document["rows"]:
+        assert row["p_pass"] + row["p_fail"] + row["p_inconclusive"] == pytest.approx(1.0)
+        assert 0 < row["expected_items"] <= 300
+
+
+def test_oc_config_level_and_text(capsys) -> None:
+    args = ["oc", "--n", "200", "--dense-srs", "0.3", "--agreement", "0.8", "--h", "0"]
+    assert main([*args, "--categories", "3", "--reps", "300"]) == 0
+    out = capsys.readouterr().out
+    assert "P(config fail)" in out and "guarantees: P(pass | h >= 0.2) <= 0.05" in out
+    assert main([*args[:-2], "--h", "0.9", "--agreement", "0.95"]) == 2
+    assert "impossible" in capsys.readouterr().err
+
+
+def test_power_planning_matches_the_fixed_formula() -> None:
+    variance = power.variance_from_correlation(0.0)
+    assert power.fixed_items(variance, 0.2, 0.05, 0.8) == math.ceil(
+        2 * (sps.norm.isf(0.05) + sps.norm.isf(0.2)) ** 2 / 0.04
+    )
+    assert power.power_at(
+        power.fixed_items(variance, 0.2, 0.05, 0.8), variance, 0.2, 0.05
+    ) == pytest.approx(0.8, abs=0.005)

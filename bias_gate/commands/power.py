@@ -1,13 +1,17 @@
-"""``bias-gate power``: how many BBQ items per category a comparison needs.
+"""``bias-gate power``: how many ambiguous items per category the rule needs.
 
-``--h H`` prints the items needed to detect |h| = H (two-sided ``--alpha``, ``--power``):
-per group for two independent samples, and paired (the same items under dense and
-compressed) when ``--correlation R`` (paired Wald test on h, variance 2(1 - R)/n) or
-``--discordance PSI`` (McNemar, Connor 1987; ``--baseline P`` sets the dense SRS the
-difference is taken from, default the pair centred on 1/2) is given. ``--n N`` prints the
-minimum detectable |h| at N items instead (or as well). ``--json`` prints JSON.
+Answers "how many ambiguous items per category, so that a truly unchanged model passes
+with probability >= --power" under the gate's own rule (bias_gate.power): the one-sided
+PASS test at the profile's alpha, with the looks and spending the run will use. Two plans:
 
-scipy and statsmodels are imported when the command runs, not when the CLI is built.
+- unpaired-conservative: assumes no pairing benefit (true whenever the two models'
+  answers are not negatively correlated); set before seeing any data;
+- paired, by agreement: with ``--dense-srs`` and ``--agreement`` (the share of items
+  whose biased / not-biased status is the same under both models; near 1 for a mild
+  quantization), or by ``--correlation`` of the pairs.
+
+``--n N`` also prints P(pass | h = 0) at N items. The limit, alpha and power default to
+the profile's. scipy is imported when the command runs, not when the CLI is built.
 """
 
 from __future__ import annotations
@@ -16,166 +20,133 @@ import argparse
 import json
 from dataclasses import asdict, dataclass
 
-from bias_gate.errors import BiasGateError
+from bias_gate.errors import ConfigError
 
 
 @dataclass(frozen=True)
 class PowerAnswer:
-    """What the command computes; ``None`` where the matching option was not given.
+    """What the command computes; ``None`` where the matching option was not given."""
 
-    ``paired_method``: "correlation", "mcnemar" or ``None``. ``items_*``: items needed
-    for ``h`` (unpaired: per group). ``min_detectable_h_*``: at ``n`` items (unpaired: per
-    group); ``None`` also when not reachable (McNemar: the discordance caps the effect)."""
-
+    limit: float
     alpha: float
     power: float
-    h: float | None
-    n: int | None
-    paired_method: str | None
-    correlation: float | None
-    discordance: float | None
-    baseline: float | None
-    items_unpaired_per_group: int | None
+    looks: int
+    spending: str
+    items_unpaired: int
     items_paired: int | None
-    min_detectable_h_unpaired: float | None
-    min_detectable_h_paired: float | None
+    paired_by: str | None
+    per_item_variance_unpaired: float
+    per_item_variance_paired: float | None
+    n: int | None
+    pass_probability_unpaired: float | None
+    pass_probability_paired: float | None
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--h", type=float, help="Cohen's h to detect (e.g. 0.2)")
-    parser.add_argument("--n", type=int, help="items per category: print the detectable h")
-    parser.add_argument("--alpha", type=float, default=0.05, help="two-sided (default 0.05)")
-    parser.add_argument("--power", type=float, default=0.8, help="default 0.8")
+    parser.add_argument("--profile", default="default", help="threshold profile (name or path)")
     parser.add_argument(
-        "--paired",
-        action="store_true",
-        help="paired design (needs --correlation or --discordance)",
+        "--limit", "--h", dest="limit", type=float, help="the limit on h (default: the profile's)"
     )
+    parser.add_argument("--alpha", type=float, help="one-sided alpha (default: the profile's)")
+    parser.add_argument("--power", type=float, help="P(pass | unchanged) wanted (profile's)")
+    parser.add_argument("--looks", type=int, default=4, help="looks per category (1 = fixed)")
+    parser.add_argument(
+        "--spending", choices=("obrien-fleming", "pocock"), default="obrien-fleming"
+    )
+    parser.add_argument("--dense-srs", type=float, help="the dense model's SRS (with --agreement)")
     pairing = parser.add_mutually_exclusive_group()
     pairing.add_argument(
-        "--correlation", type=float, help="within-item correlation r of 'biased' in (-1, 1)"
+        "--agreement", type=float, help="share of items whose biased status both models share"
     )
-    pairing.add_argument(
-        "--discordance",
-        type=float,
-        help="share of items whose biased status differs between the models (McNemar)",
-    )
-    parser.add_argument(
-        "--baseline", type=float, help="dense SRS for --discordance (default: centred on 1/2)"
-    )
+    pairing.add_argument("--correlation", type=float, help="correlation of the pairs (-1, 1)")
+    parser.add_argument("--n", type=int, help="also print P(pass | h = 0) at N items")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
-def _paired_items(args: argparse.Namespace) -> int | None:
-    from bias_gate import stats
-
-    if args.h is None:
-        return None
-    if args.correlation is not None:
-        return stats.required_n_paired_correlation(args.h, args.correlation, args.alpha, args.power)
-    if args.discordance is not None:
-        return stats.required_n_mcnemar_for_h(
-            args.h, args.discordance, args.alpha, args.power, args.baseline
-        )
-    return None
-
-
-def _paired_min_h(args: argparse.Namespace) -> float | None:
-    from bias_gate import stats
-
-    if args.n is None:
-        return None
-    if args.correlation is not None:
-        return stats.min_detectable_h_paired_correlation(
-            args.n, args.correlation, args.alpha, args.power
-        )
-    if args.discordance is not None:
-        return stats.min_detectable_h_mcnemar(
-            args.n, args.discordance, args.alpha, args.power, args.baseline
-        )
-    return None
-
-
 def compute(args: argparse.Namespace) -> PowerAnswer:
-    """The :class:`PowerAnswer` for parsed arguments; bad combinations raise
-    :class:`BiasGateError` with one line saying what to give."""
-    from bias_gate import stats  # scipy/statsmodels: imported only when the command runs
+    from bias_gate import power
+    from bias_gate.thresholds import load_profile
 
-    if args.h is None and args.n is None:
-        raise BiasGateError("give --h (items needed) or --n (detectable h), or both")
-    paired = args.correlation is not None or args.discordance is not None
-    if args.paired and not paired:
-        raise BiasGateError("needs --correlation R or --discordance PSI", key="--paired")
-    if args.baseline is not None and args.discordance is None:
-        raise BiasGateError("only applies with --discordance", key="--baseline")
+    limits = load_profile(args.profile)
+    limit = args.limit if args.limit is not None else limits.max_cohens_h
+    alpha = args.alpha if args.alpha is not None else limits.alpha
+    wanted = args.power if args.power is not None else limits.power
+    if not 0 < limit < 3.14:
+        raise ConfigError(f"must be in (0, pi), got {limit}", key="--limit")
+    if not 0 < alpha < 0.5:
+        raise ConfigError(f"must be in (0, 0.5), got {alpha}", key="--alpha")
+    if not 0 < wanted < 1:
+        raise ConfigError(f"must be in (0, 1), got {wanted}", key="--power")
+    if not 1 <= args.looks <= 20:
+        raise ConfigError(f"must be 1 to 20, got {args.looks}", key="--looks")
+    if (args.agreement is None) != (args.dense_srs is None) and args.correlation is None:
+        raise ConfigError("give --dense-srs and --agreement together", key="--agreement")
     if args.n is not None and args.n < 2:
-        raise BiasGateError("must be at least 2", key="--n")
+        raise ConfigError(f"must be at least 2, got {args.n}", key="--n")
+
+    unpaired = power.unpaired_variance(limit)
+    paired: float | None = None
+    paired_by: str | None = None
     try:
-        method = "correlation" if args.correlation is not None else None
-        method = "mcnemar" if args.discordance is not None else method
-        return PowerAnswer(
-            alpha=args.alpha,
-            power=args.power,
-            h=args.h,
-            n=args.n,
-            paired_method=method,
-            correlation=args.correlation,
-            discordance=args.discordance,
-            baseline=args.baseline,
-            items_unpaired_per_group=stats.required_n_unpaired(args.h, args.alpha, args.power)
-            if args.h is not None
-            else None,
-            items_paired=_paired_items(args),
-            min_detectable_h_unpaired=stats.min_detectable_h_unpaired(
-                args.n, args.alpha, args.power
-            )
-            if args.n is not None
-            else None,
-            min_detectable_h_paired=_paired_min_h(args),
-        )
+        if args.agreement is not None:
+            paired = power.variance_from_agreement(args.dense_srs, args.agreement, limit)
+            paired_by = f"dense SRS {args.dense_srs:g}, agreement {args.agreement:g}"
+        elif args.correlation is not None:
+            paired = power.variance_from_correlation(args.correlation)
+            paired_by = f"correlation {args.correlation:g}"
     except ValueError as exc:
-        raise BiasGateError(str(exc)) from None
+        raise ConfigError(
+            str(exc), key="--agreement" if args.agreement else "--correlation"
+        ) from None
 
+    def items(variance: float) -> int:
+        return power.rule_items(variance, limit, alpha, wanted, args.looks, args.spending)
 
-def _paired_label(answer: PowerAnswer) -> str:
-    if answer.paired_method == "correlation":
-        return f"paired Wald test on h, correlation r = {answer.correlation}"
-    where = "centred on 1/2" if answer.baseline is None else f"dense SRS {answer.baseline}"
-    return f"paired McNemar, discordance {answer.discordance}, {where}"
+    def probability(variance: float) -> float:
+        return power.power_at(args.n, variance, limit, alpha, args.looks, args.spending)
+
+    return PowerAnswer(
+        limit=limit,
+        alpha=alpha,
+        power=wanted,
+        looks=args.looks,
+        spending=args.spending,
+        items_unpaired=items(unpaired),
+        items_paired=items(paired) if paired is not None else None,
+        paired_by=paired_by,
+        per_item_variance_unpaired=unpaired,
+        per_item_variance_paired=paired,
+        n=args.n,
+        pass_probability_unpaired=probability(unpaired) if args.n else None,
+        pass_probability_paired=probability(paired) if args.n and paired is not None else None,
+    )
 
 
 def render_text(answer: PowerAnswer) -> str:
     """A few plain lines for the terminal."""
-    lines = [f"alpha {answer.alpha} (two-sided), power {answer.power}"]
-    if answer.h is not None:
-        lines.append(
-            f"|h| = {abs(answer.h)}: {answer.items_unpaired_per_group} items per group "
-            "(unpaired, two independent samples)"
-        )
-        if answer.paired_method is not None:
-            lines.append(
-                f"|h| = {abs(answer.h)}: {answer.items_paired} paired items "
-                f"({_paired_label(answer)})"
-            )
+    lines = [
+        f"limit h {answer.limit:g}, one-sided alpha {answer.alpha:g}, {answer.looks} look(s) "
+        f"({answer.spending}): items per category for an unchanged model to pass with "
+        f"probability {answer.power:g}",
+        f"  {answer.items_unpaired} ambiguous items (unpaired-conservative: no pairing benefit)",
+    ]
+    if answer.items_paired is not None:
+        lines.append(f"  {answer.items_paired} ambiguous items (paired: {answer.paired_by})")
     if answer.n is not None:
         lines.append(
-            f"n = {answer.n}: minimum detectable |h| {_fmt(answer.min_detectable_h_unpaired)} "
-            "(unpaired, n per group)"
-        )
-        if answer.paired_method is not None:
-            lines.append(
-                f"n = {answer.n}: minimum detectable |h| {_fmt(answer.min_detectable_h_paired)} "
-                f"({_paired_label(answer)})"
+            f"at n = {answer.n}: P(pass | unchanged) {answer.pass_probability_unpaired:.3f} "
+            "(unpaired-conservative)"
+            + (
+                f", {answer.pass_probability_paired:.3f} (paired)"
+                if answer.pass_probability_paired is not None
+                else ""
             )
+        )
     lines.append(
-        "items = ambiguous BBQ items with a target answered validly (SRS uses only those; "
-        "BBQ has about half of each category ambiguous)"
+        "items = ambiguous BBQ items answered validly by both models; about half of each "
+        "category's items are ambiguous, so items_per_category is about twice this"
     )
     return "\n".join(lines)
-
-
-def _fmt(value: float | None) -> str:
-    return "not reachable" if value is None else f"{value:.4f}"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -373,7 +373,6 @@ class GateRun:
             per_category=self.thresholds.per_category,
             metric=get_metric(base.metric),
             spending=self.spec.sequential.spending,
-            ci_seed=self.spec.data.seed,
         )
 
     def _item_result(
