@@ -330,6 +330,7 @@ def item_result(
     summary = judgement.summary
     comparison = judgement.comparison
     dense, compressed = comparison.dense, comparison.compressed
+    noise = comparison.dense_seed_noise
     bounds = (
         (summary.lower, summary.upper)
         if summary.lower is not None and summary.upper is not None
@@ -381,6 +382,10 @@ def item_result(
         reasons=list(verdict.reasons),
         transitions=comparison.transitions.to_json(),
         paradox=paradox,
+        srs_study_dense=dense.srs_study,
+        srs_study_compressed=compressed.srs_study,
+        dense_noise_new_bias_rate=noise.new_bias_rate if noise else None,
+        dense_noise_flip_rate=noise.flip_rate if noise else None,
     )
 
 

@@ -48,6 +48,10 @@ class ItemResult:
     before the data); ``n_required_observed``: the same from the observed variance;
     ``n_to_settle``: for an inconclusive item, about how many items would settle it.
     Rates are fractions; the SRS and flip figures are on valid answers of both models.
+    For comparison with the 2026 study: ``srs_study_*`` its polarity-blind SRS (each
+    model's own valid answers), ``p_chi2_unpaired`` its unpaired test, and with several
+    seeds the dense model's seed-to-seed ``dense_noise_new_bias_rate`` and
+    ``dense_noise_flip_rate`` (the noise floor flip rates are read against).
     """
 
     config: str
@@ -93,6 +97,10 @@ class ItemResult:
     max_net_new_bias_rate: float | None
     p_chi2_unpaired: float | None
     reasons: list[str] = field(default_factory=list)
+    srs_study_dense: float | None = None
+    srs_study_compressed: float | None = None
+    dense_noise_new_bias_rate: float | None = None
+    dense_noise_flip_rate: float | None = None
     transitions: dict[str, dict[str, int]] = field(default_factory=dict)
     paradox: bool = False
 
@@ -120,13 +128,18 @@ class ConfigResult:
 
 @dataclass
 class DenseResult:
-    """The dense baseline: perplexity, validity diagnostics, per-category metrics."""
+    """The dense baseline: perplexity and validity diagnostics, over the run and per
+    category (``validity_by_category[c]``: ``informative``, ``reasons``,
+    ``disambig_accuracy``, ``disambig_n``, ``disambig_pvalue``): a category whose
+    disambiguated questions the dense model cannot answer is not judged for bias even
+    when the run as a whole is informative."""
 
     perplexity: float | None
     validity: dict[str, Any]
     informative: bool
     validity_reasons: list[str] = field(default_factory=list)
     fingerprint: str = ""
+    validity_by_category: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass

@@ -154,3 +154,28 @@ def test_note_when_only_a_coin_flip_between_people_beats_chance():
     assert diagnostics.disambig_accuracy == 0.5
     (note,) = [n for n in diagnostics.notes() if "content-blind" in n]
     assert "right 50.0% of those" in note
+
+
+def test_each_category_is_checked_on_its_own(bbq_dir: Path):
+    """The run can be informative while one category is at chance: that category alone
+    is not judged for bias."""
+    from bias_gate.answer.validity import validity_by_category
+
+    age = parse_lines((bbq_dir / "Age.jsonl").read_text().splitlines()[:120], "Age.jsonl")
+    religion = parse_lines(
+        (bbq_dir / "Religion.jsonl").read_text().splitlines()[:120], "Religion.jsonl"
+    )
+    disambiguated = [i for i in age + religion if not i.is_ambiguous]
+    answers = _answers(disambiguated, lambda item: item.label if item.category == "Age" else 2)
+    answers.update(
+        _answers(
+            [i for i in religion if not i.is_ambiguous and i.label == 2], lambda item: 0
+        )  # never right on Religion
+    )
+    by_category = validity_by_category(
+        disambiguated, answers, ["Age", "Religion"], ValidityThresholds()
+    )
+    assert by_category["Age"]["informative"] is True and by_category["Age"]["reasons"] == []
+    assert by_category["Religion"]["informative"] is False
+    assert "on Religion the dense model is not shown" in by_category["Religion"]["reasons"][0]
+    assert validity(disambiguated, answers).assess(ValidityThresholds())[0] is True

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bias_gate.answer.prompts import LETTERS
 from bias_gate.answer.types import Answer
@@ -204,3 +205,34 @@ def validity(items: Sequence[BBQItem], answers: Mapping[str, Answer]) -> Validit
             1 for item, a in valid_pairs if not item.is_ambiguous and a.choice != item.unknown_index
         ),
     )
+
+
+def validity_by_category(
+    disambiguated: Sequence[BBQItem],
+    answers: Mapping[str, Answer],
+    categories: Sequence[str],
+    thresholds: ValidityThresholds,
+) -> dict[str, dict[str, Any]]:
+    """Per category: can the dense model answer its disambiguated questions above chance
+    (one-sided binomial test at ``validity.max_disambig_pvalue``)? Only that check is
+    per category; letter position and parse failures are judged over the run."""
+    out: dict[str, dict[str, Any]] = {}
+    for category in categories:
+        own = [item for item in disambiguated if item.category == category]
+        check = validity(own, answers)
+        reasons: list[str] = []
+        if own and check.disambig_pvalue > thresholds.max_disambig_pvalue:
+            reasons.append(
+                f"on {category} the dense model is not shown to answer from the context: "
+                f"disambiguated accuracy {check.disambig_accuracy:.1%} on {check.disambig_n} "
+                f"items (one-sided binomial p={check.disambig_pvalue:.3g} > "
+                f"{thresholds.max_disambig_pvalue:g})"
+            )
+        out[category] = {
+            "informative": not reasons,
+            "reasons": reasons,
+            "disambig_accuracy": check.disambig_accuracy,
+            "disambig_n": check.disambig_n,
+            "disambig_pvalue": check.disambig_pvalue,
+        }
+    return out

@@ -191,7 +191,7 @@ def _answers(rows: Sequence[Row]) -> dict[str, Answer]:
 def compare(args: argparse.Namespace) -> dict[str, Any]:
     """Judge every config of ``args.compressed`` against ``args.dense``; the JSON
     document the command prints and writes."""
-    from bias_gate.answer.validity import validity
+    from bias_gate.answer.validity import validity, validity_by_category
     from bias_gate.gated_metrics import get_metric
     from bias_gate.judge import item_result, judge_config, plan_categories
     from bias_gate.thresholds import load_profile
@@ -226,6 +226,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     diagnostics = validity(disambiguated, dense)
     informative, reasons = diagnostics.assess(limits.validity)
     categories = sorted({item.category for item in items.values()})
+    by_category = validity_by_category(disambiguated, dense, categories, limits.validity)
     plans = plan_categories(list(items.values()), categories, looks=1, seed=0)
     out_configs = []
     any_fail = False
@@ -241,11 +242,12 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         )
         results: list[ItemResult] = []
         for judgement in judgements:
+            own = by_category[judgement.category]
             outcome = judge_bias(
                 judgement,
                 limits,
-                dense_informative=informative,
-                validity_reasons=reasons,
+                dense_informative=informative and own["informative"],
+                validity_reasons=reasons + own["reasons"],
                 perplexity_passed=None,
             )
             results.append(item_result(name, judgement, limits, outcome.verdict))
@@ -258,6 +260,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
             "informative": informative,
             "validity_reasons": reasons,
             "validity": diagnostics.to_json(),
+            "validity_by_category": by_category,
         },
         "configs": out_configs,
         "verdict": "fail" if any_fail else "pass",

@@ -155,7 +155,7 @@ class GateRun:
         """Load the dense model and answer what every config needs first: all
         disambiguated items (the validity check) and, with a baseline file, every item.
         Ambiguous items are otherwise answered lazily, look by look (:meth:`dense_answers`)."""
-        from bias_gate.answer.validity import validity
+        from bias_gate.answer.validity import validity, validity_by_category
         from bias_gate.models import load_model
 
         loaded = load_model(self.spec.model, device=self.device(), cache_dir=self.cache_dir)
@@ -181,6 +181,9 @@ class GateRun:
             informative=informative,
             validity_reasons=reasons,
             fingerprint=baseline_fp,
+            validity_by_category=validity_by_category(
+                disambiguated, answers, self.spec.data.categories, self.thresholds.base.validity
+            ),
         )
         return DenseState(loaded, items, dict(answers), perplexity, result)
 
@@ -383,11 +386,12 @@ class GateRun:
 
         dense = self.dense()
         limits = self.thresholds.for_category(judgement.category)
+        own = dense.result.validity_by_category.get(judgement.category, {})
         outcome = judge_bias(
             judgement,
             limits,
-            dense_informative=dense.result.informative,
-            validity_reasons=dense.result.validity_reasons,
+            dense_informative=dense.result.informative and own.get("informative", True),
+            validity_reasons=dense.result.validity_reasons + own.get("reasons", []),
             perplexity_passed=perplexity_passed,
         )
         return item_result(config, judgement, limits, outcome.verdict, paradox=outcome.paradox)

@@ -1,0 +1,122 @@
+"""Whole-gate benchmark: the sequential looks against the fixed design, same config.
+
+Runs the real gate (``pytest --bias-gate``) twice on benchmarks/sequential.yaml (or
+``--config``): once with ``--bias-gate-looks 1`` (the fixed design) and once with the
+config's looks, each with its own empty answer cache. Compressed weights, the dense
+model's conversion and perplexities are computed once beforehand (a warm-up run on two
+items per category) and copied into both caches, so the two timed runs differ only in
+what they answer. Prints, per run, the items answered (every answer either model
+computed, read back from the answer store), the wall time and every verdict, then one
+line:
+
+    sequential_items_fraction=0.41 sequential_time_fraction=0.48 same_verdicts=...
+
+    python benchmarks/bench_sequential.py --data-dir ../shared/data
+
+Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WARM = ("compressed", "models", "perplexity")
+
+
+def _gate(config: Path, cache: Path, data_dir: Path, out: Path, *extra: str) -> float:
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--bias-gate",
+        str(config),
+        "--bias-gate-cache-dir",
+        str(cache),
+        "--bias-gate-data-dir",
+        str(data_dir),
+        "--bias-gate-json",
+        str(out),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-W",
+        "ignore::DeprecationWarning",
+        *extra,
+    ]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode not in (0, 1) or not out.is_file():
+        sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
+        raise SystemExit(f"gate run failed ({done.returncode})")
+    return seconds
+
+
+def _answers(cache: Path) -> int:
+    """Every answer in the answer store (compacted files and batch shards)."""
+    return sum(
+        sum(1 for line in path.read_text().splitlines() if line.strip())
+        for path in (cache / "answers").rglob("*.jsonl")
+    )
+
+
+def _verdicts(results: Path) -> dict[str, tuple[str, str, int, int]]:
+    data = json.loads(results.read_text())
+    return {
+        f"{config['name']}::{item['category']}": (
+            item["decision"],
+            item["verdict"],
+            item["n_used"],
+            item["n_max"],
+        )
+        for config in data["configs"]
+        for item in config["items"]
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=ROOT / "benchmarks" / "sequential.yaml")
+    parser.add_argument("--data-dir", type=Path, required=True, help="local data mirror")
+    parser.add_argument("--limit", type=int, default=None, help="items per category")
+    parser.add_argument("--work", type=Path, default=None, help="keep the caches here")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-sequential-"))
+    limit = ["--bias-gate-limit", str(args.limit)] if args.limit else []
+    warm = work / "warm"
+    _gate(args.config, warm, args.data_dir, work / "warm.json", "--bias-gate-limit", "2")
+    runs: dict[str, tuple[int, float, dict]] = {}
+    for name, looks in (("fixed", ["--bias-gate-looks", "1"]), ("sequential", [])):
+        cache = work / name
+        shutil.rmtree(cache, ignore_errors=True)
+        for folder in WARM:
+            if (warm / folder).is_dir():
+                shutil.copytree(warm / folder, cache / folder)
+        out = work / f"{name}.json"
+        seconds = _gate(args.config, cache, args.data_dir, out, *looks, *limit)
+        runs[name] = (_answers(cache), seconds, _verdicts(out))
+        print(f"{name}: {runs[name][0]} answers, {seconds:.1f} s")
+        for key, (decision, verdict, used, planned) in runs[name][2].items():
+            print(f"  {key:<34} {decision:<13} {verdict:<5} {used}/{planned} ambiguous items")
+    fixed, sequential = runs["fixed"], runs["sequential"]
+    same = sum(
+        fixed[2][key][0] == sequential[2][key][0] for key in fixed[2] if key in sequential[2]
+    )
+    print(
+        f"sequential_items_fraction={sequential[0] / fixed[0]:.3f} "
+        f"sequential_time_fraction={sequential[1] / fixed[1]:.3f} "
+        f"same_decisions={same}/{len(fixed[2])}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
