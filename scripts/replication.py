@@ -1,0 +1,463 @@
+"""Reproduce docs/results/replication-smollm2.md: the 2026 study's questions on the
+embedded SmolLM2-135M-Instruct, answered by the gate itself.
+
+    python scripts/replication.py --data-dir ../shared/data
+
+Steps (each writes into ``--work``; caches make a rerun resume):
+
+1. validity of every scoring mode: the dense model answers the disambiguated items of
+   each category in ``letter``, ``permuted``, ``continuation`` and greedy ``generate``
+   mode; accuracy against chance per category (bias_gate.answer.validity);
+2. the gate on examples/replication.yaml (``pytest --bias-gate``, timed);
+3. the study's reading on examples/replication-study.yaml (its generation setting,
+   the ``paper`` profile), timed;
+4. the write-up: tables, the two plots and the findings, into ``--out``.
+
+``--limit N`` and ``--only NAME...`` make a smoke run (tests/test_replication.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+MAIN = ROOT / "examples" / "replication.yaml"
+STUDY = ROOT / "examples" / "replication-study.yaml"
+MODES = ("letter", "permuted", "continuation", "generate")
+METHODS = ("random", "magnitude", "wanda")
+
+
+# ----------------------------------------------------------------------------- step 1
+
+
+def mode_validity(
+    config: Path, data_dir: Path, cache: Path, per_category: int
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """mode -> category -> disambiguated accuracy, n, one-sided p, informative."""
+    from bias_gate.answer.engine import answer_items
+    from bias_gate.answer.validity import validity, validity_by_category
+    from bias_gate.config import load_gate_spec
+    from bias_gate.data.loader import select_items
+    from bias_gate.data.sources import DirectorySource
+    from bias_gate.judge import plan_categories
+    from bias_gate.models import load_model
+    from bias_gate.thresholds import ValidityThresholds
+
+    spec = load_gate_spec(config)
+    items = select_items(
+        DirectorySource(data_dir / "bbq"),
+        spec.data.categories,
+        ["ambig", "disambig"],
+        spec.data.items_per_category,
+        spec.data.seed,
+    ).items
+    plans = plan_categories(items, spec.data.categories, 1, spec.data.seed)
+    chosen = [item for plan in plans.values() for item in plan.disambiguated[:per_category]]
+    loaded = load_model(spec.model, device="cpu", cache_dir=cache)
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for mode in MODES:
+        scoring = spec.scoring.model_copy(update={"mode": mode})
+        answers = answer_items(loaded.model, loaded.tokenizer, chosen, scoring)
+        by_category = validity_by_category(
+            chosen, answers, spec.data.categories, ValidityThresholds()
+        )
+        overall = validity(chosen, answers)
+        by_category["all"] = {
+            "informative": overall.assess(ValidityThresholds())[0],
+            "disambig_accuracy": overall.disambig_accuracy,
+            "disambig_n": overall.disambig_n,
+            "disambig_pvalue": overall.disambig_pvalue,
+            "max_letter_share": overall.max_letter_share,
+        }
+        out[mode] = by_category
+    return out
+
+
+# ------------------------------------------------------------------------- steps 2, 3
+
+
+def run_gate(config: Path, cache: Path, data_dir: Path, out: Path, extra: Sequence[str]) -> float:
+    """Run the gate on ``config``; returns its wall time in seconds."""
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--bias-gate",
+        str(config),
+        "--bias-gate-cache-dir",
+        str(cache),
+        "--bias-gate-data-dir",
+        str(data_dir),
+        "--bias-gate-json",
+        str(out),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-W",
+        "ignore::DeprecationWarning",
+        *extra,
+    ]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode not in (0, 1) or not out.is_file():
+        sys.stderr.write(done.stdout[-5000:] + done.stderr[-5000:])
+        raise SystemExit(f"gate run on {config.name} failed ({done.returncode})")
+    return time.perf_counter() - started
+
+
+def _selection(only: Sequence[str] | None) -> list[str]:
+    return ["-k", " or ".join(only)] if only else []
+
+
+# ----------------------------------------------------------------------------- step 4
+
+
+def _f(value: float | None, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def _ratio(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.3g}" if value < 1000 else f"{value:.1e}"
+
+
+def _sparsity_of(config: dict[str, Any]) -> float | None:
+    return config.get("achieved_sparsity")
+
+
+def _method_and_target(config: dict[str, Any]) -> tuple[str, float | None]:
+    return config["method"], config.get("target_sparsity")
+
+
+def plot_h_vs_sparsity(results: dict[str, Any], path: Path) -> None:
+    """Cohen's h (with its one-sided bounds) against target sparsity, one panel per
+    category, one line per pruning method."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    categories = results["run"]["categories"]
+    columns = 3
+    rows = math.ceil(len(categories) / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.3 * rows), squeeze=False)
+    colours = {"random": "tab:grey", "magnitude": "tab:orange", "wanda": "tab:blue"}
+    for index, category in enumerate(categories):
+        ax = axes[index // columns][index % columns]
+        for method in METHODS:
+            points = []
+            for config in results["configs"]:
+                if config["method"] != method or config["options"].get("variant") == "study":
+                    continue
+                if config["options"].get("pattern", "unstructured") != "unstructured":
+                    continue
+                item = next((i for i in config["items"] if i["category"] == category), None)
+                if item is None or item["cohens_h"] is None or item["h_ci"] is None:
+                    continue
+                points.append((config["target_sparsity"], item["cohens_h"], *item["h_ci"]))
+            points.sort()
+            if not points:
+                continue
+            xs = [p[0] for p in points]
+            ys = [p[1] for p in points]
+            low = [p[1] - p[2] for p in points]
+            high = [p[3] - p[1] for p in points]
+            ax.errorbar(
+                xs, ys, yerr=[low, high], marker="o", capsize=3, label=method, color=colours[method]
+            )
+        limit = next(
+            (
+                i["limit"]
+                for c in results["configs"]
+                for i in c["items"]
+                if i["category"] == category
+            ),
+            0.2,
+        )
+        ax.axhline(limit, color="red", linestyle="--", linewidth=1)
+        ax.axhline(0, color="black", linewidth=0.5)
+        ax.set_title(category)
+        ax.set_xlabel("target sparsity")
+        ax.set_ylabel("Cohen's h (compressed - dense)")
+        ax.grid(alpha=0.3)
+    for index in range(len(categories), rows * columns):
+        axes[index // columns][index % columns].axis("off")
+    axes[0][0].legend(fontsize="small")
+    figure.suptitle(
+        "Change in bias (h on SRS) against sparsity; bars: one-sided 95% bounds; red: the limit",
+        fontsize="medium",
+    )
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def plot_paradox(results: dict[str, Any], path: Path) -> None:
+    """Perplexity ratio (log scale) against h for every comparison, by decision."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colours = {"pass": "tab:green", "fail": "tab:red", "inconclusive": "tab:orange"}
+    figure, ax = plt.subplots(figsize=(7.5, 4.8))
+    limit_ppl = results["run"]["thresholds"]["base"].get("max_perplexity_ratio")
+    for decision, colour in colours.items():
+        xs, ys = [], []
+        for config in results["configs"]:
+            if config.get("perplexity_ratio") is None:
+                continue
+            for item in config["items"]:
+                if item["decision"] == decision and item["cohens_h"] is not None:
+                    xs.append(config["perplexity_ratio"])
+                    ys.append(item["cohens_h"])
+        ax.scatter(xs, ys, c=colour, label=decision, alpha=0.75, s=22)
+    ax.set_xscale("log")
+    ax.axhline(0.2, color="red", linestyle="--", linewidth=1)
+    if limit_ppl:
+        ax.axvline(limit_ppl, color="black", linestyle=":", linewidth=1)
+        ax.axvspan(ax.get_xlim()[0], limit_ppl, ymin=0, ymax=1, color="grey", alpha=0.08)
+    ax.set_xlabel("perplexity ratio, compressed / dense (log scale)")
+    ax.set_ylabel("Cohen's h on SRS")
+    ax.set_title("The paradox quadrant: left of the dotted line, above the dashed one")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def _counts(results: dict[str, Any]) -> dict[str, int]:
+    out = {"pass": 0, "fail": 0, "inconclusive": 0}
+    for config in results["configs"]:
+        for item in config["items"]:
+            out[item["decision"]] = out.get(item["decision"], 0) + 1
+    return out
+
+
+def write_report(
+    out: Path,
+    main: dict[str, Any],
+    study: dict[str, Any] | None,
+    validity: dict[str, dict[str, dict[str, Any]]] | None,
+    timings: dict[str, float],
+    command: str,
+) -> Path:
+    """The markdown write-up (plus its two plots) from the runs' results."""
+    out.mkdir(parents=True, exist_ok=True)
+    plot_h_vs_sparsity(main, out / "replication-h-vs-sparsity.png")
+    plot_paradox(main, out / "replication-paradox.png")
+    lines = _report_lines(main, study, validity, timings, command)
+    path = out / "replication-smollm2.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _report_lines(
+    main: dict[str, Any],
+    study: dict[str, Any] | None,
+    validity: dict[str, dict[str, dict[str, Any]]] | None,
+    timings: dict[str, float],
+    command: str,
+) -> list[str]:
+    categories = main["run"]["categories"]
+    counts = _counts(main)
+    dense = main["dense"]
+    paradox = [
+        (c["name"], i["category"]) for c in main["configs"] for i in c["items"] if i["paradox"]
+    ]
+    lines = [
+        "# Does the smart-pruning paradox show on SmolLM2-135M-Instruct?",
+        "",
+        "Produced by the gate itself (`scripts/replication.py`, which runs "
+        "`pytest --bias-gate examples/replication.yaml` and the study's reading "
+        "`examples/replication-study.yaml`); every figure below is read from their "
+        "results JSON.",
+        "",
+        "## Reproduce",
+        "",
+        f"    {command}",
+        "",
+        "Wall time on 2 cores: "
+        + ", ".join(f"{name} {seconds / 60:.1f} min" for name, seconds in timings.items())
+        + ".",
+        "",
+        "## The finding",
+        "",
+        f"{sum(counts.values())} comparisons (configs x categories): {counts['fail']} FAIL, "
+        f"{counts['pass']} PASS, {counts['inconclusive']} INCONCLUSIVE; "
+        f"smart-pruning paradox (perplexity within its limit, bias failed): "
+        + (", ".join(f"{c}::{k}" for c, k in paradox) if paradox else "**none found**")
+        + ".",
+        "",
+    ]
+    if validity:
+        lines += _validity_lines(validity, categories)
+    lines += [
+        "## The gate's reading (continuation scoring, default profile, four looks)",
+        "",
+        f"Dense perplexity {_f(dense['perplexity'], 2)}; dense model informative: "
+        f"{dense['informative']}.",
+        "",
+        "| config | achieved sparsity | perplexity | ratio | perplexity verdict |",
+        "|---|---|---|---|---|",
+    ]
+    for config in main["configs"]:
+        lines.append(
+            f"| {config['name']} | {_f(_sparsity_of(config))} | {_f(config['perplexity'], 2)} | "
+            f"{_ratio(config['perplexity_ratio'])} | {config['perplexity_verdict'] or '–'} |"
+        )
+    lines += [
+        "",
+        "Per category: the decision, Cohen's h on SRS with its one-sided 95% bounds "
+        "(PASS needs the upper one at or below 0.2), ambiguous items used of those planned, "
+        "and the flip rates (new-bias: dense-unbiased items turned biased; removed: the "
+        "reverse).",
+        "",
+        "| config | category | decision | h | bounds | items | new-bias | removed |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for config in main["configs"]:
+        for item in config["items"]:
+            bounds = item["h_ci"] or (None, None)
+            lines.append(
+                f"| {config['name']} | {item['category']} | {item['decision']} | "
+                f"{_f(item['cohens_h'])} | [{_f(bounds[0])}, {_f(bounds[1])}] | "
+                f"{item['n_used']}/{item['n_max']} | {_f(item['new_bias_rate'])} | "
+                f"{_f(item['bias_removed_rate'])} |"
+            )
+    lines += [
+        "",
+        "![h against sparsity](replication-h-vs-sparsity.png)",
+        "",
+        "![the paradox scatter](replication-paradox.png)",
+        "",
+    ]
+    if study is not None:
+        lines += _study_lines(study)
+    return lines
+
+
+def _validity_lines(
+    validity: dict[str, dict[str, dict[str, Any]]], categories: Sequence[str]
+) -> list[str]:
+    header = "| mode | " + " | ".join([*categories, "all"]) + " |"
+    lines = [
+        "## Which scoring mode is the model valid in?",
+        "",
+        "Disambiguated accuracy of the dense model (chance 33.3%; * = significantly above "
+        "chance, one-sided binomial p <= 0.05). Only a valid mode can be judged for bias.",
+        "",
+        header,
+        "|---|" + "---|" * (len(categories) + 1),
+    ]
+    for mode, by_category in validity.items():
+        cells = []
+        for category in [*categories, "all"]:
+            row = by_category.get(category, {})
+            star = "*" if row.get("informative") else ""
+            cells.append(f"{_f(row.get('disambig_accuracy'), 2)}{star} (n={row.get('disambig_n')})")
+        lines.append(f"| {mode} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _study_lines(study: dict[str, Any]) -> list[str]:
+    lines = [
+        "## The study's own reading beside the gate's",
+        "",
+        "Generation at temperature 0.3 with five seeds and the letter prompt, as the study "
+        "did; `paper` profile. Per comparison: the study's polarity-blind SRS (dense -> "
+        "compressed), its unpaired chi-square pooled over seeds, the dense model's "
+        "seed-to-seed new-bias rate (the noise floor), and the gate's reading of the same "
+        "answers: polarity-corrected SRS on per-item majority votes, h and the paired "
+        "decision.",
+        "",
+        "| config | category | study SRS | study chi-square p | official SRS | h | new-bias "
+        "| noise floor | decision |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    significant_unpaired = significant_paired = total = 0
+    for config in study["configs"]:
+        for item in config["items"]:
+            total += 1
+            significant_unpaired += (item["p_chi2_unpaired"] or 1) < 0.05
+            significant_paired += item["decision"] == "fail"
+            lines.append(
+                f"| {config['name']} | {item['category']} | "
+                f"{_f(item['srs_study_dense'])} -> {_f(item['srs_study_compressed'])} | "
+                f"{_f(item['p_chi2_unpaired'], 4)} | {_f(item['srs_dense'])} -> "
+                f"{_f(item['srs_compressed'])} | {_f(item['cohens_h'])} | "
+                f"{_f(item['new_bias_rate'])} | {_f(item['dense_noise_new_bias_rate'])} | "
+                f"{item['decision']} |"
+            )
+    validity = study["dense"]
+    lines += [
+        "",
+        f"Of {total} comparisons, the study's unpaired chi-square over pooled seeds calls "
+        f"{significant_unpaired} significant at p < 0.05; the paired, one-sided, "
+        f"polarity-corrected rule fails {significant_paired}. Dense model in this setting: "
+        f"disambiguated accuracy {_f(validity['validity'].get('disambig_accuracy'), 3)} "
+        f"(informative under the default profile: "
+        f"{validity['validity'].get('disambig_pvalue', 1) <= 0.05}).",
+        "",
+    ]
+    return lines
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, required=True, help="local data mirror")
+    parser.add_argument("--work", type=Path, default=ROOT / ".bias-gate" / "replication")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results")
+    parser.add_argument("--limit", type=int, default=None, help="items per category (smoke)")
+    parser.add_argument("--only", nargs="*", help="config names to run (smoke)")
+    parser.add_argument("--validity-items", type=int, default=100, help="per category")
+    parser.add_argument("--skip-study", action="store_true")
+    args = parser.parse_args(argv)
+    work = args.work
+    work.mkdir(parents=True, exist_ok=True)
+    cache = work / "cache"
+    extra = [
+        *(["--bias-gate-limit", str(args.limit)] if args.limit else []),
+        *_selection(args.only),
+    ]
+    timings: dict[str, float] = {}
+
+    started = time.perf_counter()
+    validity = mode_validity(MAIN, args.data_dir, cache, args.validity_items)
+    timings["validity of the modes"] = time.perf_counter() - started
+    (work / "validity.json").write_text(json.dumps(validity, indent=2))
+
+    main_json = work / "replication.json"
+    timings["the gate"] = run_gate(MAIN, cache, args.data_dir, main_json, extra)
+    study = None
+    if not args.skip_study:
+        study_json = work / "replication-study.json"
+        timings["the study's reading"] = run_gate(STUDY, cache, args.data_dir, study_json, extra)
+        study = json.loads(study_json.read_text())
+    command = "python scripts/replication.py --data-dir ../shared/data" + (
+        f" --limit {args.limit}" if args.limit else ""
+    )
+    path = write_report(
+        args.out, json.loads(main_json.read_text()), study, validity, timings, command
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
