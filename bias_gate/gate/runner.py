@@ -6,8 +6,10 @@ process and shared by all of its pytest items.
 
 A config is computed whole (all its categories) the first time one of its items runs,
 and its compressed model is released at once, so at most two models (dense and one
-compressed) are in memory. Everything slow is cached on disk by fingerprint (answers,
-compressed weights, perplexities), so a killed run resumes where it stopped.
+compressed) are in memory. Everything slow is cached on disk under its identity
+(:mod:`bias_gate.identity`: answers, compressed weights, perplexities, the baseline),
+so a killed run resumes where it stopped and a changed input is never answered from
+the cache.
 """
 
 from __future__ import annotations
@@ -23,8 +25,15 @@ from bias_gate import __version__
 from bias_gate.cache import atomic_write_json, cache_root
 from bias_gate.config import GateSpec
 from bias_gate.errors import BaselineError
-from bias_gate.fingerprint import fingerprint, library_versions
+from bias_gate.fingerprint import library_versions
 from bias_gate.gate.options import GateOptions
+from bias_gate.identity import (
+    NO_COMPRESSION,
+    answers_key,
+    baseline_key,
+    baseline_parts,
+    perplexity_key,
+)
 from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult, Status
 from bias_gate.thresholds import ThresholdSet, resolve_thresholds
 from bias_gate.verdict import BiasFigures, is_underpowered, judge_bias, judge_perplexity
@@ -33,8 +42,6 @@ if TYPE_CHECKING:
     from bias_gate.answer.types import Answer
     from bias_gate.data.loader import ItemSet
     from bias_gate.models import LoadedModel
-
-BASELINE_FORMAT = 1
 
 
 @dataclass
@@ -60,7 +67,7 @@ class ConfigOutcome:
 
 
 def apply_overrides(spec: GateSpec, options: GateOptions) -> GateSpec:
-    """The spec with ``--bias-gate-limit/-seed/-device`` applied."""
+    """The spec with ``--bias-gate-limit/-seed/-device/-measure`` applied."""
     data_update: dict[str, Any] = {}
     if options.limit is not None:
         data_update["items_per_category"] = options.limit
@@ -71,6 +78,10 @@ def apply_overrides(spec: GateSpec, options: GateOptions) -> GateSpec:
         update["data"] = spec.data.model_copy(update=data_update)
     if options.device is not None:
         update["model"] = spec.model.model_copy(update={"device": options.device})
+    if options.measure is not None:
+        update["measure"] = spec.measure.model_copy(
+            update={name: name in options.measure for name in type(spec.measure).model_fields}
+        )
     return spec.model_copy(update=update) if update else spec
 
 
@@ -93,14 +104,21 @@ class GateRun:
         """Everything that determines the dense baseline, by name (to say what differs)."""
         from bias_gate.models import model_fingerprint
 
-        return {
-            "format": BASELINE_FORMAT,
-            "model": model_fingerprint(self.spec.model),
-            "items": self.items().fingerprint,
-            "scoring": self.spec.scoring.model_dump(mode="json"),
-            "perplexity": self.spec.perplexity.model_dump(mode="json"),
-            "libraries": library_versions(("torch", "transformers")),
-        }
+        return baseline_parts(
+            model=model_fingerprint(self.spec.model),
+            items=self.items().fingerprint,
+            scoring=self.spec.scoring,
+            perplexity=self.spec.perplexity,
+            corpus_digest=self._corpus_digest() if self.spec.perplexity.enabled else None,
+            device=self.device(),
+        )
+
+    def _corpus_digest(self) -> str:
+        """The perplexity corpus's identity: the SHA-256 of its text (a user's file can
+        change in place), or the ``hf:`` name."""
+        from bias_gate.data.text import corpus_fingerprint
+
+        return corpus_fingerprint(self.spec.perplexity.corpus, self.options.data_dir)
 
     def check_baseline(self) -> None:
         """Refuse a baseline file made for another model, items, prompt or library."""
@@ -124,7 +142,7 @@ class GateRun:
         if self._items is None:
             from bias_gate.data.loader import load_items
 
-            self._items = load_items(self.spec.data)
+            self._items = load_items(self.spec.data, data_dir=self.options.data_dir)
         return self._items
 
     def device(self) -> str:
@@ -152,13 +170,13 @@ class GateRun:
         loaded = load_model(self.spec.model, device=self.device(), cache_dir=self.cache_dir)
         items = self.items()
         parts = self.baseline_parts()
-        baseline_fp = fingerprint(parts)
+        baseline_fp = baseline_key(parts)
         baseline = self._load_baseline(baseline_fp)
         if baseline is not None:
             answers, perplexity = baseline
         else:
-            answers = self._answers(loaded, loaded.model, "dense")
-            perplexity = self._perplexity(loaded, loaded.model, "dense")
+            answers = self._answers(loaded, loaded.model, NO_COMPRESSION)
+            perplexity = self._perplexity(loaded, loaded.model, NO_COMPRESSION)
             self._save_baseline(parts, baseline_fp, answers, perplexity)
         diagnostics = validity(items.items, answers)
         informative, reasons = diagnostics.assess(self.thresholds.base.validity)
@@ -206,19 +224,21 @@ class GateRun:
 
     # -- measurements (cached) ------------------------------------------------------------------
 
-    def _answers(self, loaded: LoadedModel, model: Any, compression_fp: str) -> dict[str, Answer]:
+    def _answers(
+        self, loaded: LoadedModel, model: Any, compression: dict[str, Any]
+    ) -> dict[str, Answer]:
+        """The answers of ``model`` (``loaded``'s model under ``compression``) to every
+        planned item, from the answer store where already there; the store key's shards
+        are compacted into one file once every item is answered."""
         from bias_gate.answer.engine import answer_items
-        from bias_gate.answer.store import AnswerStore, answer_store_key
+        from bias_gate.answer.store import AnswerStore
 
         items = self.items()
-        key = answer_store_key(
-            model=loaded.fingerprint,
-            compression=compression_fp,
-            items=items.fingerprint,
-            scoring=self.spec.scoring,
+        key = answers_key(
+            loaded.fingerprint, compression, items.fingerprint, self.spec.scoring, loaded.device
         )
         store = AnswerStore(self.cache_dir / "answers")
-        return answer_items(
+        answers = answer_items(
             model,
             loaded.tokenizer,
             items.items,
@@ -226,24 +246,22 @@ class GateRun:
             store=store,
             store_key=key,
         )
+        store.compact(key)
+        return answers
 
-    def _perplexity(self, loaded: LoadedModel, model: Any, compression_fp: str) -> float | None:
+    def _perplexity(
+        self, loaded: LoadedModel, model: Any, compression: dict[str, Any]
+    ) -> float | None:
         settings = self.spec.perplexity
         if not settings.enabled:
             return None
-        from bias_gate.data.text import corpus_fingerprint
-
-        key = fingerprint(
-            loaded.fingerprint,
-            compression_fp,
-            settings.model_dump(mode="json"),
-            # The text itself, not its name: a user's file can change in place.
-            corpus_fingerprint(settings.corpus, self.options.data_dir),
-            library_versions(("torch", "transformers")),
+        key = perplexity_key(
+            loaded.fingerprint, compression, settings, self._corpus_digest(), loaded.device
         )
         path = self.cache_dir / "perplexity" / f"{key}.json"
-        if path.is_file():
-            return float(json.loads(path.read_text())["perplexity"])
+        cached = _read_perplexity(path)
+        if cached is not None:
+            return cached
         from bias_gate.perplexity import perplexity
 
         value = perplexity(model, loaded.tokenizer, settings, data_dir=self.options.data_dir)
@@ -260,6 +278,7 @@ class GateRun:
 
     def _compute_config(self, name: str) -> ConfigOutcome:
         from bias_gate.compress.base import CompressionContext
+        from bias_gate.compress.measure import MeasureSettings
         from bias_gate.compress.pipeline import compress_model
 
         dense = self.dense()
@@ -272,16 +291,17 @@ class GateRun:
             seed=self.spec.data.seed,
         )
         started = time.perf_counter()
+        measure = self.spec.measure
         model, report = compress_model(
-            dense.loaded, spec, context, cache_dir=self.cache_dir / "compressed"
+            dense.loaded,
+            spec,
+            context,
+            cache_dir=self.cache_dir / "compressed",
+            settings=MeasureSettings(sizes=measure.storage, latency=measure.latency),
         )
-        # What determines the compressed weights: the pipeline's cache key, or (for a
-        # method that does not cache) its name, options and the libraries.
-        compression_fp = report.cache_key or fingerprint(
-            "uncached", spec.method, spec.options, library_versions()
-        )
-        perplexity = self._perplexity(dense.loaded, model, compression_fp)
-        answers = self._answers(dense.loaded, model, compression_fp)
+        # The compressor's own identity of this compression (every method, cached or not).
+        perplexity = self._perplexity(dense.loaded, model, report.compression)
+        answers = self._answers(dense.loaded, model, report.compression)
         del model
         gc.collect()
         base = self.thresholds.base
@@ -431,6 +451,14 @@ class GateRun:
             f"thresholds {self.thresholds.profile}, mode {self.options.mode}",
             f"bias-gate: configs {names} | baseline {baseline}",
         ]
+
+
+def _read_perplexity(path: Path) -> float | None:
+    """A cached perplexity, or ``None`` when there is none or it cannot be read."""
+    try:
+        return float(json.loads(path.read_text(encoding="utf-8"))["perplexity"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _read_baseline(path: Path) -> dict[str, Any]:
