@@ -32,6 +32,8 @@ from bias_gate.identity import (
     answers_key,
     baseline_key,
     baseline_parts,
+    compressed_weights_key,
+    compression_part,
     perplexity_key,
 )
 from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult, Status
@@ -234,9 +236,7 @@ class GateRun:
         from bias_gate.answer.store import AnswerStore
 
         items = self.items()
-        key = answers_key(
-            loaded.fingerprint, compression, items.fingerprint, self.spec.scoring, loaded.device
-        )
+        key = self._answers_key(loaded.fingerprint, compression, loaded.device)
         store = AnswerStore(self.cache_dir / "answers")
         answers = answer_items(
             model,
@@ -255,9 +255,7 @@ class GateRun:
         settings = self.spec.perplexity
         if not settings.enabled:
             return None
-        key = perplexity_key(
-            loaded.fingerprint, compression, settings, self._corpus_digest(), loaded.device
-        )
+        key = self._perplexity_key(loaded.fingerprint, compression, loaded.device)
         path = self.cache_dir / "perplexity" / f"{key}.json"
         cached = _read_perplexity(path)
         if cached is not None:
@@ -269,6 +267,51 @@ class GateRun:
         atomic_write_json(path, {"perplexity": value, "key": key})
         return value
 
+    def _answers_key(self, model: str, compression: dict[str, Any], device: str) -> str:
+        return answers_key(model, compression, self.items().fingerprint, self.spec.scoring, device)
+
+    def _perplexity_key(self, model: str, compression: dict[str, Any], device: str) -> str:
+        settings = self.spec.perplexity
+        return perplexity_key(model, compression, settings, self._corpus_digest(), device)
+
+    def compression_context(self, tokenizer: Any = None, device: str | None = None) -> Any:
+        """The :class:`CompressionContext` of this run's compressions."""
+        from bias_gate.compress.base import CompressionContext
+
+        return CompressionContext(
+            tokenizer=tokenizer,
+            config_dir=(self.spec.source_path or Path("model.yaml")).parent.resolve(),
+            data_dir=self.options.data_dir,
+            device=device or self.device(),
+            seed=self.spec.data.seed,
+        )
+
+    def compression_identity(self, name: str, context: Any) -> dict[str, Any]:
+        """Config ``name``'s share of its keys, asked of its compressor (every method)."""
+        from bias_gate.compress.pipeline import resolve_method
+
+        spec = self.spec.compression(name)
+        compressor, options = resolve_method(spec)
+        return compression_part(spec, compressor, options, context)
+
+    def measurement_keys(self, name: str) -> dict[str, str | None]:
+        """The keys config ``name``'s measurements and the dense baseline are stored
+        under, from the config and the files it names alone (no model is loaded):
+        ``compressed_weights`` (used when the method is cacheable), ``answers``,
+        ``perplexity`` (``None`` when off), ``baseline``, ``dense_answers``."""
+        from bias_gate.models import model_fingerprint
+
+        model, device = model_fingerprint(self.spec.model), self.device()
+        compression = self.compression_identity(name, self.compression_context(device=device))
+        enabled = self.spec.perplexity.enabled
+        return {
+            "compressed_weights": compressed_weights_key(model, compression, device),
+            "answers": self._answers_key(model, compression, device),
+            "perplexity": self._perplexity_key(model, compression, device) if enabled else None,
+            "baseline": baseline_key(self.baseline_parts()),
+            "dense_answers": self._answers_key(model, NO_COMPRESSION, device),
+        }
+
     # -- one compression config -------------------------------------------------------------------
 
     def config_outcome(self, name: str) -> ConfigOutcome:
@@ -277,19 +320,12 @@ class GateRun:
         return self._outcomes[name]
 
     def _compute_config(self, name: str) -> ConfigOutcome:
-        from bias_gate.compress.base import CompressionContext
         from bias_gate.compress.measure import MeasureSettings
         from bias_gate.compress.pipeline import compress_model
 
         dense = self.dense()
         spec = self.spec.compression(name)
-        context = CompressionContext(
-            tokenizer=dense.loaded.tokenizer,
-            config_dir=(self.spec.source_path or Path("model.yaml")).parent,
-            data_dir=self.options.data_dir,
-            device=dense.loaded.device,
-            seed=self.spec.data.seed,
-        )
+        context = self.compression_context(dense.loaded.tokenizer, dense.loaded.device)
         started = time.perf_counter()
         measure = self.spec.measure
         model, report = compress_model(
@@ -300,8 +336,9 @@ class GateRun:
             settings=MeasureSettings(sizes=measure.storage, latency=measure.latency),
         )
         # The compressor's own identity of this compression (every method, cached or not).
-        perplexity = self._perplexity(dense.loaded, model, report.compression)
-        answers = self._answers(dense.loaded, model, report.compression)
+        compression = self.compression_identity(name, context)
+        perplexity = self._perplexity(dense.loaded, model, compression)
+        answers = self._answers(dense.loaded, model, compression)
         del model
         gc.collect()
         base = self.thresholds.base
