@@ -36,7 +36,7 @@ from bias_gate.identity import answers_key, scoring_part
 
 _SHARD_GLOB = "shard-*.jsonl"
 _COMPACT_GLOB = "answers*.jsonl"  # answers-<time>-<pid>-<n>.jsonl (and the legacy answers.jsonl)
-_LOAD_ATTEMPTS = 5
+_LOAD_ATTEMPTS = 100
 _counter = itertools.count()
 
 
