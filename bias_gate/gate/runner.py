@@ -42,6 +42,7 @@ from bias_gate.verdict import BiasFigures, is_underpowered, judge_bias, judge_pe
 
 if TYPE_CHECKING:
     from bias_gate.answer.types import Answer
+    from bias_gate.compress.base import CompressionContext
     from bias_gate.data.loader import ItemSet
     from bias_gate.models import LoadedModel
 
@@ -274,7 +275,9 @@ class GateRun:
         settings = self.spec.perplexity
         return perplexity_key(model, compression, settings, self._corpus_digest(), device)
 
-    def compression_context(self, tokenizer: Any = None, device: str | None = None) -> Any:
+    def compression_context(
+        self, tokenizer: Any = None, device: str | None = None
+    ) -> CompressionContext:
         """The :class:`CompressionContext` of this run's compressions."""
         from bias_gate.compress.base import CompressionContext
 
@@ -286,7 +289,7 @@ class GateRun:
             seed=self.spec.data.seed,
         )
 
-    def compression_identity(self, name: str, context: Any) -> dict[str, Any]:
+    def compression_identity(self, name: str, context: CompressionContext) -> dict[str, Any]:
         """Config ``name``'s share of its keys, asked of its compressor (every method)."""
         from bias_gate.compress.pipeline import resolve_method
 
