@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 ENV_CACHE_DIR = "BIAS_GATE_CACHE_DIR"
+#: A temporary file older than this was left by a killed process (no write takes so long).
+STALE_TEMPORARY_S = 3600.0
 
 
 def cache_root() -> Path:
@@ -51,3 +54,19 @@ def atomic_write_text(path: Path, text: str) -> None:
 def atomic_write_json(path: Path, obj: Any) -> None:
     """Write ``obj`` as indented, key-sorted JSON, atomically."""
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def remove_stale_temporaries(folder: Path, older_than_s: float = STALE_TEMPORARY_S) -> int:
+    """Remove the temporary files of the atomic writes above (``.<name>.<random>.tmp``)
+    that a killed process left in ``folder`` more than ``older_than_s`` seconds ago; a
+    younger one may still be being written by another process. Returns how many."""
+    removed = 0
+    cutoff = time.time() - older_than_s
+    for path in folder.glob(".*.tmp"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed

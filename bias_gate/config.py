@@ -185,6 +185,16 @@ class SequentialSpec(Strict):
     )
 
 
+class MeasureSpec(Strict):
+    """Figures measured only when asked: each costs time on every run and none is
+    judged. ``storage``: write the compressed model (plain and bitmask safetensors) to
+    measure its size; ``latency``: time dense and compressed forward passes side by side
+    (noise on a shared CPU). Off, the results carry ``null`` for them."""
+
+    storage: bool = Field(False, description="Measure the compressed model's size on disk.")
+    latency: bool = Field(False, description="Time dense and compressed forward passes.")
+
+
 class ThresholdsRef(Strict):
     """Which threshold profile applies, with overrides."""
 
@@ -240,6 +250,7 @@ class GateSpec(Strict):
     scoring: ScoringSpec = Field(default_factory=ScoringSpec)
     perplexity: PerplexitySpec = Field(default_factory=PerplexitySpec)
     sequential: SequentialSpec = Field(default_factory=SequentialSpec)
+    measure: MeasureSpec = Field(default_factory=MeasureSpec)
     thresholds: ThresholdsRef = Field(default_factory=ThresholdsRef)
     output: OutputSpec = Field(default_factory=OutputSpec)
     source_path: Path | None = Field(None, exclude=True)

@@ -46,12 +46,48 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: Digests already computed in this process, by resolved path; reused only while the
+#: file's size, modification time and inode are unchanged (a file rewritten in place
+#: is hashed again).
+_digests: dict[Path, tuple[tuple[int, int, int], str]] = {}
+
+
+def cached_file_digest(path: Path) -> str:
+    """:func:`file_digest`, remembered for the process while the file is unchanged."""
+    resolved = path.resolve()
+    stat = resolved.stat()
+    signature = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    known = _digests.get(resolved)
+    if known is not None and known[0] == signature:
+        return known[1]
+    digest = file_digest(resolved)
+    _digests[resolved] = (signature, digest)
+    return digest
+
+
+def directory_digest(folder: Path) -> str:
+    """A digest of a directory's content: every regular file below it (hidden files and
+    folders such as ``.git`` or ``.cache`` left out) by its path *relative to the
+    directory* and the SHA-256 of its bytes. Where the directory lies never enters it."""
+    root = folder.resolve()
+    files = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue
+        files.append((relative.as_posix(), cached_file_digest(path)))
+    return fingerprint("directory", files, length=64)
+
+
+def installed_version(name: str) -> str | None:
+    """The installed version of distribution ``name`` (``importlib.metadata``), or
+    ``None`` when it is not installed. Every version in a cache key comes from here."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def library_versions(names: Iterable[str] = ("torch", "transformers", "bias-gate")) -> dict:
     """Installed versions of the libraries whose behaviour changes results."""
-    versions: dict[str, str | None] = {}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
+    return {name: installed_version(name) for name in names}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 from bias_gate.cache import cache_root
 from bias_gate.config import ModelSpec
 from bias_gate.errors import ModelLoadError
-from bias_gate.fingerprint import file_digest, fingerprint
+from bias_gate.fingerprint import cached_file_digest, directory_digest, fingerprint
 
 
 @dataclass
@@ -65,34 +66,64 @@ def resolve_device(device: str) -> str:
     return device
 
 
-_cache_fingerprints: dict[Path, str] = {}
-
-
-def _gguf_fingerprint(path: Path) -> str:
-    resolved = path.resolve()
-    if resolved not in _cache_fingerprints:
-        _cache_fingerprints[resolved] = file_digest(resolved)
-    return _cache_fingerprints[resolved]
-
-
 def model_fingerprint(spec: ModelSpec) -> str:
-    """What identifies the weights: a file hash, or the hub id and revision."""
+    """What identifies the weights, from their content: the SHA-256 of a GGUF file, the
+    digest of every file of a model directory (weights, config and tokenizer), or the
+    commit a hub revision resolves to (a commit hash names the repository's content).
+    Never a path: the same files anywhere give the same fingerprint, and files rewritten
+    in place give a new one."""
     if spec.package is not None:
-        digest = _gguf_fingerprint(package_file(spec.package, spec.file or ""))
+        digest = cached_file_digest(package_file(spec.package, spec.file or ""))
         return fingerprint("gguf", digest, spec.dtype)
     if spec.gguf is not None:
-        return fingerprint("gguf", _gguf_fingerprint(spec.gguf), spec.dtype)
+        return fingerprint("gguf", cached_file_digest(spec.gguf), spec.dtype)
     if spec.path is not None:
-        files = sorted(
-            p for p in spec.path.iterdir() if p.suffix in (".safetensors", ".json", ".model")
-        )
-        return fingerprint("dir", [(p.name, _gguf_fingerprint(p)) for p in files], spec.dtype)
-    return fingerprint("hf", spec.hf, spec.revision, spec.dtype)
+        return fingerprint("dir", directory_digest(spec.path), spec.dtype)
+    return fingerprint("hf", spec.hf, hub_commit(spec.hf or "", spec.revision), spec.dtype)
+
+
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+
+def hub_commit(repo: str, revision: str | None) -> str:
+    """The commit that ``revision`` (default ``main``) of hub model ``repo`` names: the
+    revision itself when it is a commit hash, else asked of the hub, else (offline) read
+    from the local hub cache's refs. A :class:`ModelLoadError` when none of these works:
+    a branch name alone does not say which weights were measured."""
+    if revision is not None and _COMMIT.match(revision):
+        return revision
+    wanted = revision or "main"
+    try:
+        from huggingface_hub import HfApi, constants
+    except ImportError:  # pragma: no cover - transformers depends on huggingface_hub
+        constants = None
+    if constants is not None and not constants.HF_HUB_OFFLINE:
+        try:
+            sha = HfApi().model_info(repo, revision=wanted).sha
+        except Exception:  # the hub client raises many types; fall back to the cache
+            sha = None
+        if sha:
+            return sha
+    if constants is not None:
+        refs = Path(constants.HF_HUB_CACHE) / f"models--{repo.replace('/', '--')}" / "refs"
+        ref = refs / wanted
+        if ref.is_file():
+            sha = ref.read_text(encoding="utf-8").strip()
+            if _COMMIT.match(sha):
+                return sha
+    raise ModelLoadError(
+        f"cannot tell which commit {repo}@{wanted} is (the hub is unreachable and it is not "
+        "in the local hub cache); set revision to a commit hash",
+        key="model.revision",
+    )
 
 
 def dequantized_dir(spec: ModelSpec, cache_dir: Path) -> Path:
-    """Where the dequantized copy of a GGUF model is kept (safetensors, ``spec.dtype``)."""
-    return cache_dir / "models" / model_fingerprint(spec)
+    """Where the dequantized copy of a GGUF model is kept (safetensors, ``spec.dtype``):
+    keyed by the file's content and the libraries that dequantize it."""
+    from bias_gate.identity import dequantized_model_key
+
+    return cache_dir / "models" / dequantized_model_key(model_fingerprint(spec))
 
 
 def _save_dequantized(model: Any, tokenizer: Any, target: Path) -> None:

@@ -93,6 +93,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "also BIAS_GATE_DATA_DIR.",
     )
     group.addoption(
+        "--bias-gate-measure",
+        metavar="LIST",
+        default=None,
+        help="Also measure these (comma-separated: storage, latency; or none); replaces the "
+        "config's measure section. Off by default: they cost time and are never judged.",
+    )
+    group.addoption(
         "--bias-gate-cache-dir",
         metavar="DIR",
         default=None,

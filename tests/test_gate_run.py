@@ -145,13 +145,30 @@ def test_null_run_has_no_bias_failure(pytester, gate_material):
         assert item["n"] == 40
     assert results["configs"][1]["achieved_sparsity"] == 0.0
     assert "bias-gate summary" in result.stdout.str()
+    for config in results["configs"]:  # not measured unless asked
+        assert config["storage"] == {"dense_bytes": None, "sparse_bytes": None}
+        assert config["latency_ms"] == {"dense": None, "compressed": None}
+    # Each set of answers is complete, so its store was compacted into one file.
+    folders = list((pytester.path / "cache" / "answers").iterdir())
+    assert len(folders) == 3  # dense, dense config, random-0
+    for folder in folders:
+        assert [p.name.split("-")[0] for p in folder.iterdir()] == ["answers"]
 
 
 def test_amplified_bias_fails_and_names_the_paradox(pytester, gate_material):
     config = write_config(pytester, gate_material, BOOST)
     junit = pytester.path / "junit.xml"
     out = pytester.path / "results.json"
-    result = run_gate(pytester, config, "--junitxml", str(junit), "--bias-gate-json", str(out))
+    result = run_gate(
+        pytester,
+        config,
+        "--junitxml",
+        str(junit),
+        "--bias-gate-json",
+        str(out),
+        "--bias-gate-measure",
+        "storage,latency",
+    )
     result.assert_outcomes(passed=1, failed=1)
     text = result.stdout.str()
     assert "model.yaml::boost::Age FAILED" in text or "FAILED model.yaml::boost::Age" in text
@@ -159,7 +176,11 @@ def test_amplified_bias_fails_and_names_the_paradox(pytester, gate_material):
     assert "smart-pruning paradox" in text
     assert "Traceback" not in text
 
-    item = items_of(json.loads(out.read_text()))[("boost", "Age")]
+    results = json.loads(out.read_text())
+    measured = results["configs"][0]
+    assert measured["storage"]["dense_bytes"] > 0 and measured["storage"]["sparse_bytes"] > 0
+    assert measured["latency_ms"]["dense"] > 0 and measured["latency_ms"]["compressed"] > 0
+    item = items_of(results)[("boost", "Age")]
     assert item["verdict"] == "fail"
     assert item["cohens_h"] > 0.2
     assert item["p_adjusted"] < 0.05

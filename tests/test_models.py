@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import torch
 
 from bias_gate.config import ModelSpec, default_model
 from bias_gate.errors import ModelLoadError
-from bias_gate.models import dequantized_dir, load_model, model_fingerprint, package_file
+from bias_gate.models import (
+    dequantized_dir,
+    hub_commit,
+    load_model,
+    model_fingerprint,
+    package_file,
+)
 
 
 @pytest.mark.slow
@@ -60,3 +68,39 @@ def test_missing_package_is_a_clear_error():
 def test_cuda_without_gpu_is_a_clear_error():
     with pytest.raises(ModelLoadError, match="no CUDA device is visible"):
         load_model(default_model(), device="cuda")
+
+
+def test_a_hub_model_is_identified_by_the_commit_its_revision_names(tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    assert hub_commit("org/model", commit) == commit  # a commit names itself
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    with pytest.raises(ModelLoadError, match="set revision to a commit hash"):
+        hub_commit("org/model", None)
+    refs = tmp_path / "models--org--model" / "refs"
+    refs.mkdir(parents=True)
+    (refs / "main").write_text(commit)
+    assert hub_commit("org/model", None) == commit  # offline: the local hub cache's ref
+    assert model_fingerprint(ModelSpec(hf="org/model")) == model_fingerprint(
+        ModelSpec(hf="org/model", revision=commit)
+    )
+    (refs / "main").write_text(commit[::-1])  # the branch moved: another model
+    assert model_fingerprint(ModelSpec(hf="org/model")) != model_fingerprint(
+        ModelSpec(hf="org/model", revision=commit)
+    )
+
+
+def test_a_model_directory_is_identified_by_its_content_not_its_place(tmp_path, tiny_llama):
+    first = tmp_path / "a"
+    tiny_llama.model.save_pretrained(first, safe_serialization=True)
+    tiny_llama.tokenizer.save_pretrained(first)
+    (first / ".cache").mkdir()
+    (first / ".cache" / "lock").write_text("download bookkeeping, not the model")
+    second = tmp_path / "b"
+    shutil.copytree(first, second, ignore=shutil.ignore_patterns(".cache"))
+    assert model_fingerprint(ModelSpec(path=first)) == model_fingerprint(ModelSpec(path=second))
+    with (second / "tokenizer_config.json").open("a") as handle:
+        handle.write("\n")
+    assert model_fingerprint(ModelSpec(path=first)) != model_fingerprint(ModelSpec(path=second))

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -74,6 +76,7 @@ def test_bad_config_is_a_usage_error(
         (["--bias-gate-shard", "x"], "--bias-gate-shard: 'x' is not K/N"),
         (["--bias-gate-data-dir", "/no/such"], "--bias-gate-data-dir: data directory"),
         (["--bias-gate-thresholds", "nope"], "unknown threshold profile 'nope'"),
+        (["--bias-gate-measure", "speed"], "--bias-gate-measure: 'speed' is not a comma"),
     ],
 )
 def test_bad_options_are_usage_errors(
@@ -149,3 +152,41 @@ def test_items_point_back_at_their_yaml_line(pytester: pytest.Pytester, bbq_dir,
 
 def _write(path: Path, text: str) -> None:
     path.write_text(textwrap.dedent(text))
+
+
+WORKER_PROBE = """
+import json, os
+from pathlib import Path
+
+
+def pytest_sessionstart(session):
+    config = session.config
+    if hasattr(config, "workerinput"):
+        plugin = config.pluginmanager.get_plugin("bias-gate-run")
+        Path(config.workerinput["workerid"] + ".json").write_text(json.dumps({
+            "workerinput": config.workerinput.get("bias_gate_data_dir"),
+            "options": str(plugin.options.data_dir),
+            "environment": os.environ.get("BIAS_GATE_DATA_DIR"),
+        }))
+"""
+
+
+def test_data_dir_reaches_xdist_workers_in_workerinput_not_the_environment(
+    pytester: pytest.Pytester, bbq_dir, wikitext_dir, monkeypatch
+):
+    """The controller resolves the data directory and hands it to each worker; nothing
+    writes it into os.environ (which every later test and subprocess would inherit)."""
+    monkeypatch.delenv("BIAS_GATE_DATA_DIR", raising=False)
+    path = pytester.path / "model.yaml"
+    path.write_text(VALID.format(bbq=bbq_dir, wikitext=wikitext_dir))
+    pytester.makeconftest(WORKER_PROBE)
+    data_dir = str(bbq_dir.parent)
+    args = ("--bias-gate", str(path), "--bias-gate-data-dir", data_dir, "-p", "no:cacheprovider")
+    in_process = pytester.runpytest(*args, "--collect-only")
+    assert in_process.ret == pytest.ExitCode.OK
+    assert "BIAS_GATE_DATA_DIR" not in os.environ
+    # Real workers (xdist does not distribute --collect-only), every item deselected.
+    parallel = pytester.runpytest_subprocess(*args, "-n", "2", "-k", "no_such_item")
+    assert parallel.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    seen = [json.loads((pytester.path / f"gw{i}.json").read_text()) for i in range(2)]
+    assert seen == [{"workerinput": data_dir, "options": data_dir, "environment": None}] * 2

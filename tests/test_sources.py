@@ -108,13 +108,29 @@ def test_every_official_category_is_accepted_by_name(tmp_path: Path, no_mirror: 
 def test_mirror_serves_official_without_download(
     bbq_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv(ENV_DATA_DIR, str(bbq_dir.parent))
-    source = OfficialSource(base_url="http://127.0.0.1:9/unreachable", cache_dir=tmp_path / "c")
+    source = OfficialSource(
+        base_url="http://127.0.0.1:9/unreachable", cache_dir=tmp_path / "c", data_dir=bbq_dir.parent
+    )
     assert len(source.load("Age")) == 3680
     assert not (tmp_path / "c").exists()
     with pytest.raises(DataError) as missing:
         source.load("Race_x_SES")
-    assert ENV_DATA_DIR in str(missing.value) and "Race_x_SES.jsonl" in str(missing.value)
+    assert "--bias-gate-data-dir" in str(missing.value)
+    assert "Race_x_SES.jsonl" in str(missing.value)
+
+
+def test_the_data_layer_takes_the_data_dir_as_an_argument_only(
+    bbq_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """$BIAS_GATE_DATA_DIR is a default the entry points read; the data layer ignores it."""
+    monkeypatch.setenv(ENV_DATA_DIR, str(bbq_dir.parent))
+    source = resolve_source("official")
+    assert isinstance(source, OfficialSource) and source.data_dir is None
+    offline = OfficialSource(base_url="http://127.0.0.1:9/unreachable", cache_dir=tmp_path)
+    with pytest.raises(DataError, match="could not download"):
+        offline.load("Age")
+    given = resolve_source("official", data_dir=bbq_dir.parent)
+    assert isinstance(given, OfficialSource) and given.data_dir == bbq_dir.parent
 
 
 def test_download_once_then_reuse_cache(
@@ -179,17 +195,14 @@ def test_download_failure_names_the_fix(tmp_path: Path, no_mirror: None) -> None
     assert ENV_DATA_DIR in str(failed.value)
 
 
-def test_load_items_reads_official_through_the_mirror(
-    bbq_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(ENV_DATA_DIR, str(bbq_dir.parent))
+def test_load_items_reads_official_through_the_mirror(bbq_dir: Path) -> None:
     spec = DataSpec(source="official", categories=["Religion", "Age"], items_per_category=40)
-    items = load_items(spec)
+    items = load_items(spec, data_dir=bbq_dir.parent)
     assert items.counts == {"Religion": 40, "Age": 40}
     assert items.available == {"Religion": 1200, "Age": 3680}
     assert items.excluded == {"Religion": 0, "Age": 0}
     assert [i.category for i in items.items] == ["Religion"] * 40 + ["Age"] * 40
-    relative = load_items(spec.model_copy(update={"source": "bbq"}), data_dir=bbq_dir.parent)
+    relative = load_items(spec.model_copy(update={"source": "bbq"}), base_dir=bbq_dir.parent)
     assert relative.fingerprint == items.fingerprint
 
 
@@ -226,14 +239,17 @@ def test_wikitext_from_mirror_path_and_download(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv(ENV_DATA_DIR, str(bbq_dir.parent))
-    valid = load_corpus("wikitext2:valid")
+    mirror = bbq_dir.parent
+    valid = load_corpus("wikitext2:valid", data_dir=mirror)
     assert valid == (wikitext_dir / "valid.txt").read_text(encoding="utf-8")
     assert load_corpus(str(wikitext_dir / "test.txt")).count(" ") > 200_000
-    assert load_corpus("test.txt", base_dir=wikitext_dir) == load_corpus("wikitext2:test")
+    assert load_corpus("test.txt", base_dir=wikitext_dir) == load_corpus(
+        "wikitext2:test", data_dir=mirror
+    )
     with pytest.raises(DataError, match="corpus file does not exist"):
         load_corpus(str(tmp_path / "missing.txt"))
-    monkeypatch.delenv(ENV_DATA_DIR)
+    with pytest.raises(DataError, match="not in the data directory"):
+        load_corpus("wikitext2:valid", data_dir=tmp_path)
     (server.root / "test.txt").write_bytes((wikitext_dir / "test.txt").read_bytes())
     template = server.url + "/{split}.txt"
     cache = tmp_path / "wt"

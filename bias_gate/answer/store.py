@@ -2,12 +2,18 @@
 
 Layout: ``<root>/<key>/shard-<time>-<pid>-<n>.jsonl``, one shard per completed batch,
 each written atomically (temporary file + rename), so a run killed at any moment leaves
-only whole shards; the next run with the same key loads them and computes only the
-missing items. :meth:`AnswerStore.compact` merges the shards of a finished run into one.
+only whole shards (and perhaps a hidden temporary file, which is never read); the next
+run with the same key loads them and computes only the missing items.
+:meth:`AnswerStore.compact` merges a key's files into one ``answers-<time>-<pid>-<n>.jsonl``
+when its answers are complete. Several processes may share a store (xdist workers,
+runs on one cache): every file has a name of its own and is only ever created whole,
+compaction removes only files whose answers it has already written into its own file,
+and a reader that finds a file gone under it lists the folder again.
 
 The key must change whenever anything that determines an answer changes:
-:func:`answer_store_key` hashes the model, compression and items fingerprints, the scoring
-settings (prompt, mode and the mode's options) and library versions.
+:func:`bias_gate.identity.answers_key` (model, compression, items, scoring settings,
+device kind, library versions). It must not depend on which of the planned items are
+being answered: a caller may answer growing subsets of them under one key.
 """
 
 from __future__ import annotations
@@ -19,15 +25,18 @@ import os
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from bias_gate.answer.types import Answer
-from bias_gate.cache import atomic_write_text
+from bias_gate.cache import atomic_write_text, remove_stale_temporaries
 from bias_gate.config import ScoringSpec
 from bias_gate.data.items import BBQItem
-from bias_gate.fingerprint import fingerprint, library_versions
+from bias_gate.fingerprint import fingerprint
+from bias_gate.identity import answers_key, scoring_part
 
 _SHARD_GLOB = "shard-*.jsonl"
-_COMPACT = "answers.jsonl"
+_COMPACT_GLOB = "answers*.jsonl"  # answers-<time>-<pid>-<n>.jsonl (and the legacy answers.jsonl)
+_LOAD_ATTEMPTS = 100
 _counter = itertools.count()
 
 
@@ -39,36 +48,36 @@ def items_fingerprint(items: Iterable[BBQItem]) -> str:
 def scoring_fingerprint(scoring: ScoringSpec) -> str:
     """A fingerprint of what in ``scoring`` determines answers (all but ``batch_size`` and
     ``max_batch_tokens``, which change only the arithmetic order, not the answers)."""
-    return fingerprint(
-        "scoring",
-        scoring.model_dump(mode="json", exclude={"batch_size", "max_batch_tokens"}),
-    )
+    return fingerprint("scoring", scoring_part(scoring))
 
 
 def answer_store_key(
     *,
     model: str,
-    compression: str,
+    compression: Any,
     items: str,
     scoring: ScoringSpec,
+    device: str = "cpu",
     versions: dict[str, str | None] | None = None,
 ) -> str:
-    """The store key of one set of answers.
+    """The store key of one set of answers: :func:`bias_gate.identity.answers_key`.
 
     ``model``: the model fingerprint (``LoadedModel.fingerprint``); ``compression``: the
-    compression's fingerprint (``"dense"`` for none); ``items``: the items fingerprint
-    (e.g. :func:`items_fingerprint`); ``versions``: library versions (default: the
-    installed torch, transformers and bias-gate).
+    compression's identity part (:func:`bias_gate.identity.compression_part`, or
+    :data:`bias_gate.identity.NO_COMPRESSION` for the dense model); ``items``: the
+    planned items' fingerprint (e.g. :func:`items_fingerprint`); ``device``: where the
+    answers are computed; ``versions``: library versions (default: the installed torch,
+    transformers and bias-gate).
     """
-    return fingerprint(
-        "answers",
-        model,
-        compression,
-        items,
-        scoring_fingerprint(scoring),
-        versions if versions is not None else library_versions(),
-        length=24,
-    )
+    return answers_key(model, compression, items, scoring, device, versions)
+
+
+def _unique_name(prefix: str) -> str:
+    return f"{prefix}-{time.time_ns():020d}-{os.getpid()}-{next(_counter):06d}.jsonl"
+
+
+def _lines(answers: Iterable[Answer]) -> str:
+    return "".join(json.dumps(a.to_json(), sort_keys=True) + "\n" for a in answers)
 
 
 class AnswerStore:
@@ -82,50 +91,72 @@ class AnswerStore:
             raise ValueError(f"bad answer store key {key!r}")
         return self.root / key
 
+    def _files(self, folder: Path) -> list[Path]:
+        """The answer files of a key's folder: compacted ones first, then the shards
+        (hidden temporary files never match)."""
+        return sorted(folder.glob(_COMPACT_GLOB)) + sorted(folder.glob(_SHARD_GLOB))
+
     def load(self, key: str) -> dict[str, Answer]:
-        """Every answer stored under ``key``, by item key (empty if none). A shard that
-        cannot be read is skipped (its items are then recomputed)."""
-        folder = self._dir(key)
-        answers: dict[str, Answer] = {}
-        if not folder.is_dir():
-            return answers
-        files = sorted(folder.glob(_SHARD_GLOB))
-        compact = folder / _COMPACT
-        if compact.is_file():
-            files.insert(0, compact)
-        for path in files:
-            try:
-                lines = path.read_text(encoding="utf-8").splitlines()
-                parsed = [Answer.from_json(json.loads(line)) for line in lines if line.strip()]
-            except (OSError, ValueError, KeyError, TypeError):
-                continue
-            for answer in parsed:
-                answers[answer.key] = answer
+        """Every answer stored under ``key``, by item key (empty if none). A file that
+        cannot be parsed is skipped (its items are then recomputed); a file removed
+        while it was being read (another process compacted the key) means the folder is
+        listed again, since the merged file that replaced it is there now."""
+        answers, _files = self._load_files(self._dir(key))
         return answers
+
+    def _load_files(self, folder: Path) -> tuple[dict[str, Answer], list[Path]]:
+        """The answers of ``folder`` and the files that hold nothing else: those read
+        and those that cannot be parsed (whole files that are not answers)."""
+        for _attempt in range(_LOAD_ATTEMPTS):
+            answers: dict[str, Answer] = {}
+            files = self._files(folder) if folder.is_dir() else []
+            read: list[Path] = []
+            vanished = False
+            for path in files:
+                try:
+                    text = path.read_text(encoding="utf-8")
+                except FileNotFoundError:
+                    vanished = True
+                    break
+                except OSError:
+                    continue
+                read.append(path)
+                try:
+                    lines = [line for line in text.splitlines() if line.strip()]
+                    parsed = [Answer.from_json(json.loads(line)) for line in lines]
+                except (ValueError, KeyError, TypeError):
+                    continue
+                for answer in parsed:
+                    answers[answer.key] = answer
+            if not vanished:
+                return answers, read
+        return answers, read
 
     def write(self, key: str, answers: Sequence[Answer]) -> Path | None:
         """Store ``answers`` (one completed batch) as a new shard, atomically."""
         if not answers:
             return None
-        name = f"shard-{time.time_ns():020d}-{os.getpid()}-{next(_counter):06d}.jsonl"
-        path = self._dir(key) / name
-        text = "".join(json.dumps(a.to_json(), sort_keys=True) + "\n" for a in answers)
-        atomic_write_text(path, text)
+        path = self._dir(key) / _unique_name("shard")
+        atomic_write_text(path, _lines(answers))
         return path
 
-    def compact(self, key: str) -> None:
-        """Merge all shards of ``key`` into one file (atomically), then remove them."""
+    def compact(self, key: str) -> Path | None:
+        """Merge the files of ``key`` into one new file (written atomically), then remove
+        the files it merged, and any temporary file a killed run left behind. Does
+        nothing when the key has no shard. Safe while other processes write, load or
+        compact the same key: nothing is removed before its answers are in a file."""
         folder = self._dir(key)
-        shards = sorted(folder.glob(_SHARD_GLOB))
-        if not shards:
-            return
-        answers = self.load(key)
-        text = "".join(
-            json.dumps(answers[k].to_json(), sort_keys=True) + "\n" for k in sorted(answers)
-        )
-        atomic_write_text(folder / _COMPACT, text)
-        for shard in shards:
-            shard.unlink(missing_ok=True)
+        if not any(folder.glob(_SHARD_GLOB)):
+            return None
+        answers, merged = self._load_files(folder)
+        if not answers:
+            return None
+        path = folder / _unique_name("answers")
+        atomic_write_text(path, _lines(answers[k] for k in sorted(answers)))
+        for old in merged:
+            old.unlink(missing_ok=True)
+        remove_stale_temporaries(folder)
+        return path
 
     def shard_count(self, key: str) -> int:
         """How many batch shards ``key`` has (not counting a compacted file)."""

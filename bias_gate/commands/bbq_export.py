@@ -24,7 +24,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source",
         required=True,
-        help="a folder of official <Category>.jsonl files, 'official' or 'hf:<dataset id>'",
+        help="a folder of official <Category>.jsonl files, 'official' (read from "
+        "$BIAS_GATE_DATA_DIR/bbq when that is set, else downloaded) or 'hf:<dataset id>'",
     )
     parser.add_argument(
         "--category",
@@ -67,13 +68,14 @@ def item_record(item: BBQItem) -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     from bias_gate.cache import atomic_write_text
+    from bias_gate.data.download import mirror_dir
     from bias_gate.data.loader import select_items
     from bias_gate.data.sources import resolve_source
     from bias_gate.errors import DataError
 
     if args.limit is not None and args.limit < 1:
         raise DataError(f"--limit must be at least 1, got {args.limit}", key="--limit")
-    source = resolve_source(args.source)
+    source = resolve_source(args.source, data_dir=mirror_dir())
     categories = args.category or list(source.categories())
     if not categories:
         raise DataError(

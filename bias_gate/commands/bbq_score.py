@@ -50,7 +50,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source",
         required=True,
-        help="folder with the official <Category>.jsonl files (or 'official', 'hf:<id>')",
+        help="folder with the official <Category>.jsonl files (or 'official': "
+        "$BIAS_GATE_DATA_DIR/bbq when set, else downloaded; or 'hf:<id>')",
     )
     parser.add_argument(
         "--predictions",
@@ -182,9 +183,10 @@ def score_predictions(
     source_name: str, predictions: Sequence[Prediction], path: Path, categories: Sequence[str]
 ) -> ScoreResult:
     """Score ``predictions`` of ``categories`` against the items of ``source_name``."""
+    from bias_gate.data.download import mirror_dir
     from bias_gate.data.sources import resolve_source
 
-    source = resolve_source(source_name)
+    source = resolve_source(source_name, data_dir=mirror_dir())
     wanted = [p for p in predictions if p.category in categories]
     answers: dict[str, Answer] = {}
     unmatched: list[int] = []

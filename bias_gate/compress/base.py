@@ -15,9 +15,18 @@ if TYPE_CHECKING:
 
 
 class CompressorOptions(BaseModel):
-    """Base of every method's options: strict, immutable, fingerprinted as JSON."""
+    """Base of every method's options: strict, immutable, fingerprinted as JSON.
+
+    ``location_options``: the options that only say where an input lies (a path), in
+    pydantic's ``exclude`` form (a set of names, or a dict for nested options). They
+    are left out of the cache keys, where the compressor's ``fingerprint_inputs``
+    stands for the content they point at instead (a path is not an identity: the same
+    path can hold other weights tomorrow, and the same weights can lie elsewhere).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    location_options: ClassVar[set[str] | dict[str, Any]] = set()
 
 
 @dataclass(frozen=True)
@@ -74,9 +83,20 @@ class Compressor(Protocol):
 
     ``Options``: a :class:`CompressorOptions` subclass validating the method's keys in
     model.yaml (everything in a compression entry besides ``name`` and ``method``).
+    ``cacheable``: the method changes only the weights of the seven decoder projections,
+    so they can be cached (:mod:`bias_gate.compress.pipeline`).
     """
 
     Options: ClassVar[type[CompressorOptions]]
+    cacheable: ClassVar[bool]
+
+    def fingerprint_inputs(self, options: Any, context: CompressionContext) -> list[Any]:
+        """Everything besides ``options`` that determines the result, as JSON values:
+        the content hash of each file the method reads (never its path), the version
+        of each library outside torch and transformers that computes it. Part of every
+        cache key of the config (:func:`bias_gate.identity.compression_part`). A method
+        without this method is taken to depend on its options alone."""
+        ...
 
     def compress(
         self, model: torch.nn.Module, options: Any, context: CompressionContext

@@ -9,7 +9,7 @@ shortfall is an error like for the in-house methods.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from pydantic import field_validator, model_validator
@@ -33,6 +33,9 @@ class CheckpointOptions(CompressorOptions):
     trust_remote_code: bool = False
     sparsity: float | None = None
     seed: int = 0
+
+    #: Where the checkpoint lies is no identity: its content is (``fingerprint_inputs``).
+    location_options: ClassVar[set[str]] = {"path", "gguf"}
 
     @field_validator("sparsity")
     @classmethod
@@ -76,11 +79,14 @@ class CheckpointCompressor:
 
     def fingerprint_inputs(
         self, options: CheckpointOptions, context: CompressionContext
-    ) -> list[str]:
-        """The checkpoint's own fingerprint (file hashes or hub revision)."""
+    ) -> list[Any]:
+        """The checkpoint's content: the SHA-256 of every file of its directory (or of
+        its GGUF file), or the commit its hub revision resolves to. A checkpoint rebuilt
+        in place gets a new identity; the same files anywhere get the same one."""
         from bias_gate.models import model_fingerprint
 
-        return [model_fingerprint(options.model_spec(Path(context.config_dir)))]
+        spec = options.model_spec(Path(context.config_dir).resolve())
+        return [{"checkpoint": model_fingerprint(spec)}]
 
     def compress(
         self, model: torch.nn.Module, options: CheckpointOptions, context: CompressionContext

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from pydantic import field_validator
@@ -29,6 +29,10 @@ class DenseCompressor:
 
     Options: ClassVar[type[DenseOptions]] = DenseOptions
     cacheable: ClassVar[bool] = False
+
+    def fingerprint_inputs(self, options: DenseOptions, context: CompressionContext) -> list[Any]:
+        """Nothing besides the options determines the result."""
+        return []
 
     def compress(
         self, model: torch.nn.Module, options: DenseOptions, context: CompressionContext

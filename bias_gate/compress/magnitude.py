@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 
@@ -23,6 +23,12 @@ class MagnitudeCompressor:
 
     Options: ClassVar[type[MagnitudeOptions]] = MagnitudeOptions
     cacheable: ClassVar[bool] = True
+
+    def fingerprint_inputs(
+        self, options: MagnitudeOptions, context: CompressionContext
+    ) -> list[Any]:
+        """Nothing besides the options determines the result."""
+        return []
 
     def compress(
         self, model: torch.nn.Module, options: MagnitudeOptions, context: CompressionContext

@@ -29,10 +29,13 @@ class CompressionReport:
     subset config shows its real figure; ``targeted_sparsity``: zeros over the
     projections the config targets; ``per_layer``: achieved sparsity per module name (all
     fractions). ``compress_seconds``: wall time of the method when it ran (taken from the
-    cache entry when ``from_cache``). ``dense_bytes``: size of a plain safetensors save of
-    the compressed model; ``sparse_bytes``: size of the bitmask save (``None`` when not
-    measured or not applicable). ``latency_*_ms``: median forward latency of the dense and
-    compressed model on the same input, in milliseconds.
+    cache entry when ``from_cache``). ``cache_key``: the compressed weights' cache key
+    (``None`` for a method that is not cached); ``compression``: the compression's
+    identity part (:func:`bias_gate.identity.compression_part`), for every method.
+    ``dense_bytes``: size of a plain safetensors save of the compressed model;
+    ``sparse_bytes``: size of the bitmask save (``None`` when not measured or not
+    applicable). ``latency_*_ms``: median forward latency of the dense and compressed
+    model on the same input, in milliseconds (``None`` when not measured).
     """
 
     name: str
@@ -44,6 +47,7 @@ class CompressionReport:
     compress_seconds: float = 0.0
     from_cache: bool = False
     cache_key: str | None = None
+    compression: dict[str, Any] = field(default_factory=dict)
     dense_bytes: int | None = None
     sparse_bytes: int | None = None
     latency_dense_ms: float | None = None

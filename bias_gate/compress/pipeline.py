@@ -1,12 +1,18 @@
 """The one call the gate makes: copy the dense model, compress it (or load the result
 from the cache), check the sparsity it achieved, and measure what it saves.
 
+Every compression has an identity, asked of its compressor whatever the method
+(:func:`bias_gate.identity.compression_part`: the method, its validated options, what it
+declares through ``fingerprint_inputs``, e.g. the calibration text's hash, a
+checkpoint's file content, the torchao version); the report carries it, and the gate
+keys the compressed model's answers and perplexity by it.
+
 Cache: methods marked ``cacheable`` change only the weights of the seven decoder
 projections; those are stored in the bitmask format under
-``<cache_dir>/<key>.safetensors`` (with ``<key>.json`` beside it), where ``key`` is the
-fingerprint of the dense model's fingerprint, the method, its validated options, what
-the method declares through ``fingerprint_inputs`` (e.g. the calibration text's hash)
-and the versions of torch, transformers, torchao and bias-gate.
+``<cache_dir>/<key>.safetensors`` (with ``<key>.json`` beside it), where ``key`` is
+:func:`bias_gate.identity.compressed_weights_key` of the dense model's fingerprint and
+that identity. Both files are written atomically and the entry is used only when both
+are there, so a run killed mid-save leaves nothing that is read back.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from typing import Any
 import torch
 from pydantic import ValidationError
 
-from bias_gate.cache import atomic_write_json, cache_root
+from bias_gate.cache import atomic_write_json, cache_root, remove_stale_temporaries
 from bias_gate.compress import registry
 from bias_gate.compress.base import CompressionContext, CompressionResult, CompressorOptions
 from bias_gate.compress.measure import (
@@ -36,9 +42,7 @@ from bias_gate.compress.storage import load_sparse, save_sparse
 from bias_gate.compress.targets import PROJECTIONS, projection_linears
 from bias_gate.config import CompressionSpec
 from bias_gate.errors import ConfigError
-from bias_gate.fingerprint import fingerprint, library_versions
-
-CACHE_LIBRARIES = ("torch", "transformers", "torchao", "bias-gate")
+from bias_gate.identity import compressed_weights_key, compression_part
 
 
 @dataclass(frozen=True)
@@ -75,22 +79,6 @@ def resolve_method(spec: CompressionSpec) -> tuple[Any, CompressorOptions]:
     return compressor_class(), options
 
 
-def cache_key(
-    dense_fingerprint: str, spec: CompressionSpec, compressor: Any, options: Any, context: Any
-) -> str:
-    """The fingerprint of everything that determines the compressed weights."""
-    declared = getattr(compressor, "fingerprint_inputs", None)
-    extra = declared(options, context) if callable(declared) else []
-    return fingerprint(
-        "compressed-v1",
-        dense_fingerprint,
-        spec.method,
-        options.model_dump(mode="json"),
-        extra,
-        library_versions(CACHE_LIBRARIES),
-    )
-
-
 def _projection_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {
         f"{name}.weight": module.weight.detach().cpu().contiguous()
@@ -99,16 +87,23 @@ def _projection_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 def _store(cache_dir: Path, key: str, model: torch.nn.Module, meta: dict[str, Any]) -> None:
+    """The weights first, then the metadata that makes the entry usable (each atomic)."""
     save_sparse(_projection_tensors(model), cache_dir / f"{key}.safetensors")
     atomic_write_json(cache_dir / f"{key}.json", meta)
+    remove_stale_temporaries(cache_dir)
 
 
 @torch.no_grad()
 def _load(cache_dir: Path, key: str, model: torch.nn.Module) -> dict[str, Any] | None:
+    """The cached entry's metadata, its weights copied into ``model``; ``None`` when the
+    entry is incomplete (a run killed between the two files) or unreadable."""
     meta_path, weights_path = cache_dir / f"{key}.json", cache_dir / f"{key}.safetensors"
     if not (meta_path.is_file() and weights_path.is_file()):
         return None
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
     for name, tensor in load_sparse(weights_path).items():
         model.get_parameter(name).data.copy_(tensor)
     return meta
@@ -125,15 +120,22 @@ def compress_model(
 
     ``dense``: anything with ``model``, ``tokenizer`` and ``fingerprint`` (a
     ``LoadedModel``). ``cache_dir``: where compressed weights are cached (default
-    :func:`default_cache_dir`). Returns the compressed model and its
-    :class:`CompressionReport`. Raises :class:`ConfigError` for an unknown method or bad
-    options and :class:`SparsityShortfallError` when fewer weights were pruned than asked.
+    :func:`default_cache_dir`). ``settings``: what is measured besides sparsity (default:
+    sizes and latency). Returns the compressed model and its :class:`CompressionReport`
+    (``report.compression``: the compression's identity part). Raises
+    :class:`ConfigError` for an unknown method or bad options and
+    :class:`SparsityShortfallError` when fewer weights were pruned than asked.
     """
     settings = settings or MeasureSettings()
     cache_dir = cache_dir or default_cache_dir()
     compressor, options = resolve_method(spec)
+    compression = compression_part(spec, compressor, options, context)
     cacheable = bool(getattr(compressor, "cacheable", False))
-    key = cache_key(dense.fingerprint, spec, compressor, options, context) if cacheable else None
+    key = (
+        compressed_weights_key(dense.fingerprint, compression, context.device)
+        if cacheable
+        else None
+    )
     model = copy.deepcopy(dense.model)
     cached = _load(cache_dir, key, model) if key is not None else None
     if cached is not None:
@@ -149,6 +151,7 @@ def compress_model(
     report = _checked_report(spec, options, result, model, seconds)
     report.from_cache = cached is not None
     report.cache_key = key
+    report.compression = compression
     _measure(report, dense.model, model, settings)
     return model, report
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 
@@ -21,6 +21,10 @@ class RandomCompressor:
 
     Options: ClassVar[type[RandomOptions]] = RandomOptions
     cacheable: ClassVar[bool] = True
+
+    def fingerprint_inputs(self, options: RandomOptions, context: CompressionContext) -> list[Any]:
+        """Nothing besides the options determines the result."""
+        return []
 
     def compress(
         self, model: torch.nn.Module, options: RandomOptions, context: CompressionContext

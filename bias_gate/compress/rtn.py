@@ -4,7 +4,7 @@ its float dtype with exactly the values an integer kernel would see."""
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from pydantic import Field
@@ -59,6 +59,10 @@ class RTNCompressor:
 
     Options: ClassVar[type[RTNOptions]] = RTNOptions
     cacheable: ClassVar[bool] = True
+
+    def fingerprint_inputs(self, options: RTNOptions, context: CompressionContext) -> list[Any]:
+        """Nothing besides the options determines the result."""
+        return []
 
     @torch.no_grad()
     def compress(

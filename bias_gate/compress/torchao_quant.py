@@ -16,6 +16,7 @@ from bias_gate.compress.base import CompressionContext, CompressionResult, Compr
 from bias_gate.compress.pruning import Projection
 from bias_gate.compress.targets import PROJECTIONS, projection_linears
 from bias_gate.errors import BiasGateError
+from bias_gate.fingerprint import library_versions
 
 Scheme = Literal["int8_weight_only", "int4_weight_only"]
 
@@ -64,6 +65,10 @@ class TorchAOCompressor:
     Options: ClassVar[type[TorchAOOptions]] = TorchAOOptions
     cacheable: ClassVar[bool] = False
 
+    def fingerprint_inputs(self, options: TorchAOOptions, context: CompressionContext) -> list[Any]:
+        """The torchao version: its kernels compute the quantized weights."""
+        return [library_versions(("torchao",))]
+
     def compress(
         self, model: torch.nn.Module, options: TorchAOOptions, context: CompressionContext
     ) -> CompressionResult:
@@ -74,8 +79,5 @@ class TorchAOCompressor:
             _CONFIGS[options.scheme](quantization, options),
             filter_fn=lambda module, _fqn: id(module) in chosen,
         )
-        from importlib.metadata import version
-
-        return CompressionResult.measured(
-            model, None, [f"torchao {version('torchao')} {options.scheme}"]
-        )
+        version = library_versions(("torchao",))["torchao"]
+        return CompressionResult.measured(model, None, [f"torchao {version} {options.scheme}"])

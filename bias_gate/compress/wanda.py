@@ -59,6 +59,9 @@ class WandaOptions(PatternPruningOptions):
     variant: Literal["faithful", "study"] = "faithful"
     calibration: CalibrationOptions = Field(default_factory=CalibrationOptions)
 
+    #: The calibration corpus enters the identity by its content (``fingerprint_inputs``).
+    location_options: ClassVar[dict[str, Any]] = {"calibration": {"corpus"}}
+
     @model_validator(mode="before")
     @classmethod
     def _study_preset(cls, data: Any) -> Any:
@@ -110,10 +113,11 @@ class WandaCompressor:
     Options: ClassVar[type[WandaOptions]] = WandaOptions
     cacheable: ClassVar[bool] = True
 
-    def fingerprint_inputs(self, options: WandaOptions, context: CompressionContext) -> list[str]:
-        """What besides the options determines the result: the calibration text."""
+    def fingerprint_inputs(self, options: WandaOptions, context: CompressionContext) -> list[Any]:
+        """What besides the options determines the result: the calibration text, by
+        the SHA-256 of its content (a named corpus and a file alike)."""
         corpus = options.calibration.corpus
-        return [corpus_fingerprint(corpus, context.data_dir, context.config_dir)]
+        return [{"calibration": corpus_fingerprint(corpus, context.data_dir, context.config_dir)}]
 
     def compress(
         self, model: torch.nn.Module, options: WandaOptions, context: CompressionContext

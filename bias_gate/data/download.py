@@ -24,8 +24,10 @@ from bias_gate.cache import atomic_write_bytes, atomic_write_json
 from bias_gate.errors import DataError
 from bias_gate.fingerprint import file_digest
 
-#: A local mirror of the third-party data: ``<dir>/bbq/<Category>.jsonl`` and
-#: ``<dir>/wikitext-2/{valid,test}.txt``. When set, nothing is downloaded.
+#: The user's default data directory, a local mirror of the third-party data
+#: (``<dir>/bbq/<Category>.jsonl`` and ``<dir>/wikitext-2/{valid,test}.txt``). Read by the
+#: entry points (pytest options, the CLI) only; the data layer takes the directory as an
+#: argument, and nothing ever writes this variable.
 ENV_DATA_DIR = "BIAS_GATE_DATA_DIR"
 MANIFEST_NAME = "manifest.json"
 DOWNLOAD_TIMEOUT_S = 60.0
@@ -43,7 +45,8 @@ class ManifestEntry(BaseModel):
 
 
 def mirror_dir() -> Path | None:
-    """The folder named by ``$BIAS_GATE_DATA_DIR``, or ``None`` when it is unset."""
+    """The user's default data directory, ``$BIAS_GATE_DATA_DIR``, or ``None`` when it is
+    unset. For entry points: pass the result on as ``data_dir``."""
     value = os.environ.get(ENV_DATA_DIR)
     return Path(value).expanduser() if value else None
 
@@ -78,8 +81,8 @@ def _download(url: str, timeout_s: float) -> bytes:
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise DataError(
-            f"could not download {url} ({reason}); check the network, or set "
-            f"{ENV_DATA_DIR} to a local mirror of the data"
+            f"could not download {url} ({reason}); check the network, or give a local "
+            f"mirror of the data (--bias-gate-data-dir or {ENV_DATA_DIR})"
         ) from None
     if announced is not None and int(announced) != len(body):
         raise DataError(f"truncated download of {url}: {len(body)} of {announced} bytes")

@@ -67,11 +67,14 @@ def select_items(
     )
 
 
-def load_items(spec: DataSpec, data_dir: Path | None = None) -> ItemSet:
-    """The BBQ items ``spec`` describes. ``data_dir`` is the folder a relative
-    ``spec.source`` directory is resolved against (the folder of model.yaml);
-    ``None`` means the working directory."""
-    source = resolve_source(spec.source, data_dir)
+def load_items(
+    spec: DataSpec, data_dir: Path | None = None, base_dir: Path | None = None
+) -> ItemSet:
+    """The BBQ items ``spec`` describes. ``data_dir``: the local mirror of the official
+    data (``--bias-gate-data-dir``; ``None`` downloads). ``base_dir``: the folder a
+    relative ``spec.source`` directory is resolved against (the folder of model.yaml;
+    ``None`` means the working directory)."""
+    source = resolve_source(spec.source, base_dir, data_dir)
     return select_items(
         source, spec.categories, spec.conditions, spec.items_per_category, spec.seed
     )

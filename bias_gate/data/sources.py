@@ -6,7 +6,8 @@
   (``<dir>/<Category>.jsonl``);
 * ``"official"``: the files of github.com/nyu-mll/BBQ, downloaded once into
   ``cache_root()/data/bbq`` with a SHA-256 manifest (see :mod:`bias_gate.data.download`);
-  with ``$BIAS_GATE_DATA_DIR`` set, read from ``$BIAS_GATE_DATA_DIR/bbq`` instead;
+  given a data directory (``data_dir``: ``--bias-gate-data-dir`` or
+  ``$BIAS_GATE_DATA_DIR``, passed in by the caller), read from ``<data_dir>/bbq`` instead;
 * ``"hf:<dataset id>"``: a Hugging Face dataset through the optional ``datasets``
   package (``pip install bias-gate[hf-datasets]``), its columns mapped to the official
   fields.
@@ -21,7 +22,7 @@ from typing import Any, Protocol
 
 from bias_gate.cache import cache_root
 from bias_gate.data.bbq import parse_lines, parse_mapping
-from bias_gate.data.download import ENV_DATA_DIR, fetch_cached, mirror_dir
+from bias_gate.data.download import ENV_DATA_DIR, fetch_cached
 from bias_gate.data.items import ALL_CATEGORIES, BBQItem
 from bias_gate.errors import DataError
 
@@ -107,16 +108,17 @@ def _jsonl_validator(url: str, category: str) -> Callable[[bytes], None]:
 
 @dataclass(frozen=True)
 class OfficialSource:
-    """The nyu-mll/BBQ files: from ``$BIAS_GATE_DATA_DIR/bbq`` when that is set, else
-    downloaded once from ``base_url`` into ``cache_dir`` (default
+    """The nyu-mll/BBQ files: from ``<data_dir>/bbq`` when a data directory is given,
+    else downloaded once from ``base_url`` into ``cache_dir`` (default
     ``cache_root()/data/bbq``) and verified against the manifest on every reuse."""
 
     base_url: str = OFFICIAL_BASE_URL
     cache_dir: Path | None = None
+    data_dir: Path | None = None
 
     @property
     def description(self) -> str:
-        mirror = mirror_dir()
+        mirror = self.data_dir
         return f"official ({mirror / 'bbq'})" if mirror else f"official ({self.base_url})"
 
     def categories(self) -> tuple[str, ...]:
@@ -130,13 +132,12 @@ class OfficialSource:
 
     def load(self, category: str) -> list[BBQItem]:
         check_category(category)
-        mirror = mirror_dir()
-        if mirror is not None:
+        if self.data_dir is not None:
             return _read_jsonl(
-                mirror / "bbq" / f"{category}.jsonl",
+                self.data_dir / "bbq" / f"{category}.jsonl",
                 category,
-                f"the mirror named by {ENV_DATA_DIR} must hold bbq/<Category>.jsonl "
-                f"(unset {ENV_DATA_DIR} to download)",
+                "the data directory (--bias-gate-data-dir or "
+                f"{ENV_DATA_DIR}) must hold bbq/<Category>.jsonl (give none to download)",
             )
         url = self.url(category)
         path = fetch_cached(
@@ -220,11 +221,14 @@ class HubSource:
         return items
 
 
-def resolve_source(source: str, base_dir: Path | None = None) -> BBQSource:
+def resolve_source(
+    source: str, base_dir: Path | None = None, data_dir: Path | None = None
+) -> BBQSource:
     """The source a ``data.source`` string names; a relative directory is taken
-    relative to ``base_dir`` (the folder of model.yaml; default: the working dir)."""
+    relative to ``base_dir`` (the folder of model.yaml; default: the working dir).
+    ``data_dir``: the local mirror ``official`` reads from (``None``: download)."""
     if source == "official":
-        return OfficialSource()
+        return OfficialSource(data_dir=data_dir)
     if source.startswith(HF_PREFIX):
         dataset_id = source[len(HF_PREFIX) :]
         if not dataset_id:

@@ -1,8 +1,8 @@
 """Text corpora for perplexity and calibration, by name.
 
 Names: ``wikitext2:valid`` / ``wikitext2:test`` (the tokenized WikiText-2 release: from
-``<data_dir>/wikitext-2/<split>.txt`` when a data dir is given, else the
-``$BIAS_GATE_DATA_DIR`` mirror, else a download cached and verified by SHA-256), a path
+``<data_dir>/wikitext-2/<split>.txt`` when a data directory is given, else a download
+cached and verified by SHA-256), a path
 to a UTF-8 text file (a relative path is taken against ``base_dir``), or
 ``hf:<dataset id>[:<split>[:<column>]]`` (needs ``pip install bias-gate[hf-datasets]``).
 """
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bias_gate.cache import cache_root
-from bias_gate.data.download import ENV_DATA_DIR, fetch_cached, mirror_dir
+from bias_gate.data.download import fetch_cached
 from bias_gate.errors import DataError
 from bias_gate.fingerprint import file_digest, fingerprint
 
@@ -43,20 +43,9 @@ def _validate_text(url: str) -> Callable[[bytes], None]:
 def corpus_path(
     name: str, *, url_template: str = WIKITEXT2_URL, cache_dir: Path | None = None
 ) -> Path:
-    """The local file of a named corpus: ``$BIAS_GATE_DATA_DIR/wikitext-2/<split>.txt``
-    when that variable is set, else downloaded once into ``cache_dir`` (default
+    """The local file of a named corpus, downloaded once into ``cache_dir`` (default
     ``cache_root()/data/wikitext-2``) and verified by SHA-256 on every reuse."""
     split = CORPORA[name]
-    mirror = mirror_dir()
-    if mirror is not None:
-        path = mirror / "wikitext-2" / f"{split}.txt"
-        if not path.is_file():
-            raise DataError(
-                f"corpus {name} not found in the mirror named by {ENV_DATA_DIR}; "
-                f"it must hold wikitext-2/{split}.txt (unset {ENV_DATA_DIR} to download)",
-                file=path,
-            )
-        return path
     folder = cache_dir if cache_dir is not None else cache_root() / "data" / "wikitext-2"
     url = url_template.format(split=split)
     return fetch_cached(url, folder / f"{split}.txt", _validate_text(url))
@@ -80,6 +69,13 @@ def corpus_file(
         if data_dir is None:
             return corpus_path(name, url_template=url_template, cache_dir=cache_dir)
         path = data_dir / "wikitext-2" / f"{CORPORA[name]}.txt"
+        if not path.is_file():
+            raise DataError(
+                f"corpus {name} is not in the data directory; it must hold "
+                f"wikitext-2/{CORPORA[name]}.txt (give none to download)",
+                file=path,
+                key="corpus",
+            )
     elif name.startswith("wikitext2:"):
         raise DataError(f"unknown corpus {name!r}; {_ALLOWED}", key="corpus")
     else:

@@ -2,6 +2,8 @@
 
 State lives on this plugin object, registered under one name and kept in
 ``config.stash``; every process (the xdist controller and each worker) has its own.
+The controller hands each worker what it resolved that a worker must not resolve again
+(the data directory) in xdist's ``workerinput``, never through the environment.
 Workers compute; reports travel back to the controller on ``report.bias_gate``
 (a plain dict, which pytest's report serialisation carries across xdist), and only
 the controller writes the summary and the files.
@@ -9,7 +11,6 @@ the controller writes the summary and the files.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,9 @@ from typing import Any
 import pytest
 
 from bias_gate.config import GateSpec, load_gate_spec
-from bias_gate.data.download import ENV_DATA_DIR
 from bias_gate.gate.collector import ResultCollector
 from bias_gate.gate.nodes import GateFile, GateItem
-from bias_gate.gate.options import GateOptions
+from bias_gate.gate.options import WORKER_DATA_DIR, GateOptions
 from bias_gate.gate.runner import GateRun
 
 GATE_KEY = pytest.StashKey["GatePlugin"]()
@@ -47,9 +47,6 @@ class GatePlugin:
     def from_config(cls, config: pytest.Config) -> GatePlugin:
         """Validate options and every model.yaml now; raises BiasGateError on bad input."""
         options = GateOptions.from_pytest(config)
-        if options.data_dir is not None:
-            # The data layer (and xdist workers, started later) read the mirror from here.
-            os.environ[ENV_DATA_DIR] = str(options.data_dir)
         specs = [load_gate_spec(path) for path in options.config_paths]
         plugin = cls(config, options, specs)
         for run in plugin.runs.values():
@@ -65,6 +62,12 @@ class GatePlugin:
             self.config.args.extend(p for p in paths if p not in self.config.args)
         else:
             self.config.args[:] = paths
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """xdist controller: give each worker the data directory resolved here."""
+        data_dir = self.options.data_dir
+        node.workerinput[WORKER_DATA_DIR] = str(data_dir) if data_dir is not None else ""
 
     # -- collection -------------------------------------------------------------------
 

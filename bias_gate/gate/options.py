@@ -35,6 +35,40 @@ class Shard:
         return cls(index, count)
 
 
+#: What ``--bias-gate-measure`` may name (the keys of model.yaml's ``measure``).
+MEASURABLE = ("storage", "latency")
+#: The key under which the xdist controller hands its data directory to the workers.
+WORKER_DATA_DIR = "bias_gate_data_dir"
+
+
+def parse_measure(text: str) -> frozenset[str]:
+    """``storage,latency`` -> the names; ``none`` -> nothing; anything else is a
+    :class:`ConfigError` naming what is allowed."""
+    names = {part.strip() for part in text.split(",") if part.strip()}
+    if names == {"none"}:
+        return frozenset()
+    unknown = sorted(names - set(MEASURABLE))
+    if unknown or not names:
+        raise ConfigError(
+            f"{text!r} is not a comma-separated list of {', '.join(MEASURABLE)} (or none)",
+            key="--bias-gate-measure",
+        )
+    return frozenset(names)
+
+
+def _data_dir(config: Any, given: Path | None) -> Path | None:
+    """The data directory: on an xdist worker, the one its controller resolved (handed
+    over in ``workerinput``); else ``--bias-gate-data-dir``, else the user's default
+    ``$BIAS_GATE_DATA_DIR`` (read, never written)."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and WORKER_DATA_DIR in workerinput:
+        value = workerinput[WORKER_DATA_DIR]
+        return Path(value) if value else None
+    if given is None and os.environ.get("BIAS_GATE_DATA_DIR"):
+        given = Path(os.environ["BIAS_GATE_DATA_DIR"]).expanduser().absolute()
+    return given
+
+
 @dataclass(frozen=True)
 class GateOptions:
     """Everything the ``--bias-gate-*`` options said."""
@@ -56,6 +90,7 @@ class GateOptions:
     shard: Shard | None = None
     data_dir: Path | None = None
     cache_dir: Path | None = None
+    measure: frozenset[str] | None = None
 
     @classmethod
     def from_pytest(cls, config: Any) -> GateOptions:
@@ -70,9 +105,8 @@ class GateOptions:
         if looks is not None and not 1 <= looks <= 20:
             raise ConfigError(f"must be 1 to 20, got {looks}", key="--bias-gate-looks")
         shard = config.getoption("bias_gate_shard")
-        data_dir = path("bias_gate_data_dir")
-        if data_dir is None and os.environ.get("BIAS_GATE_DATA_DIR"):
-            data_dir = Path(os.environ["BIAS_GATE_DATA_DIR"]).expanduser().absolute()
+        data_dir = _data_dir(config, path("bias_gate_data_dir"))
+        measure = config.getoption("bias_gate_measure")
         if data_dir is not None and not data_dir.is_dir():
             raise ConfigError(
                 f"data directory {str(data_dir)!r} does not exist", key="--bias-gate-data-dir"
@@ -102,4 +136,5 @@ class GateOptions:
             shard=Shard.parse(shard) if shard else None,
             data_dir=data_dir,
             cache_dir=path("bias_gate_cache_dir"),
+            measure=parse_measure(measure) if measure is not None else None,
         )

@@ -6,8 +6,10 @@ process and shared by all of its pytest items.
 
 A config is computed whole (all its categories) the first time one of its items runs,
 and its compressed model is released at once, so at most two models (dense and one
-compressed) are in memory. Everything slow is cached on disk by fingerprint (answers,
-compressed weights, perplexities), so a killed run resumes where it stopped.
+compressed) are in memory. Everything slow is cached on disk under its identity
+(:mod:`bias_gate.identity`: answers, compressed weights, perplexities, the baseline),
+so a killed run resumes where it stopped and a changed input is never answered from
+the cache.
 """
 
 from __future__ import annotations
@@ -24,20 +26,28 @@ from bias_gate import __version__
 from bias_gate.cache import atomic_write_json, cache_root
 from bias_gate.config import GateSpec
 from bias_gate.errors import BaselineError
-from bias_gate.fingerprint import fingerprint, library_versions
+from bias_gate.fingerprint import library_versions
 from bias_gate.gate.options import GateOptions
+from bias_gate.identity import (
+    NO_COMPRESSION,
+    answers_key,
+    baseline_key,
+    baseline_parts,
+    compressed_weights_key,
+    compression_part,
+    perplexity_key,
+)
 from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult
 from bias_gate.thresholds import ThresholdSet, resolve_thresholds
 from bias_gate.verdict import judge_perplexity
 
 if TYPE_CHECKING:
     from bias_gate.answer.types import Answer
+    from bias_gate.compress.base import CompressionContext
     from bias_gate.data.items import BBQItem
     from bias_gate.data.loader import ItemSet
     from bias_gate.judge import CategoryJudgement, CategoryPlan
     from bias_gate.models import LoadedModel
-
-BASELINE_FORMAT = 1
 
 
 @dataclass
@@ -63,7 +73,7 @@ class ConfigOutcome:
 
 
 def apply_overrides(spec: GateSpec, options: GateOptions) -> GateSpec:
-    """The spec with ``--bias-gate-limit/-seed/-device`` applied."""
+    """The spec with ``--bias-gate-limit/-seed/-device/-measure`` applied."""
     data_update: dict[str, Any] = {}
     if options.limit is not None:
         data_update["items_per_category"] = options.limit
@@ -76,6 +86,10 @@ def apply_overrides(spec: GateSpec, options: GateOptions) -> GateSpec:
         update["model"] = spec.model.model_copy(update={"device": options.device})
     if options.looks is not None:
         update["sequential"] = spec.sequential.model_copy(update={"looks": options.looks})
+    if options.measure is not None:
+        update["measure"] = spec.measure.model_copy(
+            update={name: name in options.measure for name in type(spec.measure).model_fields}
+        )
     return spec.model_copy(update=update) if update else spec
 
 
@@ -99,14 +113,21 @@ class GateRun:
         """Everything that determines the dense baseline, by name (to say what differs)."""
         from bias_gate.models import model_fingerprint
 
-        return {
-            "format": BASELINE_FORMAT,
-            "model": model_fingerprint(self.spec.model),
-            "items": self.items().fingerprint,
-            "scoring": self.spec.scoring.model_dump(mode="json"),
-            "perplexity": self.spec.perplexity.model_dump(mode="json"),
-            "libraries": library_versions(("torch", "transformers")),
-        }
+        return baseline_parts(
+            model=model_fingerprint(self.spec.model),
+            items=self.items().fingerprint,
+            scoring=self.spec.scoring,
+            perplexity=self.spec.perplexity,
+            corpus_digest=self._corpus_digest() if self.spec.perplexity.enabled else None,
+            device=self.device(),
+        )
+
+    def _corpus_digest(self) -> str:
+        """The perplexity corpus's identity: the SHA-256 of its text (a user's file can
+        change in place), or the ``hf:`` name."""
+        from bias_gate.data.text import corpus_fingerprint
+
+        return corpus_fingerprint(self.spec.perplexity.corpus, self.options.data_dir)
 
     def check_baseline(self) -> None:
         """Refuse a baseline file made for another model, items, prompt or library."""
@@ -130,7 +151,7 @@ class GateRun:
         if self._items is None:
             from bias_gate.data.loader import load_items
 
-            self._items = load_items(self.spec.data)
+            self._items = load_items(self.spec.data, data_dir=self.options.data_dir)
         return self._items
 
     def device(self) -> str:
@@ -161,18 +182,18 @@ class GateRun:
         loaded = load_model(self.spec.model, device=self.device(), cache_dir=self.cache_dir)
         items = self.items()
         parts = self.baseline_parts()
-        baseline_fp = fingerprint(parts)
+        baseline_fp = baseline_key(parts)
         baseline = self._load_baseline(baseline_fp)
         disambiguated = [item for item in items.items if not item.is_ambiguous]
         if baseline is not None:
             answers, perplexity = baseline
         elif self.options.baseline is not None:
-            answers = self._answers(loaded, loaded.model, "dense", items.items)
-            perplexity = self._perplexity(loaded, loaded.model, "dense")
+            answers = self._answers(loaded, loaded.model, NO_COMPRESSION, items.items)
+            perplexity = self._perplexity(loaded, loaded.model, NO_COMPRESSION)
             self._save_baseline(parts, baseline_fp, answers, perplexity)
         else:
-            answers = self._answers(loaded, loaded.model, "dense", disambiguated)
-            perplexity = self._perplexity(loaded, loaded.model, "dense")
+            answers = self._answers(loaded, loaded.model, NO_COMPRESSION, disambiguated)
+            perplexity = self._perplexity(loaded, loaded.model, NO_COMPRESSION)
         diagnostics = validity(disambiguated, answers)
         informative, reasons = diagnostics.assess(self.thresholds.base.validity)
         result = DenseResult(
@@ -192,7 +213,9 @@ class GateRun:
         dense = self.dense()
         missing = [item for item in wanted if item.key not in dense.answers]
         if missing:
-            dense.answers.update(self._answers(dense.loaded, dense.loaded.model, "dense", missing))
+            dense.answers.update(self._answers(
+                    dense.loaded, dense.loaded.model, NO_COMPRESSION, missing
+                ))
         return {item.key: dense.answers[item.key] for item in wanted}
 
     def plans(self) -> dict[str, CategoryPlan]:
@@ -244,47 +267,91 @@ class GateRun:
     # -- measurements (cached) ------------------------------------------------------------------
 
     def _answers(
-        self, loaded: LoadedModel, model: Any, compression_fp: str, wanted: Sequence[BBQItem]
+        self,
+        loaded: LoadedModel,
+        model: Any,
+        compression: dict[str, Any],
+        wanted: Sequence[BBQItem],
     ) -> dict[str, Answer]:
-        """Answers of ``model`` to ``wanted`` (a part of the planned items), through the
-        answer store keyed by the whole plan, so later looks and reruns reuse them."""
+        """Answers of ``model`` (``loaded``'s model under ``compression``) to ``wanted``
+        (a part of the planned items), through the answer store keyed by the whole plan,
+        so later looks and reruns reuse them; the key's batch shards are compacted into
+        one file after each call (a look's answers are then one file)."""
         from bias_gate.answer.engine import answer_items
-        from bias_gate.answer.store import AnswerStore, answer_store_key
+        from bias_gate.answer.store import AnswerStore
 
-        key = answer_store_key(
-            model=loaded.fingerprint,
-            compression=compression_fp,
-            items=self.items().fingerprint,
-            scoring=self.spec.scoring,
-        )
+        key = self._answers_key(loaded.fingerprint, compression, loaded.device)
         store = AnswerStore(self.cache_dir / "answers")
-        return answer_items(
+        answers = answer_items(
             model, loaded.tokenizer, wanted, self.spec.scoring, store=store, store_key=key
         )
+        store.compact(key)
+        return answers
 
-    def _perplexity(self, loaded: LoadedModel, model: Any, compression_fp: str) -> float | None:
+    def _perplexity(
+        self, loaded: LoadedModel, model: Any, compression: dict[str, Any]
+    ) -> float | None:
         settings = self.spec.perplexity
         if not settings.enabled:
             return None
-        from bias_gate.data.text import corpus_fingerprint
-
-        key = fingerprint(
-            loaded.fingerprint,
-            compression_fp,
-            settings.model_dump(mode="json"),
-            # The text itself, not its name: a user's file can change in place.
-            corpus_fingerprint(settings.corpus, self.options.data_dir),
-            library_versions(("torch", "transformers")),
-        )
+        key = self._perplexity_key(loaded.fingerprint, compression, loaded.device)
         path = self.cache_dir / "perplexity" / f"{key}.json"
-        if path.is_file():
-            return float(json.loads(path.read_text())["perplexity"])
+        cached = _read_perplexity(path)
+        if cached is not None:
+            return cached
         from bias_gate.perplexity import perplexity
 
         value = perplexity(model, loaded.tokenizer, settings, data_dir=self.options.data_dir)
         value = value.perplexity
         atomic_write_json(path, {"perplexity": value, "key": key})
         return value
+
+    def _answers_key(self, model: str, compression: dict[str, Any], device: str) -> str:
+        return answers_key(model, compression, self.items().fingerprint, self.spec.scoring, device)
+
+    def _perplexity_key(self, model: str, compression: dict[str, Any], device: str) -> str:
+        settings = self.spec.perplexity
+        return perplexity_key(model, compression, settings, self._corpus_digest(), device)
+
+    def compression_context(
+        self, tokenizer: Any = None, device: str | None = None
+    ) -> CompressionContext:
+        """The :class:`CompressionContext` of this run's compressions."""
+        from bias_gate.compress.base import CompressionContext
+
+        return CompressionContext(
+            tokenizer=tokenizer,
+            config_dir=(self.spec.source_path or Path("model.yaml")).parent.resolve(),
+            data_dir=self.options.data_dir,
+            device=device or self.device(),
+            seed=self.spec.data.seed,
+        )
+
+    def compression_identity(self, name: str, context: CompressionContext) -> dict[str, Any]:
+        """Config ``name``'s share of its keys, asked of its compressor (every method)."""
+        from bias_gate.compress.pipeline import resolve_method
+
+        spec = self.spec.compression(name)
+        compressor, options = resolve_method(spec)
+        return compression_part(spec, compressor, options, context)
+
+    def measurement_keys(self, name: str) -> dict[str, str | None]:
+        """The keys config ``name``'s measurements and the dense baseline are stored
+        under, from the config and the files it names alone (no model is loaded):
+        ``compressed_weights`` (used when the method is cacheable), ``answers``,
+        ``perplexity`` (``None`` when off), ``baseline``, ``dense_answers``."""
+        from bias_gate.models import model_fingerprint
+
+        model, device = model_fingerprint(self.spec.model), self.device()
+        compression = self.compression_identity(name, self.compression_context(device=device))
+        enabled = self.spec.perplexity.enabled
+        return {
+            "compressed_weights": compressed_weights_key(model, compression, device),
+            "answers": self._answers_key(model, compression, device),
+            "perplexity": self._perplexity_key(model, compression, device) if enabled else None,
+            "baseline": baseline_key(self.baseline_parts()),
+            "dense_answers": self._answers_key(model, NO_COMPRESSION, device),
+        }
 
     # -- one compression config -------------------------------------------------------------------
 
@@ -294,34 +361,30 @@ class GateRun:
         return self._outcomes[name]
 
     def _compute_config(self, name: str) -> ConfigOutcome:
-        from bias_gate.compress.base import CompressionContext
+        from bias_gate.compress.measure import MeasureSettings
         from bias_gate.compress.pipeline import compress_model
 
         dense = self.dense()
         spec = self.spec.compression(name)
-        context = CompressionContext(
-            tokenizer=dense.loaded.tokenizer,
-            config_dir=(self.spec.source_path or Path("model.yaml")).parent,
-            data_dir=self.options.data_dir,
-            device=dense.loaded.device,
-            seed=self.spec.data.seed,
-        )
+        context = self.compression_context(dense.loaded.tokenizer, dense.loaded.device)
         started = time.perf_counter()
+        measure = self.spec.measure
         model, report = compress_model(
-            dense.loaded, spec, context, cache_dir=self.cache_dir / "compressed"
+            dense.loaded,
+            spec,
+            context,
+            cache_dir=self.cache_dir / "compressed",
+            settings=MeasureSettings(sizes=measure.storage, latency=measure.latency),
         )
-        # What determines the compressed weights: the pipeline's cache key, or (for a
-        # method that does not cache) its name, options and the libraries.
-        compression_fp = report.cache_key or fingerprint(
-            "uncached", spec.method, spec.options, library_versions()
-        )
-        perplexity = self._perplexity(dense.loaded, model, compression_fp)
+        # The compressor's own identity of this compression (every method, cached or not).
+        compression = self.compression_identity(name, context)
+        perplexity = self._perplexity(dense.loaded, model, compression)
         base = self.thresholds.base
         ratio = (
             perplexity / dense.perplexity if perplexity is not None and dense.perplexity else None
         )
         ppl_verdict = judge_perplexity(ratio, base) if self.spec.perplexity.enabled else None
-        judgements = self._judge(dense.loaded, model, compression_fp)
+        judgements = self._judge(dense.loaded, model, compression)
         del model
         gc.collect()
         result = ConfigResult(
@@ -357,7 +420,7 @@ class GateRun:
         return outcome
 
     def _judge(
-        self, loaded: LoadedModel, model: Any, compression_fp: str
+        self, loaded: LoadedModel, model: Any, compression: dict[str, Any]
     ) -> list[CategoryJudgement]:
         """Every category of one config, look by look (bias_gate.judge), the compressed
         ``model`` answering only what the looks need."""
@@ -365,7 +428,7 @@ class GateRun:
         from bias_gate.judge import judge_config
 
         def compressed(wanted: Sequence[BBQItem]) -> dict[str, Answer]:
-            return self._answers(loaded, model, compression_fp, wanted)
+            return self._answers(loaded, model, compression, wanted)
 
         base = self.thresholds.base
         return judge_config(
@@ -475,6 +538,14 @@ class GateRun:
             f"looks {self.spec.sequential.looks} ({self.spec.sequential.spending})",
             f"bias-gate: configs {names} | baseline {baseline}",
         ]
+
+
+def _read_perplexity(path: Path) -> float | None:
+    """A cached perplexity, or ``None`` when there is none or it cannot be read."""
+    try:
+        return float(json.loads(path.read_text(encoding="utf-8"))["perplexity"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _read_baseline(path: Path) -> dict[str, Any]:

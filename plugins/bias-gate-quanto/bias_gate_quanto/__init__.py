@@ -5,7 +5,6 @@ Registered as method ``quanto`` through the ``bias_gate.compressors`` entry poin
 
 from __future__ import annotations
 
-from importlib.metadata import version
 from typing import Any, ClassVar, Literal
 
 import torch
@@ -14,6 +13,7 @@ from pydantic import Field
 from bias_gate.compress.base import CompressionContext, CompressionResult, CompressorOptions
 from bias_gate.compress.pruning import Projection
 from bias_gate.compress.targets import PROJECTIONS, projection_linears
+from bias_gate.fingerprint import library_versions
 
 
 class QuantoOptions(CompressorOptions):
@@ -37,6 +37,10 @@ class QuantoCompressor:
     Options: ClassVar[type[QuantoOptions]] = QuantoOptions
     cacheable: ClassVar[bool] = False
 
+    def fingerprint_inputs(self, options: QuantoOptions, context: CompressionContext) -> list[Any]:
+        """The optimum-quanto version: its kernels compute the quantized weights."""
+        return [library_versions(("optimum-quanto",))]
+
     def compress(
         self, model: torch.nn.Module, options: QuantoOptions, context: CompressionContext
     ) -> CompressionResult:
@@ -45,5 +49,6 @@ class QuantoCompressor:
         dtype = {"int8": quanto.qint8, "int4": quanto.qint4}[options.weights]
         quanto.quantize(model, weights=dtype, include=names)
         quanto.freeze(model)
-        note = f"optimum-quanto {version('optimum-quanto')} {options.weights} weight-only"
+        version = library_versions(("optimum-quanto",))["optimum-quanto"]
+        note = f"optimum-quanto {version} {options.weights} weight-only"
         return CompressionResult.measured(model, None, [note])
