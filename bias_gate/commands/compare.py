@@ -158,12 +158,10 @@ def read_rows(path: Path, default_config: str | None) -> list[Row]:
 def _items_for(
     rows: Sequence[Row], source: str, path: Path, data_dir: Path | None
 ) -> dict[str, BBQItem]:
-    from bias_gate.data.sources import DirectorySource, resolve_source
+    from bias_gate.data.download import mirror_dir
+    from bias_gate.data.sources import resolve_source
 
-    if source == "official" and data_dir is not None:
-        bbq: Any = DirectorySource(data_dir / "bbq")
-    else:
-        bbq = resolve_source(source)
+    bbq = resolve_source(source, data_dir=data_dir or mirror_dir())
     items: dict[str, BBQItem] = {}
     for category in sorted({row.category for row in rows}):
         try:

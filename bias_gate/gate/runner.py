@@ -213,9 +213,9 @@ class GateRun:
         dense = self.dense()
         missing = [item for item in wanted if item.key not in dense.answers]
         if missing:
-            dense.answers.update(self._answers(
-                    dense.loaded, dense.loaded.model, NO_COMPRESSION, missing
-                ))
+            dense.answers.update(
+                self._answers(dense.loaded, dense.loaded.model, NO_COMPRESSION, missing)
+            )
         return {item.key: dense.answers[item.key] for item in wanted}
 
     def plans(self) -> dict[str, CategoryPlan]:
