@@ -10,6 +10,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -179,3 +180,174 @@ def test_bias_gate_report_command_in_the_workflow_parses():
         [w if "*" not in w else "shards/results-1.json" for w in words]
     )
     assert args.merge and args.json and args.junit and args.markdown and args.step_summary
+
+
+# -- what a caller sees: start-up permissions, installs, reruns (issue 14) ----------------
+
+#: The permissions of a caller's default read-only GITHUB_TOKEN (GitHub's "restricted"
+#: default): a called workflow's job that asks for more fails the whole run at start-up,
+#: even when the job would be skipped.
+READ_ONLY_TOKEN: dict[str, str] = {"contents": "read", "packages": "read", "metadata": "read"}
+_LEVEL = {"none": 0, "read": 1, "write": 2}
+_SCOPES = [
+    *("actions", "attestations", "checks", "contents", "deployments", "discussions"),
+    *("id-token", "issues", "metadata", "models", "packages", "pages", "pull-requests"),
+    *("repository-projects", "security-events", "statuses"),
+]
+
+
+def _as_scopes(permissions: str | dict[str, str]) -> dict[str, str]:
+    if permissions == "read-all":
+        return {scope: "read" for scope in _SCOPES}
+    if permissions == "write-all":
+        return {scope: "write" for scope in _SCOPES}
+    assert isinstance(permissions, dict), permissions
+    return dict(permissions)
+
+
+def _exceeding(asked: str | dict[str, str] | None, granted: dict[str, str]) -> dict[str, str]:
+    """The scopes ``asked`` (a job's effective ``permissions``; None: it inherits the
+    caller's token, which never exceeds it) wants beyond ``granted``."""
+    if asked is None:
+        return {}
+    return {
+        scope: level
+        for scope, level in _as_scopes(asked).items()
+        if _LEVEL[level] > _LEVEL[granted.get(scope, "none")]
+    }
+
+
+def _asked(workflow: dict[str, Any], job: dict[str, Any]) -> str | dict[str, str] | None:
+    return job.get("permissions", workflow.get("permissions"))
+
+
+def test_reusable_workflow_starts_with_a_read_only_caller_token():
+    workflow = _load(REUSABLE)
+    for name, job in workflow["jobs"].items():
+        extra = _exceeding(_asked(workflow, job), READ_ONLY_TOKEN)
+        assert not extra, f"job {name} asks for {extra}: callers with a read-only token fail"
+
+
+def test_the_permission_check_catches_the_old_report_job():
+    old = {"permissions": {"contents": "read"}}
+    job = {"permissions": {"contents": "read", "checks": "write"}}
+    assert _exceeding(_asked(old, job), READ_ONLY_TOKEN) == {"checks": "write"}
+    assert _exceeding(_asked(old, {}), READ_ONLY_TOKEN) == {}
+    assert _exceeding("write-all", READ_ONLY_TOKEN)
+
+
+def _doc_caller_workflows() -> list[dict[str, Any]]:
+    text = (ROOT / "docs" / "github-actions.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", text, flags=re.S)
+    return [
+        data
+        for data in (yaml.safe_load(block) for block in blocks)
+        if isinstance(data, dict)
+        and any("bias-gate.yml@" in str(j.get("uses", "")) for j in data.get("jobs", {}).values())
+    ]
+
+
+def test_documented_callers_start_and_opt_in_to_checks():
+    """The documented read-only caller starts; the opt-in caller grants checks: write to
+    the calling job, which the report job (declaring none) inherits for publish-junit."""
+    callers = _doc_caller_workflows()
+    assert callers, "docs/github-actions.md shows no caller of the reusable workflow"
+    reusable = _load(REUSABLE)
+    declared = _on(reusable)["workflow_call"]["inputs"]
+    required = {name for name, spec in declared.items() if spec.get("required")}
+    read_only = 0
+    for caller in callers:
+        for job in caller["jobs"].values():
+            granted = _as_scopes(job.get("permissions", caller.get("permissions", {})))
+            assert required <= set(job.get("with", {})), "a required input is not passed"
+            for name, called in reusable["jobs"].items():
+                extra = _exceeding(_asked(reusable, called), granted)
+                assert not extra, f"{name} asks for {extra} beyond the caller's {granted}"
+            if job.get("with", {}).get("publish-junit"):
+                assert granted.get("checks") == "write", "publish-junit without checks: write"
+            else:
+                read_only += _exceeding(granted, READ_ONLY_TOKEN) == {}
+    assert read_only, "no documented caller with a read-only token"
+    assert "permissions" not in reusable["jobs"]["report"], "report must inherit the opt-in"
+
+
+def test_bias_gate_is_installed_from_a_named_source_not_a_pypi_name():
+    """The PyPI name bias-gate is not ours: the reusable workflow must be told where to
+    install from; the action installs its own checkout (its repository at the ref used)."""
+    spec = _on(_load(REUSABLE))["workflow_call"]["inputs"]["bias-gate-package"]
+    assert spec.get("required") is True and "default" not in spec
+    install = next(s for s in _steps(_load(ACTION)) if s.get("name") == "Install bias-gate")
+    assert 'pip install "$ACTION_PATH"' in install["run"]
+    assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
+
+
+def test_reports_are_merged_for_any_number_of_shards_and_annotated_once():
+    data = _load(REUSABLE)
+    report = data["jobs"]["report"]
+    assert report["if"] == "always()", "the merged reports must also run for shards: 1"
+    run = next(s for s in data["jobs"]["gate"]["steps"] if s.get("name") == "Run the gate")
+    assert run["env"]["GITHUB_ACTIONS"] == "false", "shards must not annotate (the merge does)"
+    merge = next(s for s in report["steps"] if "bias-gate report" in s.get("run", ""))
+    assert "--annotations" in merge["run"] and "--step-summary" in merge["run"]
+    publish = next(s for s in report["steps"] if "action-junit-report" in s.get("uses", ""))
+    assert publish["with"]["skip_annotations"] is True
+    assert "inputs.publish-junit" in publish["if"]
+
+
+@pytest.mark.parametrize("path", [REUSABLE, ACTION], ids=lambda p: p.name)
+def test_reruns_overwrite_their_artifacts(path):
+    uploads = [s for s in _steps(_load(path)) if "upload-artifact" in str(s.get("uses", ""))]
+    assert uploads and all(s["with"].get("overwrite") is True for s in uploads)
+
+
+def test_jobs_have_time_limits_and_a_hugging_face_token():
+    data = _load(REUSABLE)
+    assert all("timeout-minutes" in job for job in data["jobs"].values())
+    assert "timeout-minutes" in _on(data)["workflow_call"]["inputs"]
+    assert _on(data)["workflow_call"]["secrets"]["HF_TOKEN"]["required"] is False
+    run = next(s for s in data["jobs"]["gate"]["steps"] if s.get("name") == "Run the gate")
+    assert run["env"]["HF_TOKEN"] == "${{ secrets.HF_TOKEN }}"
+    action = _load(ACTION)
+    gate = next(s for s in action["runs"]["steps"] if s.get("id") == "gate")
+    assert "hf-token" in action["inputs"] and gate["env"]["HF_TOKEN"] == "${{ inputs.hf-token }}"
+
+
+#: Blocks imports of these top-level packages, then runs the bias-gate command line.
+_NO_MODEL_STACK = """
+import sys
+BLOCKED = set(sys.argv[1].split(","))
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(name + " is not installed in the report job")
+sys.meta_path.insert(0, Block())
+from bias_gate.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_report_job_draws_without_torch(tmp_path):
+    """The report job installs bias-gate without its dependencies plus a short list; the
+    merge and every report run with only that list importable (torch and co. blocked)."""
+    from tests.report_fixtures import make_results
+
+    job = _load(REUSABLE)["jobs"]["report"]
+    install = next(s for s in job["steps"] if str(s.get("name", "")).startswith("Install"))
+    assert "torch" not in install["run"] and "--no-deps" in install["run"]
+    (listed,) = _commands(REUSABLE, "pip install pyyaml")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    names = {re.split(r"[<>=!~ ]", d)[0] for d in project["project"]["dependencies"]}
+    assert set(listed) <= names
+    blocked = {"torch", "transformers", "accelerate", "safetensors", "gguf", "tqdm", "pytest"}
+    assert names - set(listed) <= blocked
+    make_results().write(tmp_path / "results-1.json")
+    args = ["report", "--merge", str(tmp_path / "results-1.json"), "--html"]
+    args += [str(tmp_path / "r.html"), "--plots", str(tmp_path / "plots")]
+    done = subprocess.run(
+        [sys.executable, "-c", _NO_MODEL_STACK, ",".join(sorted(blocked)), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert "not installed in the report job" not in done.stderr, done.stderr
+    assert (tmp_path / "plots" / "paradox.png").is_file() and (tmp_path / "r.html").is_file()
