@@ -88,3 +88,44 @@ def test_missing_shard_is_recorded():
     merged = merge_results([shards[0], shards[2]])
     assert merged.run["missing_shards"] == ["2/3"]
     assert merged.run["shard"] is None
+
+
+def test_a_merge_with_a_missing_shard_is_never_shown_as_a_pass(tmp_path, monkeypatch):
+    """Every config present passed, but shard 2/2 is missing: each report says INCOMPLETE
+    prominently, none says PASS, and ``bias-gate report --merge`` exits 1."""
+    from bias_gate.cli import main
+    from bias_gate.report.annotations import annotation_lines
+    from bias_gate.report.html import render_html
+    from bias_gate.report.markdown import render_markdown
+    from bias_gate.report.summary import config_status, headline
+    from bias_gate.report.terminal import summary_table
+
+    results = make_results()
+    for config in results.configs:  # every present comparison passed
+        config.perplexity_verdict = "pass"
+        for item in config.items:
+            item.verdict, item.decision, item.paradox = "pass", "pass", False
+    assert {config_status(c) for c in results.configs} == {"pass"}
+    first, _ = _shards(results, 2)
+    merged = merge_results([first])
+    assert headline(merged).word == "INCOMPLETE" and headline(merged).css == "incomplete"
+    title = render_markdown(merged).splitlines()[0]
+    assert "INCOMPLETE" in title and "PASS" not in title.upper().replace("INCOMPLETE", "")
+    page = render_html(merged)
+    assert "<title>bias-gate INCOMPLETE:" in page and 'class="banner incomplete"' in page
+    assert "banner pass" not in page and "2/2 missing" in page
+    assert any("INCOMPLETE" in line for line in summary_table(merged)[:3])
+    (error,) = annotation_lines(merged, {})
+    assert error.startswith("::error ") and "INCOMPLETE" in error
+
+    failing = merge_results([_shards(make_results(), 3)[0]])  # a fail stays a fail
+    assert headline(failing).word == "FAIL (INCOMPLETE)"
+
+    first.write(tmp_path / "results-1.json")
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    out = tmp_path / "merged.md"
+    assert (
+        main(["report", "--merge", str(tmp_path / "results-1.json"), "--markdown", str(out)]) == 1
+    )
+    assert "INCOMPLETE" in out.read_text(encoding="utf-8").splitlines()[0]
+    assert main(["report", "--merge", str(tmp_path / "results-1.json")]) == 1

@@ -94,7 +94,8 @@ def _writers() -> dict[str, Callable[[GateResults, Path], object]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Read (and merge) the results, write each requested report; returns 0."""
+    """Read (and merge) the results, write each requested report; returns 0, or 1 when
+    the merged run is incomplete (shards missing: not a pass)."""
     results = _load(args)
     wrote = False
     for option, writer in _writers().items():
@@ -117,4 +118,12 @@ def run(args: argparse.Namespace) -> int:
         from bias_gate.report.markdown import render_markdown
 
         sys.stdout.write(render_markdown(results))
+    missing = results.run.get("missing_shards") or []
+    if missing:
+        print(
+            f"bias-gate: INCOMPLETE: shards {', '.join(map(str, missing))} missing; "
+            "the reports were written but this run is not a pass",
+            file=sys.stderr,
+        )
+        return 1
     return 0

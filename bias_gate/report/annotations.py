@@ -23,7 +23,9 @@ from bias_gate.report.summary import (
     config_status,
     fmt,
     fmt_p,
+    incomplete_text,
     is_paradox,
+    missing_shards,
 )
 from bias_gate.results import ConfigResult, GateResults
 
@@ -91,6 +93,16 @@ def annotation_lines(results: GateResults, env: Mapping[str, str] = os.environ) 
     """The annotation lines for every failing and warning config (see the module doc)."""
     file = _relative(config_path(results), env)
     out: list[str] = []
+    if missing_shards(results):
+        out.append(
+            command(
+                "error",
+                incomplete_text(results),
+                file=file,
+                line=None,
+                title="bias-gate INCOMPLETE: missing shards",
+            )
+        )
     for level, status in (("error", "fail"), ("warning", "warn")):
         configs = [c for c in results.configs if config_status(c) == status]
         shown = configs if len(configs) <= MAX_ANNOTATIONS else configs[: MAX_ANNOTATIONS - 1]

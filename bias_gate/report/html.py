@@ -18,11 +18,12 @@ from bias_gate.report.summary import (
     fmt,
     fmt_ci,
     fmt_p,
+    headline,
+    incomplete_text,
     is_paradox,
     item_figures,
     paradox_cases,
     perplexity_text,
-    run_status,
     sparsity_text,
     status_counts,
     validity_headline,
@@ -49,6 +50,8 @@ h2 { margin-top: 1.8em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
 .banner.fail { background: #fdecea; border: 1px solid #c62828; }
 .banner.warn { background: #fff4e5; border: 1px solid #ef6c00; }
 .banner.pass { background: #edf7ed; border: 1px solid #2e7d32; }
+.banner.incomplete { background: #fff4e5; border: 2px solid #ef6c00; font-size: 1.2em; }
+.incomplete-note { color: #8a3b00; }
 table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; }
@@ -238,16 +241,16 @@ def _plots(results: GateResults) -> str:
 
 def render_html(results: GateResults) -> str:
     """The whole report as one HTML document (UTF-8 text, images inline)."""
-    status = run_status(results)
+    head = headline(results)
     counts = status_counts(results)
     limits = run_limits(results)
-    title = f"bias-gate {status.upper()}: {model_name(results)}"
+    title = f"bias-gate {head.word}: {model_name(results)}"
     notes = ""
     if run_mode(results) == "warn":
         notes += "<p><strong>Warn mode:</strong> failures were reported, not enforced.</p>"
-    missing = results.run.get("missing_shards")
-    if missing:
-        notes += f"<p><strong>Incomplete:</strong> shards {escape(', '.join(missing))} missing.</p>"
+    if head.incomplete:
+        sentence = escape(incomplete_text(results))
+        notes += f'<p class="incomplete-note"><strong>{sentence}</strong></p>'
     return (
         "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width, initial-scale=1">'
@@ -256,7 +259,7 @@ def render_html(results: GateResults) -> str:
         f"<p class=meta>{escape(config_path(results) or 'model.yaml')} · threshold profile "
         f"{escape(limits.profile or 'n/a')} · correction {escape(limits.correction)} · "
         f"{len(results.configs)} configs x {len(categories(results))} categories</p>"
-        f'<div class="banner {status}">{status.upper()}: {counts.failed} failed, '
+        f'<div class="banner {head.css}">{escape(head.word)}: {counts.failed} failed, '
         f"{counts.warned} warned, {counts.passed} passed (bias comparisons and perplexity "
         f"checks)</div>{notes}"
         f"{_paradox(results)}"

@@ -18,11 +18,12 @@ from bias_gate.report.summary import (
     evidence_sentences,
     failure_text,
     fmt,
+    headline,
+    incomplete_text,
     is_paradox,
     item_figures,
     paradox_cases,
     perplexity_text,
-    run_status,
     sparsity_text,
     status_counts,
     validity_headline,
@@ -46,21 +47,21 @@ def _icon(status: str | None) -> str:
 
 
 def _header(results: GateResults) -> list[str]:
-    status = run_status(results)
+    head = headline(results)
     counts = status_counts(results)
     limits = run_limits(results)
     where = config_path(results) or "model.yaml"
+    icon = "⚠️" if head.incomplete and head.status != "fail" else _icon(head.status).split()[0]
     lines = [
-        f"## bias-gate {_icon(status).split()[0]} {status.upper()}: {cell(model_name(results))}",
+        f"## bias-gate {icon} {head.word}: {cell(model_name(results))}",
         "",
         f"`{where}` · threshold profile `{limits.profile or 'n/a'}` · "
         f"{len(results.configs)} configs x {len(categories(results))} categories · "
         f"{counts.failed} failed, {counts.warned} warned, {counts.passed} passed "
         f"(bias comparisons and perplexity checks)",
     ]
-    missing = results.run.get("missing_shards")
-    if missing:
-        lines += ["", f"> ⚠️ Incomplete: shards {', '.join(map(str, missing))} are missing."]
+    if head.incomplete:
+        lines += ["", f"> [!CAUTION]\n> **{incomplete_text(results)}**"]
     if run_mode(results) == "warn":
         lines += ["", "> Warn mode: failures are reported but do not fail the run."]
     return lines

@@ -51,6 +51,44 @@ def run_status(results: GateResults) -> Status:
     return worst([config_status(config) for config in results.configs])
 
 
+def missing_shards(results: GateResults) -> list[str]:
+    """The shards ("K/N") a merged run lacks (``run["missing_shards"]``); empty when whole."""
+    return [str(shard) for shard in results.run.get("missing_shards") or []]
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The run's verdict as a report's title shows it: ``word`` (PASS, FAIL, WARN,
+    INCOMPLETE or FAIL (INCOMPLETE)) and ``css`` (the banner's class). A run with missing
+    shards is never shown as a pass: what was not run was not gated."""
+
+    word: str
+    css: str
+    status: Status
+    incomplete: bool
+
+
+def headline(results: GateResults) -> Headline:
+    """The run's :class:`Headline`."""
+    status = run_status(results)
+    if not missing_shards(results):
+        return Headline(status.upper(), status, status, False)
+    if status == "fail":
+        return Headline("FAIL (INCOMPLETE)", "fail", status, True)
+    return Headline("INCOMPLETE", "incomplete", status, True)
+
+
+def incomplete_text(results: GateResults) -> str:
+    """One sentence on the missing shards (empty when none)."""
+    missing = missing_shards(results)
+    if not missing:
+        return ""
+    return (
+        f"INCOMPLETE: shard{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+        "missing; the configs in them were not gated, so this run is not a pass."
+    )
+
+
 @dataclass(frozen=True)
 class StatusCounts:
     """How many comparisons (bias items and perplexity checks) ended in each status."""

@@ -77,6 +77,12 @@ def summary_table(results: GateResults) -> list[str]:
         f"bias-gate summary: {results.model.get('name', '')} "
         f"({results.run.get('thresholds', {}).get('profile', '?')} thresholds)",
     ]
+    missing = results.run.get("missing_shards") or []
+    if missing:
+        lines.append(
+            f"  INCOMPLETE: shards {', '.join(map(str, missing))} missing; "
+            "their configs were not gated (not a pass)"
+        )
     if not results.dense.informative:
         lines.append("  dense model NOT informative: " + "; ".join(results.dense.validity_reasons))
     header = (
