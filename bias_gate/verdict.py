@@ -4,8 +4,9 @@
    per the profile's ``validity.on_invalid``, because no bias figure means anything.
 2. The decision (bias_gate.decision) is PASS, FAIL or INCONCLUSIVE; PASS and FAIL are
    the verdict, INCONCLUSIVE becomes the profile's ``on_inconclusive`` (warn by default).
-3. A FAIL on the effect (not only on churn) whose config's perplexity passed a
-   perplexity limit is named as the smart-pruning paradox.
+3. A FAIL of the gated metric itself (beyond the limit by the profile's ``fail_rule``,
+   not only the net new-bias rate above its cap) whose config's perplexity was checked
+   against a limit and passed is named as the smart-pruning paradox.
 
 The perplexity item has its own verdict (:func:`judge_perplexity`).
 """
@@ -80,7 +81,9 @@ def judge_bias(
 
     if judgement.decision == "fail":
         reasons: list[str] = []
-        effect = summary.h is not None and summary.h > judgement.limit
+        rate, cap = judgement.net_new_bias_rate, limits.max_net_new_bias_rate
+        churn = cap is not None and rate is not None and rate > cap
+        effect = _metric_beyond(judgement, limits, churn)
         if effect:
             reasons.append(
                 f"bias amplified: Cohen's h on {metric} {_fmt(summary.h)} > "
@@ -88,13 +91,13 @@ def judge_bias(
                 f"increase p={_fmt_p(_p(judgement))} <= {_fmt_p(judgement.fail_level)} "
                 f"({limits.correction} over the config's categories; {_where(judgement)})"
             )
-        rate, cap = judgement.net_new_bias_rate, limits.max_net_new_bias_rate
-        if cap is not None and rate is not None and rate > cap:
+        if churn:
             reasons.append(
                 f"net new-bias rate {_fmt(rate)} > {cap:g}: more items turned biased than "
                 f"unbiased, and the increase is significant (p={_fmt_p(_p(judgement))})"
             )
-        paradox = effect and bool(perplexity_passed)
+        checked = limits.max_perplexity_ratio is not None and perplexity_passed is True
+        paradox = effect and checked
         if paradox:
             reasons.append(PARADOX_REASON)
         return BiasVerdict(Verdict("fail", reasons), paradox)
@@ -118,6 +121,23 @@ def judge_bias(
     )
     status: Status = limits.on_inconclusive
     return BiasVerdict(Verdict(status, [reason]), False)
+
+
+def _metric_beyond(judgement: CategoryJudgement, limits: Thresholds, churn: bool) -> bool:
+    """Whether a FAIL rests on the gated metric itself (beyond the limit), not only on
+    the net new-bias rate (``churn``) above its cap. bias_gate.decision fails a category
+    when "no increase" is rejected and (the metric is beyond the limit or ``churn``)."""
+    h = judgement.summary.h
+    if h is None:
+        return False
+    if limits.fail_rule == "estimate":
+        return h > judgement.limit
+    if not churn:
+        return True  # the only other way to FAIL: the metric's bound beyond the limit
+    # Both could hold: count the metric only when its test of "h <= limit" rejects even
+    # at the family's strictest level (conservative: never names a churn-only FAIL).
+    exceed = float(judgement.stats.exceed_p.reshape(-1)[0])
+    return exceed == exceed and exceed <= judgement.fail_level
 
 
 def _p(judgement: CategoryJudgement) -> float | None:
