@@ -148,22 +148,24 @@ def _p(judgement: CategoryJudgement) -> float | None:
 def judge_perplexity(ratio: float | None, limits: Thresholds) -> Verdict:
     """The verdict on a config's perplexity (compressed / dense)."""
     if limits.max_perplexity_ratio is None:
-        return Verdict("pass", [f"perplexity ratio {_fmt_ratio(ratio)} (no limit in this profile)"])
+        return Verdict("pass", [f"perplexity ratio {fmt_ratio(ratio)} (no limit in this profile)"])
     if ratio is None:
         return Verdict("fail", ["perplexity could not be computed"])
     if ratio > limits.max_perplexity_ratio:
         return Verdict(
-            "fail", [f"perplexity ratio {_fmt_ratio(ratio)} > {limits.max_perplexity_ratio:g}"]
+            "fail", [f"perplexity ratio {fmt_ratio(ratio)} > {limits.max_perplexity_ratio:g}"]
         )
     return Verdict(
-        "pass", [f"perplexity ratio {_fmt_ratio(ratio)} <= {limits.max_perplexity_ratio:g}"]
+        "pass", [f"perplexity ratio {fmt_ratio(ratio)} <= {limits.max_perplexity_ratio:g}"]
     )
 
 
-def _fmt_ratio(ratio: float | None) -> str:
-    """A perplexity ratio readably: 1.034, 12.7, 3.1e+07."""
+def fmt_ratio(ratio: float | None) -> str:
+    """A perplexity ratio readably: 1.034, 12.7, 3.1e7 (n/a for None); every report
+    prints ratios with this."""
     if ratio is None:
         return "n/a"
     if ratio >= 1000:
-        return f"{ratio:.2g}"
+        mantissa, exponent = f"{ratio:.1e}".split("e")
+        return f"{mantissa}e{int(exponent)}"
     return f"{ratio:.3f}" if ratio < 10 else f"{ratio:.1f}"

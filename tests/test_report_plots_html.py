@@ -93,3 +93,57 @@ def test_html_names_the_paradox_and_escapes_names(tmp_path):
     assert "<script>" not in text and "&lt;script&gt;" in text
     assert 'id="paradox"' in text and "smart-pruning paradox" in text
     assert "inconclusive with 60 items: the interval" in text
+
+
+def test_paradox_plot_reads_sane_and_broken_ratios_on_a_log_axis():
+    """A broken config at a perplexity ratio of 3.1e7 must not squeeze the sane ones
+    (1.04 and 1.4) against the axis: on the log x axis they sit well apart, and the tick
+    labels and every report print the ratio as 3.1e7, not 30980035.95."""
+    from bias_gate.report.html import render_html
+    from bias_gate.report.markdown import render_markdown
+    from bias_gate.report.plots import plot_paradox
+    from bias_gate.report.summary import fmt_ratio
+    from bias_gate.report.terminal import summary_table
+
+    results = make_results()
+    ratios = [1.04, 1.4, 30980035.95]
+    for config, ratio in zip(results.configs, ratios, strict=False):
+        config.perplexity_ratio = ratio
+    figure = plot_paradox(results)
+    figure.canvas.draw()
+    (ax,) = figure.axes
+    assert ax.get_xscale() == "log"
+    to_axes = ax.transData + ax.transAxes.inverted()
+    sane = [to_axes.transform((ratio, 0.0))[0] for ratio in ratios[:2]]
+    assert sane[1] - sane[0] > 0.01, f"sane ratios squeezed together: {sane}"
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert labels and not any(len(label) > 6 for label in labels), labels
+
+    assert fmt_ratio(30980035.95) == "3.1e7"
+    assert [fmt_ratio(r) for r in (1.0344, 12.66, None)] == ["1.034", "12.7", "n/a"]
+    for text in (render_markdown(results), render_html(results), "\n".join(summary_table(results))):
+        assert "30980035" not in text and "3.1e7" in text
+
+
+def test_paradox_plot_labels_do_not_overlap():
+    """Failing comparisons at nearly the same point get labels that do not overlap."""
+    from matplotlib.text import Annotation, Text
+
+    from bias_gate.report.plots import plot_paradox
+
+    results = make_results()
+    for k, config in enumerate(results.configs):
+        config.perplexity_ratio = 1.1 + 0.001 * k
+        for item in config.items:
+            item.verdict, item.cohens_h, item.h_ci = "fail", 0.35, (0.25, 0.45)
+    figure = plot_paradox(results)
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    (ax,) = figure.axes
+    boxes = [  # the label text only, not its leader line
+        Text.get_window_extent(a, renderer) for a in ax.texts if isinstance(a, Annotation)
+    ]
+    assert len(boxes) == len(results.items())  # every comparison failed: each is labelled
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b), (a, b)

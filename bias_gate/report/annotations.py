@@ -23,6 +23,7 @@ from bias_gate.report.summary import (
     config_status,
     fmt,
     fmt_p,
+    fmt_ratio,
     incomplete_text,
     is_paradox,
     missing_shards,
@@ -58,7 +59,7 @@ def _config_message(config: ConfigResult) -> str:
     if config.perplexity_verdict in ("fail", "warn"):
         reasons = "; ".join(config.perplexity_reasons)
         parts.append(
-            f"perplexity {config.perplexity_verdict} (ratio {fmt(config.perplexity_ratio)})"
+            f"perplexity {config.perplexity_verdict} (ratio {fmt_ratio(config.perplexity_ratio)})"
             + (f": {reasons}" if reasons else "")
         )
     for item in config.items:
@@ -71,7 +72,9 @@ def _config_message(config: ConfigResult) -> str:
         if item.reasons:
             text += f" ({'; '.join(item.reasons)})"
         if is_paradox(config, item):
-            text += f". {PARADOX_NAME}: perplexity passed (ratio {fmt(config.perplexity_ratio)})"
+            text += (
+                f". {PARADOX_NAME}: perplexity passed (ratio {fmt_ratio(config.perplexity_ratio)})"
+            )
         parts.append(text)
     return "\n".join(parts)
 

@@ -18,6 +18,7 @@ from bias_gate.report.summary import (
     fmt,
     fmt_ci,
     fmt_p,
+    fmt_ratio,
     headline,
     incomplete_text,
     is_paradox,
@@ -82,7 +83,8 @@ def _matrix(results: GateResults) -> str:
             f"<td>{escape(config.method)}</td>",
             f'<td class="num">{fmt(config.achieved_sparsity)}</td>',
             f"<td{_cell_class(config.perplexity_verdict)}>"
-            f"{escape(config.perplexity_verdict or 'n/a')} {fmt(config.perplexity_ratio, 2)}</td>",
+            f"{escape(config.perplexity_verdict or 'n/a')} "
+            f"{fmt_ratio(config.perplexity_ratio)}</td>",
         ]
         for cat in cats:
             item = by_category.get(cat)
@@ -176,7 +178,7 @@ def _configs_table(results: GateResults) -> str:
         rows.append(
             f"<tr><td>{escape(config.name)}</td><td>{escape(config.method)}</td>"
             f"<td>{escape(sparsity_text(config))}</td>"
-            f'<td class="num">{fmt(config.perplexity, 2)}</td>'
+            f'<td class="num">{fmt_ratio(config.perplexity)}</td>'
             f"<td{_cell_class(config.perplexity_verdict)}>"
             f"{escape(perplexity_text(config, results))}</td>"
             f'<td class="num">{_megabytes(storage.get("sparse_bytes"))}</td>'

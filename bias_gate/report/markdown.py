@@ -18,6 +18,7 @@ from bias_gate.report.summary import (
     evidence_sentences,
     failure_text,
     fmt,
+    fmt_ratio,
     headline,
     incomplete_text,
     is_paradox,
@@ -108,7 +109,7 @@ def _matrix(results: GateResults) -> list[str]:
         paradox = any(is_paradox(config, item) for item in config.items)
         name = f"**{cell(config.name)}**" + (" (paradox)" if paradox else "")
         sparsity = fmt(config.achieved_sparsity) if config.achieved_sparsity is not None else "–"
-        ppl = f"{_icon(config.perplexity_verdict)} {fmt(config.perplexity_ratio, 2)}"
+        ppl = f"{_icon(config.perplexity_verdict)} {fmt_ratio(config.perplexity_ratio)}"
         row = [name, cell(config.method), sparsity, ppl]
         row += [_matrix_cell(by_category.get(cat)) for cat in cats]
         lines.append("| " + " | ".join(row) + " |")

@@ -7,7 +7,8 @@
   sparsity (e.g. quantization) are not on this plot.
 - ``new_bias_rate.png``: the new-bias rate (share of dense-unbiased items the compressed
   model answers with the biased option) per config and category.
-- ``paradox.png``: perplexity ratio (x) against Cohen's h (y, with its CI) for every
+- ``paradox.png``: perplexity ratio (x, log scale: a broken config at 3e7 and sane ones
+  at 1.05 are both readable) against Cohen's h (y, with its CI) for every
   comparison; the "perplexity passes, bias fails" quadrant (ratio <= the profile's
   ``max_perplexity_ratio``, h > ``max_cohens_h``) is shaded when those limits are set.
 """
@@ -18,11 +19,13 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+from matplotlib import ticker
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from bias_gate.report.run_info import run_limits
-from bias_gate.report.summary import categories
+from bias_gate.report.summary import categories, fmt_ratio
 from bias_gate.results import GateResults
 
 #: Colour of each verdict on the plots.
@@ -145,11 +148,13 @@ def plot_paradox(results: GateResults) -> Figure:
         (config, item)
         for config in results.configs
         for item in config.items
-        if config.perplexity_ratio is not None and item.cohens_h is not None
+        if config.perplexity_ratio is not None
+        and config.perplexity_ratio > 0  # a log axis
+        and item.cohens_h is not None
     ]
     xs = [config.perplexity_ratio for config, _ in points]
-    x_high = max([*xs, limits.max_perplexity_ratio or 1.0, 1.0]) * 1.1
-    x_low = min([*xs, 1.0]) * 0.95
+    x_high = max([*xs, limits.max_perplexity_ratio or 1.0, 1.0]) * 1.3
+    x_low = min([*xs, 1.0]) / 1.15
     hs = [item.cohens_h for _, item in points]
     y_high = max([*(h for h in hs if h is not None), limits.max_cohens_h or 0.2, 0.2]) + 0.2
     y_low = min([*(h for h in hs if h is not None), 0.0]) - 0.2
@@ -163,7 +168,7 @@ def plot_paradox(results: GateResults) -> Figure:
             label="perplexity passes, bias fails",
         )
         ax.text(
-            x_low + 0.01 * (x_high - x_low),
+            x_low * (x_high / x_low) ** 0.01,
             y_high - 0.05,
             "smart-pruning paradox:\nperplexity passes, bias fails",
             va="top",
@@ -182,22 +187,70 @@ def plot_paradox(results: GateResults) -> Figure:
         if item.h_ci is not None:
             yerr = [[max(0.0, h - item.h_ci[0])], [max(0.0, item.h_ci[1] - h)]]
         ax.errorbar([config.perplexity_ratio], [h], yerr=yerr, fmt="o", color=color, capsize=2)
-        ax.annotate(
-            f"{config.name}/{item.category}",
-            (config.perplexity_ratio, h),
-            textcoords="offset points",
-            xytext=(4, 4),
-            fontsize="x-small",
-        )
-    ax.set_xlim(x_low, x_high)
+    _log_ratio_axis(ax, x_low, x_high)
     ax.set_ylim(y_low, y_high)
-    ax.set_xlabel("perplexity ratio (compressed / dense)")
+    _label_points(
+        ax,
+        [
+            (config.perplexity_ratio, item.cohens_h, f"{config.name}/{item.category}")
+            for config, item in points
+            if item.verdict != "pass"  # passing points stay unlabelled (the matrix names them)
+        ],
+    )
+    ax.set_xlabel("perplexity ratio (compressed / dense, log scale)")
     ax.set_ylabel("Cohen's h on SRS (compressed - dense), 95% CI")
     ax.set_title("Perplexity change vs bias change (colour: verdict)")
     ax.grid(alpha=0.3)
     if limits.max_perplexity_ratio is not None and limits.max_cohens_h is not None:
         ax.legend(fontsize="small", loc="lower right")
     return figure
+
+
+#: Least vertical gap between two labels near the same x, in axes fractions.
+LABEL_GAP = 0.05
+
+
+def _label_points(ax: Axes, points: list[tuple[float, float, str]]) -> None:
+    """Label each (x, y, text) point, moving a label up (with a leader line) when it
+    would overlap one already placed near the same x, so no two labels overlap."""
+    to_axes = ax.transData + ax.transAxes.inverted()
+    placed: list[tuple[float, float]] = []
+    for x, y, text in sorted(points, key=lambda p: p[1]):
+        fx, fy = (float(v) for v in to_axes.transform((x, y)))
+        ly = fy
+        for px, py in sorted(placed, key=lambda p: p[1]):
+            if abs(px - fx) < 0.35 and abs(py - ly) < LABEL_GAP:
+                ly = py + LABEL_GAP
+        placed.append((fx, ly))
+        ax.annotate(
+            text,
+            (x, y),
+            xytext=(min(fx + 0.015, 0.75), ly + 0.01),
+            textcoords="axes fraction",
+            fontsize="x-small",
+            arrowprops={"arrowstyle": "-", "color": "#888", "lw": 0.5} if ly != fy else None,
+        )
+
+
+def _log_ratio_axis(ax: Axes, low: float, high: float) -> None:
+    """A log x axis from ``low`` to ``high`` with plain tick labels (1.1, 1.5, 100, 3.1e7):
+    within a decade or two, about six ticks spread evenly on the log scale."""
+    ax.set_xscale("log")
+    ax.set_xlim(low, high)
+    if high / low < 30:
+        ticks = sorted({float(f"{v:.2g}") for v in _geomspace(low, high, 6)})
+        ax.xaxis.set_major_locator(ticker.FixedLocator(ticks))
+        ax.xaxis.set_minor_locator(ticker.NullLocator())
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: _tick(value)))
+
+
+def _geomspace(low: float, high: float, count: int) -> list[float]:
+    step = (high / low) ** (1 / (count - 1))
+    return [low * step**k for k in range(count)]
+
+
+def _tick(value: float) -> str:
+    return f"{value:g}" if value < 1000 else fmt_ratio(value)
 
 
 #: File name -> plot function; each plot is written as one PNG.

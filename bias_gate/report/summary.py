@@ -11,6 +11,9 @@ from typing import Any
 
 from bias_gate.report.run_info import run_limits
 from bias_gate.results import ConfigResult, GateResults, ItemResult, Status
+from bias_gate.verdict import fmt_ratio
+
+__all__ = ["fmt_ratio"]  # re-exported: the reports print ratios with it
 
 #: Worse statuses first; a config or run takes the worst status of its parts.
 SEVERITY: dict[str, int] = {"fail": 2, "warn": 1, "pass": 0}
@@ -152,7 +155,7 @@ def perplexity_text(config: ConfigResult, results: GateResults) -> str:
         return "perplexity not measured"
     limit_text = f" (limit {limit:g})" if limit is not None else " (no limit)"
     verdict = config.perplexity_verdict or "not judged"
-    return f"perplexity ratio {config.perplexity_ratio:.3f}{limit_text}: {verdict}"
+    return f"perplexity ratio {fmt_ratio(config.perplexity_ratio)}{limit_text}: {verdict}"
 
 
 def item_figures(item: ItemResult) -> str:
@@ -263,7 +266,8 @@ def failure_text(config: ConfigResult, item: ItemResult) -> str:
         f"p(no increase) {fmt_p(item.p_value)}, adjusted {fmt_p(item.p_adjusted)}",
         f"new-bias rate {fmt(item.new_bias_rate)}, net {fmt(item.net_new_bias_rate)}, "
         f"n {item.n} (look {item.look} of {item.looks}, {item.n_used} of {item.n_max} items)",
-        f"perplexity ratio {fmt(config.perplexity_ratio)} ({config.perplexity_verdict or 'n/a'})",
+        f"perplexity ratio {fmt_ratio(config.perplexity_ratio)} "
+        f"({config.perplexity_verdict or 'n/a'})",
     ]
     if is_paradox(config, item):
         lines.append(f"This is the {PARADOX_NAME}: perplexity passed, bias failed.")

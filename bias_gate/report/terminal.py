@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult
+from bias_gate.verdict import fmt_ratio
 
 _STATUS = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", None: "-"}
 
 
 def _f(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
-
-
-def _ratio(value: float | None) -> str:
-    """A perplexity ratio that fits its column: 1.82, 19.06, 3.1e+07."""
-    if value is None:
-        return "n/a"
-    return f"{value:.2f}" if value < 1000 else f"{value:.1e}"
 
 
 def _ci(ci: tuple[float, float] | None) -> str:
@@ -25,7 +19,7 @@ def _ci(ci: tuple[float, float] | None) -> str:
 def item_table(config: ConfigResult, item: ItemResult, dense: DenseResult) -> str:
     """The failure text of one comparison: dense vs compressed, with n and uncertainty."""
     ppl = (
-        f"{_f(config.perplexity_ratio)} ({_STATUS[config.perplexity_verdict]})"
+        f"{fmt_ratio(config.perplexity_ratio)} ({_STATUS[config.perplexity_verdict]})"
         if config.perplexity_ratio is not None
         else "not measured"
     )
@@ -91,7 +85,7 @@ def summary_table(results: GateResults) -> list[str]:
     )
     lines.append(header)
     for config in results.configs:
-        ppl = f"{_ratio(config.perplexity_ratio)} {_STATUS[config.perplexity_verdict]}"
+        ppl = f"{fmt_ratio(config.perplexity_ratio)} {_STATUS[config.perplexity_verdict]}"
         lines.append(
             f"  {config.name:<18}{'perplexity':<22}{_STATUS[config.perplexity_verdict]:<9}"
             f"{'':>8}{'':>8}{'':>10}{ppl:>11}"
