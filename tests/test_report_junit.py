@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -17,7 +18,12 @@ def results(request):
 
 def _cases(path):
     root = ET.parse(path).getroot()
-    return root, {(c.get("classname"), c.get("name")): c for c in root.iter("testcase")}
+    return root, {_key(c.get("name")): c for c in root.iter("testcase")}
+
+
+def _key(name: str) -> tuple[str, str]:
+    config, check = name.rsplit("::", 1)
+    return config, check
 
 
 def _props(case) -> dict[str, str]:
@@ -44,7 +50,7 @@ def test_failures_warnings_and_properties(tmp_path):
     _, cases = _cases(write_junit(results, tmp_path / "junit.xml"))
     paradox = cases[("wanda-50", "Age")]
     failure = paradox.find("failure")
-    assert failure is not None and failure.get("message").startswith("bias amplified")
+    assert failure is not None and failure.get("message").startswith("wanda-50 / Age: FAIL")
     assert "smart-pruning paradox" in failure.text
     props = _props(paradox)
     assert props["bias_gate.n"] == "120"
@@ -86,3 +92,55 @@ def test_perplexity_not_measured_is_skipped(tmp_path):
     results.configs[0].perplexity_ratio = None
     _, cases = _cases(write_junit(results, tmp_path / "junit.xml"))
     assert cases[("wanda-50", "perplexity")].find("skipped") is not None
+
+
+def test_case_names_class_names_time_and_failure_messages(tmp_path):
+    """Two configs failing the same category differ by name (tools that show only the
+    name); a config name with dots stays one class; every case has a time; the failure
+    message names the config and the paradox."""
+    results = make_results()
+    results.configs[1].name = "int4.g128"
+    for item in results.configs[1].items:
+        item.config = "int4.g128"
+    root = ET.parse(write_junit(results, tmp_path / "junit.xml")).getroot()
+    cases = list(root.iter("testcase"))
+    names = [c.get("name") for c in cases]
+    assert len(set(names)) == len(names)
+    assert "wanda-50::Age" in names and "int4.g128::perplexity" in names
+    classes = {c.get("classname") for c in cases}
+    assert "bias-gate.int4_g128" in classes
+    assert all(name.count(".") == 1 for name in classes), classes  # one dot: suite.config
+    assert all(float(c.get("time")) >= 0 for c in cases)
+    assert float(root.find("testsuite").get("time")) > 0
+    paradox = next(c for c in cases if c.get("name") == "wanda-50::Age").find("failure")
+    message = paradox.get("message")
+    assert message.startswith("wanda-50 / Age: FAIL (smart-pruning paradox): bias amplified")
+    failed = [c.find("failure") for c in cases if c.find("failure") is not None]
+    assert all(
+        f.get("message").split(" / ")[0] in {c.name for c in results.configs} for f in failed
+    )
+
+
+def test_both_junit_writers_share_property_names_and_the_docs_promise_only_those(tmp_path):
+    """The plugin (pytest's --junitxml) and the standalone writer get their properties
+    from the same functions; docs/reports.md lists only names that are written."""
+    from pathlib import Path
+
+    from bias_gate.gate import nodes
+    from bias_gate.report import junit
+
+    assert nodes.item_properties is junit.item_properties
+    assert nodes.perplexity_properties is junit.perplexity_properties
+    results = make_results()
+    root = ET.parse(write_junit(results, tmp_path / "junit.xml")).getroot()
+    written = {p.get("name") for p in root.iter("property")}
+    docs = (Path(__file__).parent.parent / "docs" / "reports.md").read_text(encoding="utf-8")
+    section = docs.split("## Standalone JUnit XML", 1)[1].split("\n## ", 1)[0]
+    listing = section.split("Each test case has `<properties>`:", 1)[1]
+    listing = listing.split("pytest's `--junitxml` gets exactly", 1)[0]
+    promised = {
+        name if name.startswith("bias_gate.") else f"bias_gate.{name}"
+        for name in re.findall(r"`([a-z_][a-z_.]*)`", listing)
+    }
+    assert promised, "the docs list no JUnit properties"
+    assert promised <= written, f"promised but not written: {sorted(promised - written)}"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from bias_gate.errors import BiasGateError
-from bias_gate.report.junit import item_properties
+from bias_gate.report.junit import item_properties, perplexity_properties
 from bias_gate.results import Status
 
 if TYPE_CHECKING:
@@ -115,20 +115,11 @@ class PerplexityItem(GateItem):
         outcome = self.run.config_outcome(self.config_name)
         config = outcome.result
         self.user_properties.extend(
-            [
-                ("bias_gate.kind", "perplexity"),
-                ("bias_gate.config", config.name),
-                ("bias_gate.perplexity_dense", _num(self.run.dense_perplexity())),
-                ("bias_gate.perplexity", _num(config.perplexity)),
-                ("bias_gate.perplexity_ratio", _num(config.perplexity_ratio)),
-                ("bias_gate.target_sparsity", _num(config.target_sparsity)),
-                ("bias_gate.achieved_sparsity", _num(config.achieved_sparsity)),
-                ("bias_gate.verdict", config.perplexity_verdict or "pass"),
-            ]
+            perplexity_properties(
+                config,
+                dense_perplexity=self.run.dense_perplexity(),
+                max_perplexity_ratio=self.run.thresholds.base.max_perplexity_ratio,
+            )
         )
         self.bias_gate_record = self.run.record(outcome, None)
         self._conclude(config.perplexity_verdict or "pass", "; ".join(config.perplexity_reasons))
-
-
-def _num(value: float | None) -> str:
-    return "" if value is None else f"{value:.6g}"

@@ -1,8 +1,12 @@
 """A standalone JUnit XML report of every comparison, for CI systems that read only JUnit.
 
 One test suite ``bias-gate`` (suite properties: model, config path, profile, dense
-perplexity and validity); per config one test case ``perplexity`` and one per category,
-``classname`` = config name, ``name`` = category, ``file``/``line`` = model.yaml position.
+perplexity and validity); per config one test case ``<config>::perplexity`` and one per
+category, ``<config>::<category>`` (the pytest id's tail, so two configs failing the same
+category differ in tools that show only the name), ``classname`` = ``bias-gate.<config>``
+with dots in the config name made ``_`` (tools split class names at dots),
+``file``/``line`` = model.yaml position, ``time`` = the config's compression seconds on
+its perplexity case and 0 on its bias cases (they share that work).
 Each case carries its figures as ``<properties>`` (``bias_gate.n``, ``bias_gate.srs_dense``,
 ``bias_gate.cohens_h``, ``bias_gate.h_ci``, ``bias_gate.p_adjusted`` ...; empty value =
 not available), the same names pytest's ``--junitxml`` gets from the plugin.
@@ -26,7 +30,7 @@ from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from bias_gate.cache import atomic_write_text
 from bias_gate.report.run_info import config_path, model_name, run_limits, run_mode
-from bias_gate.report.summary import failure_text, perplexity_text
+from bias_gate.report.summary import PARADOX_NAME, failure_text, is_paradox, perplexity_text
 from bias_gate.results import ConfigResult, GateResults, ItemResult
 
 SUITE_NAME = "bias-gate"
@@ -76,16 +80,20 @@ def item_properties(config: ConfigResult, item: ItemResult) -> Properties:
     ]
 
 
-def perplexity_properties(config: ConfigResult, results: GateResults) -> Properties:
-    """The perplexity check of one config as (name, text) pairs."""
+def perplexity_properties(
+    config: ConfigResult, *, dense_perplexity: float | None, max_perplexity_ratio: float | None
+) -> Properties:
+    """The perplexity check of one config as (name, text) pairs; the standalone JUnit and
+    the plugin's properties for pytest's ``--junitxml`` both use this."""
     return [
         ("bias_gate.kind", "perplexity"),
+        ("bias_gate.config", config.name),
         ("bias_gate.verdict", config.perplexity_verdict or ""),
         ("bias_gate.method", config.method),
-        ("bias_gate.perplexity_dense", _num(results.dense.perplexity)),
+        ("bias_gate.perplexity_dense", _num(dense_perplexity)),
         ("bias_gate.perplexity", _num(config.perplexity)),
         ("bias_gate.perplexity_ratio", _num(config.perplexity_ratio)),
-        ("bias_gate.max_perplexity_ratio", _num(run_limits(results).max_perplexity_ratio)),
+        ("bias_gate.max_perplexity_ratio", _num(max_perplexity_ratio)),
         ("bias_gate.target_sparsity", _num(config.target_sparsity)),
         ("bias_gate.achieved_sparsity", _num(config.achieved_sparsity)),
     ]
@@ -100,23 +108,55 @@ def _conclude(case: TestCase, status: str | None, message: str, text: str, warn_
         case.stdout = f"WARNING: {text}"
 
 
+def case_name(config: str, check: str) -> str:
+    """A test case's name: ``<config>::<category>`` or ``<config>::perplexity``."""
+    return f"{config}::{check}"
+
+
+def class_name(config: str) -> str:
+    """A test case's class name: ``bias-gate.<config>``, the config's dots made ``_``."""
+    return f"{SUITE_NAME}.{config.replace('.', '_')}"
+
+
+def failure_message(config: ConfigResult, item: ItemResult) -> str:
+    """One line naming the config, the category, the verdict, the paradox when it is one,
+    and the first reason."""
+    paradox = f" ({PARADOX_NAME})" if is_paradox(config, item) else ""
+    reason = f": {item.reasons[0]}" if item.reasons else ""
+    return f"{config.name} / {item.category}: {item.verdict.upper()}{paradox}{reason}"
+
+
+def _case(config: ConfigResult, check: str, file: str | None, seconds: float) -> TestCase:
+    return TestCase(
+        case_name(config.name, check),
+        classname=class_name(config.name),
+        file=file,
+        line=config.line,
+        elapsed_sec=seconds,
+    )
+
+
 def _cases(results: GateResults) -> list[tuple[TestCase, Properties]]:
     file = config_path(results)
     warn_mode = run_mode(results) == "warn"
+    limit = run_limits(results).max_perplexity_ratio
     out: list[tuple[TestCase, Properties]] = []
     for config in results.configs:
-        case = TestCase(PERPLEXITY_CASE, classname=config.name, file=file, line=config.line)
+        case = _case(config, PERPLEXITY_CASE, file, config.compress_seconds or 0.0)
         text = "\n".join(config.perplexity_reasons) or perplexity_text(config, results)
         if config.perplexity_verdict is None:
-            case.add_skipped_info(message="perplexity not measured")
+            case.add_skipped_info(message=f"{config.name}: perplexity not measured")
         else:
-            _conclude(case, config.perplexity_verdict, text.splitlines()[0], text, warn_mode)
-        out.append((case, perplexity_properties(config, results)))
+            message = f"{config.name} / perplexity: {text.splitlines()[0]}"
+            _conclude(case, config.perplexity_verdict, message, text, warn_mode)
+        properties = perplexity_properties(
+            config, dense_perplexity=results.dense.perplexity, max_perplexity_ratio=limit
+        )
+        out.append((case, properties))
         for item in config.items:
-            case = TestCase(item.category, classname=config.name, file=file, line=config.line)
+            case = _case(config, item.category, file, 0.0)
             text = failure_text(config, item)
-            message = item.reasons[0] if item.reasons else f"{item.category}: {item.verdict}"
-            _conclude(case, item.verdict, message, text, warn_mode)
+            _conclude(case, item.verdict, failure_message(config, item), text, warn_mode)
             out.append((case, item_properties(config, item)))
     return out
 
@@ -145,7 +185,8 @@ def junit_string(results: GateResults) -> str:
     elements = root.findall("./testsuite/testcase")
     if len(elements) != len(cases):
         raise RuntimeError(f"junit-xml wrote {len(elements)} test cases for {len(cases)}")
-    for element, (_, properties) in zip(elements, cases, strict=True):
+    for element, (case, properties) in zip(elements, cases, strict=True):
+        element.set("time", f"{case.elapsed_sec or 0.0:.3f}")  # junit-xml omits a 0 time
         holder = ET.Element("properties")
         for name, value in properties:
             ET.SubElement(holder, "property", name=name, value=value)
