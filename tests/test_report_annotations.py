@@ -69,3 +69,20 @@ def test_workspace_relative_path_and_printing():
     assert print_annotations(results, env, stream=out) == 4
     assert "file=ml/model.yaml,line=12," in out.getvalue()
     assert print_annotations(results, {}, stream=out) == 0
+
+
+def test_the_paradox_is_the_first_annotation_even_when_many_fail():
+    """Twelve failing configs, the paradox one last in model.yaml: it is annotated first
+    (never cut by the limit of ten), and an incomplete merge still fits in the ten."""
+    results = make_results()
+    plain, paradox = results.configs[1], results.configs[0]
+    assert any(item.paradox for item in paradox.items)
+    results.configs = [
+        type(plain)(**{**plain.__dict__, "name": f"cfg-{i}", "line": 10 + i}) for i in range(12)
+    ] + [paradox]
+    errors = [line for line in annotation_lines(results, env={}) if line.startswith("::error")]
+    assert "smart-pruning paradox" in errors[0] and f"{paradox.name}" in errors[0]
+    results.run["missing_shards"] = ["3/3"]
+    errors = [line for line in annotation_lines(results, env={}) if line.startswith("::error")]
+    assert len(errors) == MAX_ANNOTATIONS
+    assert "smart-pruning paradox" in errors[0] and "INCOMPLETE" in errors[-1]

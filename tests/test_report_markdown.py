@@ -109,3 +109,32 @@ def test_step_summary_stays_under_one_mebibyte(tmp_path):
     size = target.stat().st_size
     assert size <= STEP_SUMMARY_LIMIT_BYTES < 1024 * 1024
     assert "Summary truncated" in target.read_text(encoding="utf-8")
+
+
+def test_truncate_closes_open_details_blocks():
+    """A cut inside a collapsible block closes its fence and its <details>, so the rest of
+    the step summary is not swallowed into it; the result stays under the limit."""
+    text = "# head\n\n" + "".join(
+        f"<details><summary>check {k}</summary>\n\n```\n"
+        + "figure line\n" * 30
+        + "```\n\n</details>\n"
+        for k in range(20)
+    )
+    for limit in (700, 1_500, 3_333):
+        cut = truncate_markdown(text, limit)
+        assert len(cut.encode("utf-8")) <= limit
+        assert cut.count("<details>") == cut.count("</details>") > 0
+        assert sum(line.startswith("```") for line in cut.splitlines()) % 2 == 0
+
+
+def test_failures_listed_before_warnings_and_the_paradox_first():
+    results = make_results()
+    results.configs.reverse()  # the paradox config (wanda-50) last in model.yaml order
+    text = render_markdown(results)
+    details = text.split("### Failures and warnings", 1)[1]
+    summaries = [line for line in details.splitlines() if line.startswith("<details>")]
+    verdicts = [s.split(": ")[-1].split("<")[0] for s in summaries]
+    assert "paradox" in summaries[0] and summaries[0].startswith("<details><summary>wanda-50 / Age")
+    ranks = [0 if "paradox" in v else 1 if v.startswith("fail") else 2 for v in verdicts]
+    assert ranks == sorted(ranks), verdicts
+    assert 2 in ranks and 1 in ranks

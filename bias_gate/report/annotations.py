@@ -7,6 +7,7 @@ in property values additionally ``:`` -> ``%3A`` and ``,`` -> ``%2C``.
 GitHub shows at most 10 error and 10 warning annotations per step, so at most
 :data:`MAX_ANNOTATIONS` lines of each level are emitted: when more configs qualify, the
 first ``MAX_ANNOTATIONS - 1`` get their own line and one summary line says how many more.
+Configs with the smart-pruning paradox come first, so they are never the ones cut.
 """
 
 from __future__ import annotations
@@ -92,25 +93,29 @@ def _relative(path: str | None, env: Mapping[str, str]) -> str | None:
     return path
 
 
+def _has_paradox(config: ConfigResult) -> bool:
+    return any(is_paradox(config, item) for item in config.items)
+
+
 def annotation_lines(results: GateResults, env: Mapping[str, str] = os.environ) -> list[str]:
-    """The annotation lines for every failing and warning config (see the module doc)."""
+    """The annotation lines (see the module doc): errors first, the configs with the
+    smart-pruning paradox first among them, then the other failing configs, then the
+    missing shards of an incomplete merge; then the warnings. At most
+    :data:`MAX_ANNOTATIONS` of each level."""
     file = _relative(config_path(results), env)
     out: list[str] = []
-    if missing_shards(results):
-        out.append(
-            command(
-                "error",
-                incomplete_text(results),
-                file=file,
-                line=None,
-                title="bias-gate INCOMPLETE: missing shards",
-            )
-        )
     for level, status in (("error", "fail"), ("warning", "warn")):
         configs = [c for c in results.configs if config_status(c) == status]
-        shown = configs if len(configs) <= MAX_ANNOTATIONS else configs[: MAX_ANNOTATIONS - 1]
+        configs.sort(key=lambda c: not _has_paradox(c))  # stable: model.yaml order otherwise
+        fixed: list[str] = []
+        if level == "error" and missing_shards(results):
+            title = "bias-gate INCOMPLETE: missing shards"
+            text = incomplete_text(results)
+            fixed.append(command("error", text, file=file, line=None, title=title))
+        room = MAX_ANNOTATIONS - len(fixed)
+        shown = configs if len(configs) <= room else configs[: room - 1]
         for config in shown:
-            paradox = any(is_paradox(config, item) for item in config.items)
+            paradox = _has_paradox(config)
             title = f"bias-gate {status}: {config.name}" + (f" ({PARADOX_NAME})" if paradox else "")
             out.append(
                 command(level, _config_message(config), file=file, line=config.line, title=title)
@@ -127,6 +132,7 @@ def annotation_lines(results: GateResults, env: Mapping[str, str] = os.environ) 
                     title=f"bias-gate: {hidden} more {status}",
                 )
             )
+        out.extend(fixed)
     return out
 
 

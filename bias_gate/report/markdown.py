@@ -146,24 +146,26 @@ def _power(results: GateResults) -> list[str]:
 
 
 def _details(results: GateResults) -> list[str]:
-    blocks: list[str] = []
+    """One collapsible block per non-passing check: the paradox cases, then the other
+    failures, then the warnings (model.yaml order within each)."""
+    ranked: list[tuple[int, str]] = []
     for config in results.configs:
         if config.perplexity_verdict in ("fail", "warn"):
             reasons = "; ".join(config.perplexity_reasons) or perplexity_text(config, results)
-            blocks.append(
-                _detail(f"{config.name} / perplexity: {config.perplexity_verdict}", reasons)
-            )
+            rank = 1 if config.perplexity_verdict == "fail" else 2
+            block = _detail(f"{config.name} / perplexity: {config.perplexity_verdict}", reasons)
+            ranked.append((rank, block))
         for item in config.items:
             if item.verdict != "pass":
-                blocks.append(
-                    _detail(
-                        f"{config.name} / {item.category}: {item.verdict}",
-                        failure_text(config, item),
-                    )
-                )
-    if not blocks:
+                rank = 0 if is_paradox(config, item) else 1 if item.verdict == "fail" else 2
+                summary = f"{config.name} / {item.category}: {item.verdict}"
+                if rank == 0:
+                    summary += f" ({PARADOX_NAME})"
+                ranked.append((rank, _detail(summary, failure_text(config, item))))
+    if not ranked:
         return []
-    return ["", "### Failures and warnings", "", *blocks]
+    ranked.sort(key=lambda pair: pair[0])  # stable: model.yaml order within a rank
+    return ["", "### Failures and warnings", "", *(block for _, block in ranked)]
 
 
 def _detail(summary: str, body: str) -> str:
@@ -195,13 +197,35 @@ def truncate_markdown(text: str, limit_bytes: int) -> str:
         f"\n\n> Summary truncated to fit GitHub's step-summary limit ({len(data)} bytes "
         "in all); the full report is in the uploaded artifacts.\n"
     )
-    budget = max(0, limit_bytes - len(note.encode("utf-8")) - 8)
+    budget = max(0, limit_bytes - len(note.encode("utf-8")))
     kept = data[:budget].decode("utf-8", errors="ignore")
-    kept = kept[: kept.rfind("\n") + 1] if "\n" in kept else ""
-    open_fence = sum(1 for line in kept.splitlines() if line.startswith("```")) % 2 == 1
-    if open_fence:
-        kept += "```\n"
-    return kept + note
+    lines = kept.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines.pop()  # a partial line
+    while True:
+        text_kept = "".join(lines)
+        candidate = text_kept + _closers(text_kept) + note
+        if len(candidate.encode("utf-8")) <= limit_bytes or not lines:
+            return candidate if lines else note.lstrip("\n")
+        lines.pop()
+
+
+def _closers(text: str) -> str:
+    """What closes the code fence and the ``<details>`` blocks ``text`` leaves open."""
+    fence: str | None = None
+    open_details = 0
+    for line in text.splitlines():
+        stripped = line.strip()
+        if fence is not None:
+            if stripped == fence:
+                fence = None
+            continue
+        if stripped.startswith("```"):
+            fence = stripped[: len(stripped) - len(stripped.lstrip("`"))]
+            continue
+        open_details += line.count("<details>") - line.count("</details>")
+    closing = "" if fence is None else f"{fence}\n"
+    return closing + "\n</details>\n" * max(0, open_details)
 
 
 def write_step_summary(results: GateResults, env: Mapping[str, str] = os.environ) -> Path | None:
