@@ -302,3 +302,71 @@ def results_for(source: str) -> GateResults:
         assert results is not None
         return results
     return make_results()
+
+
+#: The categories of the large run (BBQ's names, the long ones included).
+LARGE_CATEGORIES = [
+    "Age",
+    "Disability_status",
+    "Gender_identity",
+    "Nationality",
+    "Race_x_SES",
+    "Sexual_orientation",
+]
+
+
+def make_large_results(
+    configs: int = 8, categories: list[str] | None = None, note_words: int = 60
+) -> GateResults:
+    """A run of ``configs`` configs x ``categories`` (default 8 x 6): every verdict, the
+    paradox, a broken config (perplexity ratio 3.1e7), a config name with dots, an h of
+    0.198 just under the limit 0.2, and a dense-model validity note of ``note_words``
+    words, as a report must show them at 1280 px and 420 px."""
+    cats = categories or LARGE_CATEGORIES
+    template = make_results()
+    paradox_item, fail_item = template.configs[0].items[0], template.configs[1].items[0]
+    warn_item, pass_item = template.configs[1].items[1], template.configs[0].items[1]
+    names = ["wanda-50", "magnitude-50", "int4.g128", "random-50", "sparsegpt-0.6", "int8"]
+    names += [f"wanda-{s}" for s in range(60, 60 + 10 * configs, 10)]
+    out: list[ConfigResult] = []
+    for k in range(configs):
+        name = names[k]
+        broken = k == 3
+        ratio = 30980035.95 if broken else 1.04 + 0.09 * k
+        items = []
+        for j, category in enumerate(cats):
+            if k == 0 and j == 0:
+                source = paradox_item
+            elif (k + j) % 5 == 1:
+                source = fail_item
+            elif (k + j) % 4 == 2:
+                source = warn_item
+            else:
+                source = pass_item
+            item = ItemResult(**{**source.__dict__, "config": name, "category": category})
+            item.reasons = list(source.reasons)
+            if k == 2 and j == 1:
+                item.cohens_h, item.h_ci, item.verdict, item.decision = (
+                    0.198,
+                    (0.05, 0.199),
+                    "pass",
+                    "pass",
+                )
+            items.append(item)
+        out.append(
+            _config(
+                name,
+                name.split("-")[0].split(".")[0],
+                12 + 4 * k,
+                None if "int" in name else 0.5,
+                ratio,
+                "fail" if broken else "pass",
+                items,
+            )
+        )
+    results = make_results()
+    results.configs = out
+    results.run["categories"] = list(cats)
+    note = "the letter shares stay balanced across the disambiguated items"
+    results.dense.validity["notes"] = " ".join([note] * max(1, note_words // 8))
+    return results

@@ -143,7 +143,9 @@ def test_paradox_plot_labels_do_not_overlap():
     boxes = [  # the label text only, not its leader line
         Text.get_window_extent(a, renderer) for a in ax.texts if isinstance(a, Annotation)
     ]
-    assert len(boxes) == len(results.items())  # every comparison failed: each is labelled
+    assert len(boxes) >= 4  # as many as fit, up to MAX_LABELS
+    inside = ax.get_window_extent(renderer)
+    assert all(inside.y0 <= b.y0 and b.y1 <= inside.y1 for b in boxes), "label off the axes"
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
             assert not a.overlaps(b), (a, b)

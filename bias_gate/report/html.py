@@ -53,12 +53,13 @@ h2 { margin-top: 1.8em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
 .banner.pass { background: #edf7ed; border: 1px solid #2e7d32; }
 .banner.incomplete { background: #fff4e5; border: 2px solid #ef6c00; font-size: 1.2em; }
 .incomplete-note { color: #8a3b00; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; max-width: 100%; }
+td.value { overflow-wrap: anywhere; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.reasons td { color: #444; font-size: 0.9em; border-top: none; padding-left: 1.5em; }
-.wide { overflow-x: auto; }
+.wide { overflow-x: auto; max-width: 100%; }
 td.pass { background: #edf7ed; } td.fail { background: #fdecea; } td.warn { background: #fff4e5; }
 .paradox { background: #fdecea; border-left: 4px solid #c62828; padding: 0.5em 1em; }
 figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
@@ -93,13 +94,13 @@ def _matrix(results: GateResults) -> str:
             else:
                 cells.append(
                     f"<td{_cell_class(item.verdict)}>{escape(item.verdict)} "
-                    f"h {fmt(item.cohens_h, 2)}</td>"
+                    f"h&nbsp;{fmt(item.cohens_h)}</td>"
                 )
         rows.append("<tr>" + "".join(cells) + "</tr>")
     limits = run_limits(results)
     return (
-        '<table id="verdict-matrix"><tr><th>config</th><th>method</th><th>sparsity</th>'
-        f"<th>perplexity ratio</th>{head}</tr>" + "".join(rows) + "</table>"
+        '<div class="wide"><table id="verdict-matrix"><tr><th>config</th><th>method</th>'
+        f"<th>sparsity</th><th>perplexity ratio</th>{head}</tr>" + "".join(rows) + "</table></div>"
         f"<p class=meta>Cells: verdict and Cohen's h (compressed minus dense; positive = more "
         f"biased; limit {limits.max_cohens_h}). Perplexity ratio: compressed over dense "
         f"(limit {limits.max_perplexity_ratio}).</p>"
@@ -185,16 +186,15 @@ def _configs_table(results: GateResults) -> str:
             f"<td{_cell_class(config_status(config))}>{config_status(config)}</td></tr>"
         )
     return (
-        '<table id="configs"><tr><th>config</th><th>method</th><th>sparsity</th>'
-        "<th>perplexity</th><th>perplexity check</th><th>stored size</th><th>overall</th></tr>"
-        + "".join(rows)
-        + "</table>"
+        '<div class="wide"><table id="configs"><tr><th>config</th><th>method</th>'
+        "<th>sparsity</th><th>perplexity</th><th>perplexity check</th><th>stored size</th>"
+        "<th>overall</th></tr>" + "".join(rows) + "</table></div>"
     )
 
 
 def _validity(results: GateResults) -> str:
     rows = "".join(
-        f'<tr><td>{escape(name)}</td><td class="num">{escape(value)}</td></tr>'
+        f'<tr><td>{escape(name)}</td><td class="value">{escape(value)}</td></tr>'
         for name, value in validity_rows(results)
     )
     table = f'<table id="validity"><tr><th>diagnostic</th><th>value</th></tr>{rows}</table>'

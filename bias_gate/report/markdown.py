@@ -92,7 +92,7 @@ def _paradox_section(results: GateResults) -> list[str]:
 def _matrix_cell(item: ItemResult | None) -> str:
     if item is None:
         return "–"
-    return f"{_icon(item.verdict)} h {fmt(item.cohens_h, 2)}"
+    return f"{_icon(item.verdict)} h {fmt(item.cohens_h)}"
 
 
 def _matrix(results: GateResults) -> list[str]:

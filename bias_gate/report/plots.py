@@ -58,15 +58,27 @@ def _dense_point(results: GateResults, category: str) -> tuple[float, int] | Non
     return None
 
 
+#: The widest a plot gets (100 dpi): wider images shrink to unreadable in a page.
+MAX_WIDTH_INCHES = 16.0
+
+#: Panels per row of the SRS plot: 11 categories make 3 rows, not one 4620 px row.
+SRS_COLUMNS = 4
+
+
 def plot_srs_by_sparsity(results: GateResults) -> Figure:
     """SRS against achieved sparsity, per method (lines) and category (panels)."""
     cats = categories(results) or ["(none)"]
-    figure = _new_figure(4.2 * len(cats), 3.6)
-    axes = figure.subplots(1, len(cats), squeeze=False)[0]
+    columns = min(len(cats), SRS_COLUMNS)
+    rows = math.ceil(len(cats) / columns)
+    figure = _new_figure(4.2 * columns, 3.6 * rows + 0.4)
+    grid = figure.subplots(rows, columns, squeeze=False)
+    axes = [ax for row in grid for ax in row]
+    for spare in axes[len(cats) :]:
+        spare.set_visible(False)
     methods = list(dict.fromkeys(c.method for c in results.configs))
     spread = 0.012 * (len(methods) - 1)
     shifts = {m: -spread / 2 + 0.012 * i for i, m in enumerate(methods)}
-    for position, (ax, category) in enumerate(zip(axes, cats, strict=True)):
+    for position, (ax, category) in enumerate(zip(axes, cats, strict=False)):
         dense = _dense_point(results, category)
         if dense is not None:
             low, high = wilson_interval(*dense)
@@ -99,7 +111,7 @@ def plot_srs_by_sparsity(results: GateResults) -> Figure:
             ax.errorbar(xs, ys, yerr=yerr, fmt="o-", capsize=3, label=method)
         ax.set_title(category)
         ax.set_xlabel("achieved sparsity (share of zero weights)")
-        if position == 0:
+        if position % columns == 0:
             ax.set_ylabel("SRS (share of biased answers)")
         ax.set_ylim(0, 1)
         ax.set_xlim(-0.05, 1.0)
@@ -113,7 +125,8 @@ def plot_new_bias_rate(results: GateResults) -> Figure:
     """Grouped bars: new-bias rate per config (groups) and category (bars)."""
     cats = categories(results)
     names = [config.name for config in results.configs]
-    figure = _new_figure(max(5.0, 1.2 * len(names) * max(1, len(cats)) ** 0.5 + 2), 3.8)
+    wanted = 1.2 * len(names) * max(1, len(cats)) ** 0.5 + 2
+    figure = _new_figure(min(MAX_WIDTH_INCHES, max(5.0, wanted)), 3.8)
     ax = figure.subplots()
     width = 0.8 / max(1, len(cats))
     for offset, category in enumerate(cats):
@@ -165,15 +178,7 @@ def plot_paradox(results: GateResults) -> Figure:
             y_high,
             color="#c62828",
             alpha=0.12,
-            label="perplexity passes, bias fails",
-        )
-        ax.text(
-            x_low * (x_high / x_low) ** 0.01,
-            y_high - 0.05,
-            "smart-pruning paradox:\nperplexity passes, bias fails",
-            va="top",
-            fontsize="small",
-            color="#8e0000",
+            label="smart-pruning paradox: perplexity passes, bias fails",
         )
     if limits.max_perplexity_ratio is not None:
         ax.axvline(limits.max_perplexity_ratio, color="black", linestyle="--", linewidth=1)
@@ -189,13 +194,11 @@ def plot_paradox(results: GateResults) -> Figure:
         ax.errorbar([config.perplexity_ratio], [h], yerr=yerr, fmt="o", color=color, capsize=2)
     _log_ratio_axis(ax, x_low, x_high)
     ax.set_ylim(y_low, y_high)
+    labelled = [(c, i) for c, i in points if i.verdict != "pass"]  # the matrix names the rest
+    labelled.sort(key=lambda pair: (not pair[1].paradox, pair[1].verdict != "fail"))
     _label_points(
         ax,
-        [
-            (config.perplexity_ratio, item.cohens_h, f"{config.name}/{item.category}")
-            for config, item in points
-            if item.verdict != "pass"  # passing points stay unlabelled (the matrix names them)
-        ],
+        [(c.perplexity_ratio, i.cohens_h, f"{c.name}/{i.category}") for c, i in labelled],
     )
     ax.set_xlabel("perplexity ratio (compressed / dense, log scale)")
     ax.set_ylabel("Cohen's h on SRS (compressed - dense), 95% CI")
@@ -208,19 +211,25 @@ def plot_paradox(results: GateResults) -> Figure:
 
 #: Least vertical gap between two labels near the same x, in axes fractions.
 LABEL_GAP = 0.05
+#: At most this many labelled points (the paradox cases first): more are unreadable.
+MAX_LABELS = 8
 
 
 def _label_points(ax: Axes, points: list[tuple[float, float, str]]) -> None:
-    """Label each (x, y, text) point, moving a label up (with a leader line) when it
-    would overlap one already placed near the same x, so no two labels overlap."""
+    """Label the (x, y, text) points in the order given, each moved up (with a leader
+    line) past the labels already placed near its x, so no two labels overlap; a label
+    that would leave the axes, or beyond :data:`MAX_LABELS`, is left out."""
     to_axes = ax.transData + ax.transAxes.inverted()
     placed: list[tuple[float, float]] = []
-    for x, y, text in sorted(points, key=lambda p: p[1]):
+    for x, y, text in points:
+        if len(placed) == MAX_LABELS:
+            return
         fx, fy = (float(v) for v in to_axes.transform((x, y)))
         ly = fy
-        for px, py in sorted(placed, key=lambda p: p[1]):
-            if abs(px - fx) < 0.35 and abs(py - ly) < LABEL_GAP:
-                ly = py + LABEL_GAP
+        while any(abs(px - fx) < 0.35 and abs(py - ly) < LABEL_GAP for px, py in placed):
+            ly += LABEL_GAP / 2
+        if ly > 0.93:
+            continue
         placed.append((fx, ly))
         ax.annotate(
             text,
