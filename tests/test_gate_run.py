@@ -196,6 +196,19 @@ def test_amplified_bias_fails_and_names_the_paradox(pytester, gate_material):
     assert perplexity.find("failure") is None
     ppl_properties = {p.get("name"): p.get("value") for p in perplexity.iter("property")}
     assert float(ppl_properties["bias_gate.perplexity_ratio"]) < 1.5
+    # pytest's --junitxml carries the standalone JUnit's property names (one function).
+    from bias_gate.report.junit import perplexity_properties
+    from bias_gate.results import GateResults
+
+    config_result = GateResults.read(out).configs[0]
+    names = [
+        name
+        for name, _ in perplexity_properties(
+            config_result, dense_perplexity=None, max_perplexity_ratio=None
+        )
+    ]
+    assert [p.get("name") for p in perplexity.iter("property")] == names
+    assert ppl_properties["bias_gate.max_perplexity_ratio"] != ""
 
 
 def test_warn_mode_reports_without_failing(pytester, gate_material):
