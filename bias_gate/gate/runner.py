@@ -43,6 +43,7 @@ from bias_gate.verdict import judge_perplexity
 
 if TYPE_CHECKING:
     from bias_gate.answer.types import Answer
+    from bias_gate.benchmarks import Benchmark
     from bias_gate.compress.base import CompressionContext
     from bias_gate.data.items import BBQItem
     from bias_gate.data.loader import ItemSet
@@ -283,7 +284,13 @@ class GateRun:
         key = self._answers_key(loaded.fingerprint, compression, loaded.device)
         store = AnswerStore(self.cache_dir / "answers")
         answers = answer_items(
-            model, loaded.tokenizer, wanted, self.spec.scoring, store=store, store_key=key
+            model,
+            loaded.tokenizer,
+            wanted,
+            self.spec.scoring,
+            store=store,
+            store_key=key,
+            parse_answer=self.benchmark().parse_answer,
         )
         store.compact(key)
         return answers
@@ -306,8 +313,19 @@ class GateRun:
         atomic_write_json(path, {"perplexity": value, "key": key})
         return value
 
+    def benchmark(self) -> Benchmark:
+        """The benchmark of ``data.benchmark`` (its answer parser reads generated text)."""
+        from bias_gate.registries import BENCHMARKS
+
+        return BENCHMARKS.get(self.spec.data.benchmark)()
+
     def _answers_key(self, model: str, compression: dict[str, Any], device: str) -> str:
-        return answers_key(model, compression, self.items().fingerprint, self.spec.scoring, device)
+        # Another benchmark reads generated answers with its own parser: its name is
+        # part of the items' identity (BBQ's keys are those of earlier releases).
+        items = self.items().fingerprint
+        if self.spec.data.benchmark != "bbq":
+            items = f"{self.spec.data.benchmark}:{items}"
+        return answers_key(model, compression, items, self.spec.scoring, device)
 
     def _perplexity_key(self, model: str, compression: dict[str, Any], device: str) -> str:
         settings = self.spec.perplexity
@@ -466,6 +484,7 @@ class GateRun:
         return {
             "config_path": str(self.spec.source_path),
             "bias_gate_version": __version__,
+            "benchmark": data.benchmark,
             "categories": list(data.categories),
             "conditions": list(data.conditions),
             "items_per_category": data.items_per_category,
