@@ -116,6 +116,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Publish bias-gate's own hooks (:mod:`bias_gate.hookspec`) for conftests."""
+    from bias_gate import hookspec
+
+    pluginmanager.add_hookspecs(hookspec)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("bias_gate"):
         return

@@ -17,7 +17,7 @@ from __future__ import annotations
 import gc
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from bias_gate import __version__
 from bias_gate.cache import atomic_write_json, cache_root
 from bias_gate.config import GateSpec
-from bias_gate.errors import BaselineError
+from bias_gate.errors import BaselineError, BiasGateError
 from bias_gate.fingerprint import library_versions
 from bias_gate.gate.options import GateOptions
 from bias_gate.identity import (
@@ -37,7 +37,7 @@ from bias_gate.identity import (
     compression_part,
     perplexity_key,
 )
-from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult
+from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult, Status
 from bias_gate.thresholds import ThresholdSet, resolve_thresholds
 from bias_gate.verdict import judge_perplexity
 
@@ -94,13 +94,31 @@ def apply_overrides(spec: GateSpec, options: GateOptions) -> GateSpec:
     return spec.model_copy(update=update) if update else spec
 
 
-class GateRun:
-    """The gate flow for one model.yaml, lazily computed and cached."""
+#: What a verdict may be set to by the user's policy.
+STATUSES: tuple[Status, ...] = ("pass", "fail", "warn")
 
-    def __init__(self, spec: GateSpec, options: GateOptions, worker: int | None = None):
+#: The user's policy: receives one config's results and may change their verdicts
+#: (the ``pytest_bias_gate_results`` hook, :mod:`bias_gate.hookspec`).
+Policy = Callable[[GateResults], None]
+
+
+class GateRun:
+    """The gate flow for one model.yaml, lazily computed and cached.
+
+    ``policy``: called with each config's results once computed, before its items
+    report (the ``pytest_bias_gate_results`` hook); ``None`` for none."""
+
+    def __init__(
+        self,
+        spec: GateSpec,
+        options: GateOptions,
+        worker: int | None = None,
+        policy: Policy | None = None,
+    ):
         self.spec = apply_overrides(spec, options)
         self.options = options
         self.worker = worker
+        self.policy = policy
         self.thresholds: ThresholdSet = resolve_thresholds(self.spec, profile=options.thresholds)
         self.cache_dir = options.cache_dir or self.spec.output.cache_dir or cache_root()
         self._items: ItemSet | None = None
@@ -375,8 +393,39 @@ class GateRun:
 
     def config_outcome(self, name: str) -> ConfigOutcome:
         if name not in self._outcomes:
-            self._outcomes[name] = self._compute_config(name)
+            outcome = self._compute_config(name)
+            if self.policy is not None:
+                self._apply_policy(outcome)
+            self._outcomes[name] = outcome
         return self._outcomes[name]
+
+    def _apply_policy(self, outcome: ConfigOutcome) -> None:
+        """Hand one config's results to the user's policy; record each verdict it
+        changed as the first reason, and refuse a verdict that is not a status."""
+        config = outcome.result
+        before = {id(item): item.verdict for item in config.items}
+        perplexity_before = config.perplexity_verdict
+        assert self.policy is not None
+        self.policy(
+            GateResults(
+                model=self.model_info(),
+                run=self.run_info(),
+                dense=self.dense().result,
+                configs=[config],
+            )
+        )
+        for item in config.items:
+            where = f"{config.name}::{item.category}"
+            _check_status(item.verdict, where)
+            old = before.get(id(item))
+            if item.verdict != old:
+                item.reasons.insert(0, _changed(old, item.verdict))
+        if config.perplexity_verdict != perplexity_before:
+            _check_status(config.perplexity_verdict, f"{config.name}::perplexity")
+            config.perplexity_reasons.insert(
+                0, _changed(perplexity_before, config.perplexity_verdict)
+            )
+        outcome.by_category = {item.category: item for item in config.items}
 
     def _compute_config(self, name: str) -> ConfigOutcome:
         from bias_gate.compress.measure import MeasureSettings
@@ -511,6 +560,14 @@ class GateRun:
             "libraries": library_versions(("torch", "transformers", "bias-gate")),
         }
 
+    def model_info(self) -> dict[str, Any]:
+        """The results' ``model``: name, fingerprint and source of the dense model."""
+        return {
+            "name": self.spec.model.display_name,
+            "fingerprint": self.dense().loaded.fingerprint,
+            "source": self.spec.model.model_dump(mode="json", exclude_none=True),
+        }
+
     def record(self, outcome: ConfigOutcome, item: ItemResult | None) -> dict[str, Any]:
         """What one pytest item reports to the controller (plain JSON types)."""
         from dataclasses import asdict
@@ -519,11 +576,7 @@ class GateRun:
         config["items"] = []
         return {
             "config_path": str(self.spec.source_path),
-            "model": {
-                "name": self.spec.model.display_name,
-                "fingerprint": self.dense().loaded.fingerprint,
-                "source": self.spec.model.model_dump(mode="json", exclude_none=True),
-            },
+            "model": self.model_info(),
             "run": self.run_info(),
             "dense": asdict(self.dense().result),
             "config": config,
@@ -557,6 +610,19 @@ class GateRun:
             f"looks {self.spec.sequential.looks} ({self.spec.sequential.spending})",
             f"bias-gate: configs {names} | baseline {baseline}",
         ]
+
+
+def _check_status(verdict: Any, where: str) -> None:
+    if verdict not in STATUSES:
+        raise BiasGateError(
+            f"a pytest_bias_gate_results hook set the verdict of {where} to {verdict!r}; "
+            f"allowed: {', '.join(STATUSES)}",
+            key="verdict",
+        )
+
+
+def _changed(old: str | None, new: str | None) -> str:
+    return f"verdict changed from {old} to {new} by a pytest_bias_gate_results hook"
 
 
 def _read_perplexity(path: Path) -> float | None:
