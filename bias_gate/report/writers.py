@@ -52,10 +52,10 @@ class MarkdownWriter:
     description: ClassVar[str] = "a markdown summary"
 
     def write(self, results: GateResults, path: Path) -> list[Path]:
+        from bias_gate.cache import atomic_write_text
         from bias_gate.report.markdown import render_markdown
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_markdown(results), encoding="utf-8")
+        atomic_write_text(path, render_markdown(results))
         return [path]
 
 
