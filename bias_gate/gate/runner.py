@@ -360,7 +360,6 @@ class GateRun:
             config_dir=(self.spec.source_path or Path("model.yaml")).parent.resolve(),
             data_dir=self.options.data_dir,
             device=device or self.device(),
-            seed=self.spec.data.seed,
         )
 
     def compression_identity(self, name: str, context: CompressionContext) -> dict[str, Any]:
