@@ -354,7 +354,11 @@ def test_a_conftest_hook_vetoes_and_adjusts_verdicts(pytester, gate_material):
     conftest = pytester.path / "conftest.py"
     conftest.write_text(conftest.read_text() + POLICY_CONFTEST)
     out = pytester.path / "results.json"
-    result = run_gate(pytester, config, "--bias-gate-json", str(out))
+    # Under xdist: the hook runs where a config is computed (a worker), and the
+    # verdicts it set reach the controller's results.
+    result = run_gate(
+        pytester, config, "-n", "2", "--dist", "loadgroup", "--bias-gate-json", str(out)
+    )
     result.assert_outcomes(passed=3, failed=1, warnings=1)
     text = result.stdout.str()
     assert "FAILED model.yaml::dense::Age" in text
