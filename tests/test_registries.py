@@ -155,3 +155,32 @@ def test_the_config_takes_categories_and_prompt_from_the_chosen_benchmark(tmp_pa
         assert load_gate_spec(path).scoring.prompt.template == "{a} {b} {c}?"
     finally:
         BENCHMARKS.unregister("mini")
+
+
+def test_a_broken_benchmark_entry_point_is_one_config_line(tmp_path, monkeypatch):
+    from bias_gate.config import load_gate_spec
+    from bias_gate.errors import ConfigError
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "demo_broken_bench.py").write_text(
+        "class NoSource:\n"
+        "    name = 'nosource'\n"
+        "    description = 'lacks source and parse_answer'\n"
+        "    categories = ('Alter',)\n"
+        "    system_prompt = None\n"
+        "    template = '{a} {b} {c}'\n"
+    )
+    _dist(site, "[bias_gate.benchmarks]\nnosource = demo_broken_bench:NoSource\n")
+    monkeypatch.syspath_prepend(str(site))
+    (tmp_path / "data").mkdir()
+    path = tmp_path / "model.yaml"
+    path.write_text(MINI_CONFIG.replace("benchmark: mini", "benchmark: nosource"))
+    with pytest.raises(ConfigError) as info:
+        load_gate_spec(path)
+    assert str(info.value) == (
+        f"{path}:2: data.benchmark: benchmark 'nosource' (entry point "
+        "demo_broken_bench:NoSource in group bias_gate.benchmarks) does not satisfy "
+        "bias_gate.benchmarks.Benchmark: lacks source, parse_answer"
+    )
+    sys.modules.pop("demo_broken_bench", None)
