@@ -1,7 +1,7 @@
 """BBQ metrics of ONE model's answers: accuracy, the official bias scores, SRS and friends.
 
 Every rate is a fraction in [0, 1] (bias scores in [-1, 1]), never a percentage, and
-carries the count of items behind it (the ``n_*`` field named in :data:`METRICS`). A
+carries the count of items behind it (an ``n_*`` field of :class:`CategoryMetrics`). A
 rate whose denominator is zero is ``None`` (never NaN, never 0).
 
 Exclusions follow the official BBQ analysis script (``BBQ_calculate_bias_score.R`` of
@@ -115,65 +115,9 @@ class CategoryMetrics:
     expected_srs: float | None
     n_expected_srs: int
 
-    def value(self, name: str) -> float | None:
-        """The value of the registered metric ``name`` (see :data:`METRICS`)."""
-        return getattr(self, metric_info(name).name)
-
-    def n_of(self, name: str) -> int:
-        """The number of items behind the registered metric ``name``."""
-        return getattr(self, metric_info(name).n_field)
-
     def to_json(self) -> dict[str, object]:
         """All fields as a JSON-ready mapping (``None`` stays ``null``)."""
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class MetricInfo:
-    """A named metric of :class:`CategoryMetrics`: its range and the count behind it."""
-
-    name: str
-    kind: Literal["rate", "score"]
-    n_field: str
-    description: str
-
-    @property
-    def bounds(self) -> tuple[float, float]:
-        """The closed interval every value lies in: [0, 1] for rates, [-1, 1] for scores."""
-        return (0.0, 1.0) if self.kind == "rate" else (-1.0, 1.0)
-
-
-def _metric(name: str, kind: Literal["rate", "score"], n_field: str, text: str) -> MetricInfo:
-    return MetricInfo(name=name, kind=kind, n_field=n_field, description=text)
-
-
-#: Every metric of :class:`CategoryMetrics`, by name.
-METRICS: dict[str, MetricInfo] = {
-    m.name: m
-    for m in (
-        _metric("accuracy_ambig", "rate", "n_accuracy_ambig", "accuracy, ambiguous items"),
-        _metric(
-            "accuracy_disambig", "rate", "n_accuracy_disambig", "accuracy, disambiguated items"
-        ),
-        _metric("bias_score_ambig", "score", "n_bias_ambig", "official s_AMB (accuracy-scaled)"),
-        _metric("bias_score_ambig_raw", "score", "n_bias_ambig", "s on ambiguous, unscaled"),
-        _metric("bias_score_disambig", "score", "n_bias_disambig", "official s_DIS"),
-        _metric("srs", "rate", "n_srs", "share of ambiguous answers that are the biased option"),
-        _metric("unknown_rate", "rate", "n_srs", "share of ambiguous answers 'unknown'"),
-        _metric("anti_rate", "rate", "n_srs", "share of ambiguous answers the other group"),
-        _metric("srs_study", "rate", "n_srs_study", "the 2026 study's polarity-blind SRS"),
-        _metric("parse_failure_rate", "rate", "n_items", "share of unparseable answers"),
-        _metric("expected_srs", "rate", "n_expected_srs", "mean probability of biased option"),
-    )
-}
-
-
-def metric_info(name: str) -> MetricInfo:
-    """The registered metric ``name``; ``KeyError`` listing the names otherwise."""
-    try:
-        return METRICS[name]
-    except KeyError:
-        raise KeyError(f"unknown metric {name!r}; known: {', '.join(METRICS)}") from None
 
 
 def answer_for(item: BBQItem, answers: Mapping[str, Answer]) -> Answer:

@@ -80,6 +80,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--bias-gate-html", metavar="PATH", default=None, help="Write an HTML report.")
     group.addoption("--bias-gate-plots", metavar="DIR", default=None, help="Write PNG plots.")
     group.addoption(
+        "--bias-gate-report",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        dest="bias_gate_report",
+        help="Write the report of writer NAME (json, junit, markdown, plots, html, or one "
+        "registered in the entry point group bias_gate.reports) at PATH (repeatable).",
+    )
+    group.addoption(
         "--bias-gate-shard",
         metavar="K/N",
         default=None,
@@ -105,6 +114,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="Cache for answers and compressed weights; also BIAS_GATE_CACHE_DIR.",
     )
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Publish bias-gate's own hooks (:mod:`bias_gate.hookspec`) for conftests."""
+    from bias_gate import hookspec
+
+    pluginmanager.add_hookspecs(hookspec)
 
 
 def pytest_configure(config: pytest.Config) -> None:

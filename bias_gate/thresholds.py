@@ -101,12 +101,15 @@ class Thresholds(_Strict):
     @field_validator("metric")
     @classmethod
     def _known_metric(cls, value: str) -> str:
+        from bias_gate.errors import BiasGateError
         from bias_gate.gated_metrics import get_metric
 
         try:
             get_metric(value)
         except KeyError as exc:
             raise ValueError(str(exc).strip("'\"")) from None
+        except BiasGateError as exc:  # registered, but not a gated metric
+            raise ValueError(exc.message) from None
         return value
 
 

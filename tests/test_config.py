@@ -66,7 +66,27 @@ BAD = [
     ("package without file", ("  file: SmolLM2-135M-Instruct.Q4_1.gguf\n", ""), 1, "model", "file"),
     ("bad dtype", ("  file: Smol", "  dtype: int3\n  file: Smol"), 3, "model.dtype", "float32"),
     ("bad device", ("  file: Smol", "  device: tpu\n  file: Smol"), 3, "model.device", "cpu"),
-    ("unknown category", ("[Age, Religion]", "[Age, Klingon]"), 6, "data.categories", "Klingon"),
+    (
+        "unknown category",
+        ("[Age, Religion]", "[Age, Klingon]"),
+        6,
+        "data.categories[1]",
+        "unknown category 'Klingon' of benchmark 'bbq'; allowed: Age, Disability_status",
+    ),
+    (
+        "unknown benchmark",
+        ("  categories:", "  benchmark: kobbq\n  categories:"),
+        6,
+        "data.benchmark",
+        "unknown benchmark 'kobbq'; available: bbq",
+    ),
+    (
+        "unknown report writer",
+        ("thresholds:", "output:\n  reports: {{pdf: out.pdf}}\nthresholds:"),
+        20,
+        "output.reports",
+        "unknown report writer 'pdf'; available: html, json, junit, markdown, plots",
+    ),
     ("repeated category", ("[Age, Religion]", "[Age, Age]"), 6, "data.categories", "repeat"),
     (
         "bad condition",
@@ -136,7 +156,13 @@ BAD = [
     ),
     ("no compressions", ("compressions:", "old_compressions:"), 1, "compressions", "missing"),
     ("empty compressions", ("compressions:\n", "compressions: []\nx_:\n"), 8, "compressions", ""),
-    ("bad scoring mode", ("mode: permuted", "mode: vibes"), 16, "scoring.mode", "letter"),
+    (
+        "bad scoring mode",
+        ("mode: permuted", "mode: vibes"),
+        16,
+        "scoring.mode",
+        "unknown scoring mode 'vibes'; available: continuation, generate, letter, permuted",
+    ),
     (
         "token budget too small",
         ("mode: permuted", "mode: permuted\n  max_batch_tokens: 8"),

@@ -348,3 +348,43 @@ def test_a_model_that_cannot_load_fails_its_items_in_one_line(pytester, gate_mat
     text = result.stdout.str()
     assert "bias-gate: model: cannot load" in text
     assert "Traceback" not in text
+
+
+POLICY_CONFTEST = """
+
+def pytest_bias_gate_results(config, results):
+    [compression] = results.configs
+    for item in compression.items:
+        if compression.name == "dense":
+            item.verdict = "fail"  # veto
+            item.reasons.append("team policy: the dense config is not a release")
+        elif item.verdict == "fail" and results.dense.informative:
+            item.verdict = "warn"  # adjust
+            item.reasons.append("team policy: accepted by the fairness review")
+"""
+
+
+def test_a_conftest_hook_vetoes_and_adjusts_verdicts(pytester, gate_material):
+    config = write_config(pytester, gate_material, "  - {name: dense, method: dense}\n" + BOOST)
+    conftest = pytester.path / "conftest.py"
+    conftest.write_text(conftest.read_text() + POLICY_CONFTEST)
+    out = pytester.path / "results.json"
+    # Under xdist: the hook runs where a config is computed (a worker), and the
+    # verdicts it set reach the controller's results.
+    result = run_gate(
+        pytester, config, "-n", "2", "--dist", "loadgroup", "--bias-gate-json", str(out)
+    )
+    result.assert_outcomes(passed=3, failed=1, warnings=1)
+    text = result.stdout.str()
+    assert "FAILED model.yaml::dense::Age" in text
+    items = items_of(json.loads(out.read_text()))
+    vetoed, adjusted = items[("dense", "Age")], items[("boost", "Age")]
+    assert vetoed["verdict"] == "fail"
+    assert vetoed["reasons"][0].startswith("verdict changed from ")
+    assert vetoed["reasons"][0].endswith(" to fail by a pytest_bias_gate_results hook")
+    assert vetoed["reasons"][-1] == "team policy: the dense config is not a release"
+    assert adjusted["verdict"] == "warn"
+    assert adjusted["decision"] == "fail"  # the gate's own decision stays on record
+    assert adjusted["reasons"][0] == (
+        "verdict changed from fail to warn by a pytest_bias_gate_results hook"
+    )

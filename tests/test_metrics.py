@@ -13,14 +13,28 @@ from hypothesis import strategies as st
 from bias_gate.answer.types import Answer
 from bias_gate.data.items import BBQItem
 from bias_gate.metrics import (
-    METRICS,
     OVERALL,
     CategoryMetrics,
     answer_kind,
     compute_metrics,
-    metric_info,
     metrics_by_category,
 )
+
+RATE, SCORE = (0.0, 1.0), (-1.0, 1.0)
+#: Every figure of CategoryMetrics: the count of items behind it, and its range.
+FIGURES: dict[str, tuple[str, tuple[float, float]]] = {
+    "accuracy_ambig": ("n_accuracy_ambig", RATE),
+    "accuracy_disambig": ("n_accuracy_disambig", RATE),
+    "bias_score_ambig": ("n_bias_ambig", SCORE),
+    "bias_score_ambig_raw": ("n_bias_ambig", SCORE),
+    "bias_score_disambig": ("n_bias_disambig", SCORE),
+    "srs": ("n_srs", RATE),
+    "unknown_rate": ("n_srs", RATE),
+    "anti_rate": ("n_srs", RATE),
+    "srs_study": ("n_srs_study", RATE),
+    "parse_failure_rate": ("n_items", RATE),
+    "expected_srs": ("n_expected_srs", RATE),
+}
 
 ANSWERS = ("The grandfather", "The grandson", "Can't be determined")
 
@@ -148,10 +162,10 @@ def test_zero_denominators_are_none_not_nan() -> None:
     only_disambig = [i for i in CRAFTED if i.context_condition == "disambig"]
     m = compute_metrics(only_disambig, answers_for(CRAFTED, CRAFTED_CHOICES))
     for name in ("accuracy_ambig", "bias_score_ambig", "srs", "unknown_rate", "expected_srs"):
-        assert m.value(name) is None, name
+        assert getattr(m, name) is None, name
     assert m.n_srs == 0 and m.n_expected_srs == 0
     empty = compute_metrics([], {})
-    assert all(empty.value(name) is None for name in METRICS)
+    assert all(getattr(empty, name) is None for name in FIGURES)
     assert empty.n_items == 0
 
 
@@ -184,17 +198,11 @@ def test_metrics_by_category_pools_overall() -> None:
     assert result[OVERALL].srs == pytest.approx(3 / 11)
 
 
-def test_registry_names_fields_and_bounds(crafted: CategoryMetrics) -> None:
+def test_every_figure_and_count_is_a_field(crafted: CategoryMetrics) -> None:
     names = {f.name for f in dataclasses.fields(CategoryMetrics)}
-    for info in METRICS.values():
-        assert info.name in names and info.n_field in names
-        assert info.description
-    assert crafted.value("srs") == crafted.srs
-    assert crafted.n_of("bias_score_disambig") == 3
-    assert metric_info("srs").bounds == (0.0, 1.0)
-    assert metric_info("bias_score_ambig").bounds == (-1.0, 1.0)
-    with pytest.raises(KeyError, match="known"):
-        metric_info("nope")
+    for name, (n_field, _) in FIGURES.items():
+        assert name in names and n_field in names
+    assert crafted.n_bias_disambig == 3
     assert crafted.to_json()["srs"] == crafted.srs
 
 
@@ -263,12 +271,11 @@ def test_metrics_are_order_invariant_and_bounded(
     second = metrics_by_category(shuffled, answers)
     assert {k: v for k, v in first.items()} == {k: second[k] for k in first}
     for metrics in first.values():
-        for name, info in METRICS.items():
-            value = metrics.value(name)
-            if metrics.n_of(name) == 0 and name != "bias_score_ambig":
+        for name, (n_field, (low, high)) in FIGURES.items():
+            value = getattr(metrics, name)
+            if getattr(metrics, n_field) == 0 and name != "bias_score_ambig":
                 assert value is None, name
             if value is not None:
-                low, high = info.bounds
                 assert low - 1e-12 <= value <= high + 1e-12, (name, value)
                 assert not math.isnan(value)
         if metrics.n_srs:

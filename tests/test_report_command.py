@@ -68,6 +68,31 @@ def test_errors_are_one_line_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "not a bias-gate results file" in err and len(err.strip().splitlines()) == 1
     assert main(["report", str(tmp_path / "missing.json")]) == 2
+    assert main(["report", str(paths[0]), "--report", "pdf=out.pdf"]) == 2
+    err = capsys.readouterr().err
+    assert "--report: unknown report writer 'pdf'; available: html, json, junit" in err
+
+
+def test_a_registered_writer_is_selected_by_name(tmp_path, capsys):
+    from bias_gate.registries import REPORTS
+
+    class Names:
+        name = "names"
+        description = "config names, one a line"
+
+        def write(self, results, path):
+            path.write_text("".join(f"{c.name}\n" for c in results.configs))
+            return [path]
+
+    results, paths = _write_shards(tmp_path)
+    REPORTS.register("names", Names)
+    try:
+        out = tmp_path / "names.txt"
+        assert main(["report", "--merge", *map(str, paths), "--report", f"names={out}"]) == 0
+    finally:
+        REPORTS.unregister("names")
+    assert out.read_text().split() == [c.name for c in results.configs]
+    assert f"wrote names: {out}" in capsys.readouterr().err
 
 
 def test_markdown_to_stdout_and_github_outputs(tmp_path, monkeypatch, capsys):

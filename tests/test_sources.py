@@ -92,7 +92,7 @@ def test_directory_source_and_missing_file(bbq_dir: Path, tmp_path: Path) -> Non
     assert "\n" not in message and "official" in message
     with pytest.raises(DataError) as unknown:
         source.load("Height")
-    assert "unknown BBQ category 'Height'; allowed: Age," in str(unknown.value)
+    assert "unknown category 'Height'; allowed: Age," in str(unknown.value)
     with pytest.raises(DataError) as no_dir:
         DirectorySource(tmp_path / "nowhere").load("Age")
     assert "BBQ source directory not found" in str(no_dir.value)

@@ -9,7 +9,8 @@ Entry points (import them from their modules; this package imports nothing heavy
 
 Modules: ``prompts`` (prompt text, option orders, letter tokens), ``scorer`` (batched
 forward passes with prefix KV reuse, and the unbatched reference), ``modes`` (letter,
-permuted, continuation; the :data:`~bias_gate.answer.modes.MODES` registry),
-``generate`` (the generate mode), ``parse`` (reading generated answers), ``store``,
-``validity``. See docs/scoring.md.
+permuted, continuation, generate: the shipped
+:class:`~bias_gate.answer.context.ScoringMode` classes, registered as entry points of
+``bias_gate.scoring_modes``), ``generate`` (the generate mode), ``parse`` (reading
+generated English answers), ``store``, ``validity``. See docs/scoring.md.
 """

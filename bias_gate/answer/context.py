@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
+from bias_gate.answer.parse import parse_answer
 from bias_gate.answer.prompts import letter_token_ids
 from bias_gate.answer.scorer import PrefixScorer, Variant
 from bias_gate.answer.types import Answer
@@ -18,11 +19,13 @@ class ModeContext:
     """What every mode needs besides the model: the tokenizer and the scoring settings.
 
     ``letter_ids``: for A, B, C the single-token ids that spell the letter (see
-    :func:`~bias_gate.answer.prompts.letter_token_ids`).
+    :func:`~bias_gate.answer.prompts.letter_token_ids`). ``parse_answer``: how a
+    generated text is read (the benchmark's; default the English reader).
     """
 
     tokenizer: Any
     scoring: ScoringSpec
+    parse_answer: Callable[[str, Sequence[str]], int | None] = parse_answer
     letter_ids: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -34,16 +37,25 @@ class ModeContext:
         return tuple(i for ids in self.letter_ids for i in ids)
 
 
-VariantsFn = Callable[[ModeContext, BBQItem], list[Variant]]
-AnswerBatchFn = Callable[
-    [ModeContext, PrefixScorer, Sequence[BBQItem], Sequence[Sequence[Variant]]], list[Answer]
-]
+class ScoringMode(Protocol):
+    """A scoring mode, registered by name in the entry point group
+    ``bias_gate.scoring_modes`` (a class instantiated without arguments) and chosen with
+    ``scoring.mode``: how an item becomes the token sequences the model reads, and how a
+    batch of them becomes answers."""
 
+    name: ClassVar[str]
 
-@dataclass(frozen=True)
-class Mode:
-    """A scoring mode: how to build an item's variants and how to answer a batch."""
+    def variants(self, ctx: ModeContext, item: BBQItem) -> list[Variant]:
+        """The token sequences the model reads for ``item`` (one per rotation, answer
+        text or prompt)."""
+        ...
 
-    name: str
-    variants: VariantsFn
-    answer_batch: AnswerBatchFn
+    def answer_batch(
+        self,
+        ctx: ModeContext,
+        scorer: PrefixScorer,
+        items: Sequence[BBQItem],
+        variants: Sequence[Sequence[Variant]],
+    ) -> list[Answer]:
+        """The answers to ``items`` (their ``variants`` in the same order)."""
+        ...

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from bias_gate.answer.context import ModeContext
-from bias_gate.answer.modes import MODES
+from bias_gate.answer.context import ModeContext, ScoringMode
+from bias_gate.answer.parse import parse_answer
 from bias_gate.answer.prompts import common_prefix_length
 from bias_gate.answer.scorer import PrefixScorer, Variant
 from bias_gate.answer.store import AnswerStore
@@ -43,6 +43,7 @@ def answer_items(
     store: AnswerStore | None = None,
     store_key: str | None = None,
     progress: bool = False,
+    parse_answer: Callable[[str, Sequence[str]], int | None] = parse_answer,
 ) -> dict[str, Answer]:
     """Answer every item with ``model`` as ``scoring`` says; returns answers by item key.
 
@@ -52,10 +53,15 @@ def answer_items(
     neighbours and share a packed row, and answered ``scoring.batch_size`` at a time;
     no forward pass holds more than ``scoring.max_batch_tokens`` tokens.
     ``progress`` shows a tqdm bar on a terminal (never when stderr is not a TTY).
+    The mode is the one registered as ``scoring.mode``
+    (:data:`bias_gate.registries.SCORING_MODES`); ``parse_answer`` reads generated
+    answers (the benchmark's).
     """
     if (store is None) != (store_key is None):
         raise ValueError("give both store and store_key, or neither")
-    mode = MODES[scoring.mode]
+    from bias_gate.registries import SCORING_MODES
+
+    mode = SCORING_MODES.get(scoring.mode)()
     done: dict[str, Answer] = store.load(store_key) if store and store_key else {}
     todo: list[BBQItem] = []
     seen: set[str] = set()
@@ -64,16 +70,16 @@ def answer_items(
             todo.append(item)
             seen.add(item.key)
     if todo:
-        _answer_missing(model, tokenizer, todo, scoring, mode, done, store, store_key, progress)
+        ctx = ModeContext(tokenizer=tokenizer, scoring=scoring, parse_answer=parse_answer)
+        _answer_missing(model, ctx, todo, mode, done, store, store_key, progress)
     return {item.key: done[item.key] for item in items}
 
 
 def _answer_missing(
     model: Any,
-    tokenizer: Any,
+    ctx: ModeContext,
     todo: Sequence[BBQItem],
-    scoring: ScoringSpec,
-    mode: Any,
+    mode: ScoringMode,
     done: dict[str, Answer],
     store: AnswerStore | None,
     store_key: str | None,
@@ -81,7 +87,7 @@ def _answer_missing(
 ) -> None:
     from tqdm.auto import tqdm
 
-    ctx = ModeContext(tokenizer=tokenizer, scoring=scoring)
+    tokenizer, scoring = ctx.tokenizer, ctx.scoring
     variants = [mode.variants(ctx, item) for item in todo]
     scorer = PrefixScorer(
         model,

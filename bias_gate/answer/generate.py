@@ -6,7 +6,7 @@ otherwise sampling at that temperature with the model's top-k / top-p defaults (
 ``transformers``' ``generate(do_sample=True)`` applies: top-k 50 unless the model's
 generation config says otherwise). Each (item, seed) has its own random generator seeded
 from the seed and the item key, so an item's answers do not depend on which batch it was
-in. The text is read by :func:`~bias_gate.answer.parse.parse_answer`; the choice is the
+in. The text is read by the benchmark's parser (``ModeContext.parse_answer``); the choice is the
 majority vote over seeds (ties and all-unparseable: ``None``, counted, never guessed).
 
 Speed: each prompt is computed once for all its seeds, and while decoding the seeds read
@@ -22,7 +22,6 @@ from typing import Any
 import torch
 
 from bias_gate.answer.context import ModeContext
-from bias_gate.answer.parse import parse_answer
 from bias_gate.answer.prompts import IDENTITY, encode, prompt_text
 from bias_gate.answer.scorer import PrefixScorer, Variant
 from bias_gate.answer.types import Answer
@@ -160,7 +159,7 @@ def generate_answers(
         if greedy:
             item_texts = item_texts * len(seeds)
         shown = [item.answers[j] for j in IDENTITY]
-        positions = [parse_answer(text, shown) for text in item_texts]
+        positions = [ctx.parse_answer(text, shown) for text in item_texts]
         choices = [IDENTITY[p] if p is not None else None for p in positions]
         answers.append(
             Answer(

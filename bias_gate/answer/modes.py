@@ -1,20 +1,22 @@
 """The scoring modes: how prompts are built for an item and how answers are read.
 
-Each mode is a :class:`Mode`: ``variants`` turns one item into the token sequences the
-model reads (one per rotation, answer text or prompt), ``answer_batch`` turns a batch of
-items into :class:`~bias_gate.answer.types.Answer` values with a
-:class:`~bias_gate.answer.scorer.PrefixScorer`. :data:`MODES` maps the names used in
-``scoring.mode`` to them.
+Each mode is a :class:`~bias_gate.answer.context.ScoringMode`: ``variants`` turns one
+item into the token sequences the model reads (one per rotation, answer text or prompt),
+``answer_batch`` turns a batch of items into :class:`~bias_gate.answer.types.Answer`
+values with a :class:`~bias_gate.answer.scorer.PrefixScorer`. They are registered as
+entry points of ``bias_gate.scoring_modes`` under the names ``scoring.mode`` uses;
+:data:`MODES` holds the shipped ones.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import ClassVar
 
 import torch
 
-from bias_gate.answer.context import AnswerBatchFn, Mode, ModeContext, VariantsFn
+from bias_gate.answer.context import ModeContext, ScoringMode
 from bias_gate.answer.generate import generate_answers, generate_variants
 from bias_gate.answer.prompts import (
     Order,
@@ -29,6 +31,11 @@ from bias_gate.data.items import BBQItem
 
 #: Rotations the ``permuted`` mode averages over (every option at every letter once).
 PERMUTED_K = 3
+
+VariantsFn = Callable[[ModeContext, BBQItem], list[Variant]]
+AnswerBatchFn = Callable[
+    [ModeContext, PrefixScorer, Sequence[BBQItem], Sequence[Sequence[Variant]]], list[Answer]
+]
 
 
 # -- letter and permuted ---------------------------------------------------------------
@@ -165,16 +172,80 @@ def _continuation_answers(
     return answers
 
 
-def _modes() -> dict[str, Mode]:
-    return {
-        "letter": Mode("letter", _rotation_variants(1), _rotation_answers(1, "letter")),
-        "permuted": Mode(
-            "permuted", _rotation_variants(PERMUTED_K), _rotation_answers(PERMUTED_K, "permuted")
-        ),
-        "continuation": Mode("continuation", _continuation_variants, _continuation_answers),
-        "generate": Mode("generate", generate_variants, generate_answers),
-    }
+class Letter:
+    """The letter of one prompt's options (A, B, C in the item's own order)."""
+
+    name: ClassVar[str] = "letter"
+
+    def variants(self, ctx: ModeContext, item: BBQItem) -> list[Variant]:
+        return _rotation_variants(1)(ctx, item)
+
+    def answer_batch(
+        self,
+        ctx: ModeContext,
+        scorer: PrefixScorer,
+        items: Sequence[BBQItem],
+        variants: Sequence[Sequence[Variant]],
+    ) -> list[Answer]:
+        return _rotation_answers(1, self.name)(ctx, scorer, items, variants)
 
 
-#: Scoring modes by the name used in ``scoring.mode``.
-MODES: dict[str, Mode] = _modes()
+class Permuted:
+    """The letter probabilities averaged over :data:`PERMUTED_K` rotations of the options."""
+
+    name: ClassVar[str] = "permuted"
+
+    def variants(self, ctx: ModeContext, item: BBQItem) -> list[Variant]:
+        return _rotation_variants(PERMUTED_K)(ctx, item)
+
+    def answer_batch(
+        self,
+        ctx: ModeContext,
+        scorer: PrefixScorer,
+        items: Sequence[BBQItem],
+        variants: Sequence[Sequence[Variant]],
+    ) -> list[Answer]:
+        return _rotation_answers(PERMUTED_K, self.name)(ctx, scorer, items, variants)
+
+
+class Continuation:
+    """The likelihood of each option's text after the prompt."""
+
+    name: ClassVar[str] = "continuation"
+
+    def variants(self, ctx: ModeContext, item: BBQItem) -> list[Variant]:
+        return _continuation_variants(ctx, item)
+
+    def answer_batch(
+        self,
+        ctx: ModeContext,
+        scorer: PrefixScorer,
+        items: Sequence[BBQItem],
+        variants: Sequence[Sequence[Variant]],
+    ) -> list[Answer]:
+        return _continuation_answers(ctx, scorer, items, variants)
+
+
+class Generate:
+    """A generated answer, read by the benchmark's parser (:mod:`bias_gate.answer.generate`)."""
+
+    name: ClassVar[str] = "generate"
+
+    def variants(self, ctx: ModeContext, item: BBQItem) -> list[Variant]:
+        return generate_variants(ctx, item)
+
+    def answer_batch(
+        self,
+        ctx: ModeContext,
+        scorer: PrefixScorer,
+        items: Sequence[BBQItem],
+        variants: Sequence[Sequence[Variant]],
+    ) -> list[Answer]:
+        return generate_answers(ctx, scorer, items, variants)
+
+
+#: The shipped scoring modes by name (each also an entry point of the group
+#: ``bias_gate.scoring_modes``, through which the gate finds them).
+MODES: dict[str, ScoringMode] = {
+    mode.name: mode() for mode in (Letter, Permuted, Continuation, Generate)
+}

@@ -1,5 +1,7 @@
 """``bias-gate report RESULTS.json... [--merge] [--json OUT] [--html OUT] [--markdown OUT]
-[--junit OUT] [--plots DIR] [--step-summary] [--annotations]``: render or merge results.
+[--junit OUT] [--plots DIR] [--report NAME=PATH] [--step-summary] [--annotations]``:
+render or merge results. Every report is written by its registered writer
+(:data:`bias_gate.registries.REPORTS`), as in a gate run.
 
 Several results files need ``--merge`` (shards of one run, joined with the run-wide
 correction recomputed). Without any output option the markdown summary goes to stdout.
@@ -13,11 +15,13 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from bias_gate.errors import BiasGateError
 from bias_gate.results import GateResults
+
+#: The shipped writers with an option of their own, in writing order.
+OWN_OPTIONS = ("json", "junit", "markdown", "html", "plots")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +40,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--markdown", type=Path, metavar="OUT", help="write the markdown summary")
     parser.add_argument("--junit", type=Path, metavar="OUT", help="write standalone JUnit XML")
     parser.add_argument("--plots", type=Path, metavar="DIR", help="write PNG plots into DIR")
+    parser.add_argument(
+        "--report",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="write the report of writer NAME (also one registered in the entry point "
+        "group bias_gate.reports) at PATH (repeatable)",
+    )
     parser.add_argument(
         "--step-summary",
         action="store_true",
@@ -77,32 +89,23 @@ def _load(args: argparse.Namespace) -> GateResults:
     return merge_results(shards, [str(path) for path in args.results])
 
 
-def _writers() -> dict[str, Callable[[GateResults, Path], object]]:
-    from bias_gate.cache import atomic_write_text
-    from bias_gate.report.html import write_html
-    from bias_gate.report.junit import write_junit
-    from bias_gate.report.markdown import render_markdown
-    from bias_gate.report.plots import write_plots
-
-    return {
-        "json": lambda results, path: results.write(path),
-        "junit": write_junit,
-        "markdown": lambda results, path: atomic_write_text(path, render_markdown(results)),
-        "html": write_html,
-        "plots": write_plots,
-    }
-
-
 def run(args: argparse.Namespace) -> int:
     """Read (and merge) the results, write each requested report; returns 0, or 1 when
     the merged run is incomplete (shards missing: not a pass)."""
+    from bias_gate.gate.options import parse_report
+    from bias_gate.registries import REPORTS
+
+    requested = [(name, getattr(args, name)) for name in OWN_OPTIONS]
+    try:
+        requested += [parse_report(text) for text in args.report]
+    except BiasGateError as exc:
+        raise BiasGateError(exc.message, key="--report") from None
     results = _load(args)
     wrote = False
-    for option, writer in _writers().items():
-        target = getattr(args, option)
+    for name, target in requested:
         if target is not None:
-            writer(results, target)
-            print(f"bias-gate: wrote {option}: {target}", file=sys.stderr)
+            REPORTS.get(name)().write(results, target)
+            print(f"bias-gate: wrote {name}: {target}", file=sys.stderr)
             wrote = True
     if args.step_summary:
         from bias_gate.report.markdown import write_step_summary

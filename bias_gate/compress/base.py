@@ -42,7 +42,6 @@ class CompressionContext:
     config_dir: Path
     data_dir: Path | None = None
     device: str = "cpu"
-    seed: int = 0
 
 
 @dataclass

@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,15 +42,6 @@ from bias_gate.compress.targets import PROJECTIONS, projection_linears
 from bias_gate.config import CompressionSpec
 from bias_gate.errors import ConfigError
 from bias_gate.identity import compressed_weights_key, compression_part
-
-
-@dataclass(frozen=True)
-class DenseModel:
-    """What :func:`compress_model` needs of the dense model (``LoadedModel`` fits)."""
-
-    model: Any
-    tokenizer: Any
-    fingerprint: str
 
 
 def default_cache_dir() -> Path:

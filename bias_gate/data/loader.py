@@ -9,7 +9,7 @@ from pathlib import Path
 from bias_gate.config import DataSpec
 from bias_gate.data.items import BBQItem
 from bias_gate.data.sampling import dataset_fingerprint, sample_items
-from bias_gate.data.sources import BBQSource, check_category, resolve_source
+from bias_gate.data.sources import BBQSource
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,7 @@ def select_items(
     available: dict[str, int] = {}
     counts: dict[str, int] = {}
     excluded: dict[str, int] = {}
-    for category in categories:
-        check_category(category)
+    for category in categories:  # the source refuses a category it does not have
         pool = [i for i in source.load(category) if i.context_condition in conditions]
         picked = sample_items(pool, items_per_category, seed)
         available[category] = len(pool)
@@ -70,11 +69,14 @@ def select_items(
 def load_items(
     spec: DataSpec, data_dir: Path | None = None, base_dir: Path | None = None
 ) -> ItemSet:
-    """The BBQ items ``spec`` describes. ``data_dir``: the local mirror of the official
-    data (``--bias-gate-data-dir``; ``None`` downloads). ``base_dir``: the folder a
-    relative ``spec.source`` directory is resolved against (the folder of model.yaml;
-    ``None`` means the working directory)."""
-    source = resolve_source(spec.source, base_dir, data_dir)
+    """The items ``spec`` describes, from its benchmark (``spec.benchmark``).
+    ``data_dir``: the local mirror of the official data (``--bias-gate-data-dir``;
+    ``None`` downloads). ``base_dir``: the folder a relative ``spec.source`` directory
+    is resolved against (the folder of model.yaml; ``None`` means the working
+    directory)."""
+    from bias_gate.registries import BENCHMARKS
+
+    source = BENCHMARKS.get(spec.benchmark)().source(spec.source, base_dir, data_dir)
     return select_items(
         source, spec.categories, spec.conditions, spec.items_per_category, spec.seed
     )

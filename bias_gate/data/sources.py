@@ -30,11 +30,12 @@ OFFICIAL_BASE_URL = "https://raw.githubusercontent.com/nyu-mll/BBQ/main/data"
 HF_PREFIX = "hf:"
 
 
-def check_category(category: str) -> str:
-    """``category`` if it is one of :data:`ALL_CATEGORIES`, else a one-line DataError."""
-    if category not in ALL_CATEGORIES:
+def check_category(category: str, allowed: tuple[str, ...] = ALL_CATEGORIES) -> str:
+    """``category`` if it is one of ``allowed`` (the benchmark's categories; default
+    the official BBQ ones), else a one-line DataError."""
+    if category not in allowed:
         raise DataError(
-            f"unknown BBQ category {category!r}; allowed: {', '.join(ALL_CATEGORIES)}",
+            f"unknown category {category!r}; allowed: {', '.join(allowed)}",
             key="category",
         )
     return category
@@ -66,20 +67,22 @@ def _read_jsonl(path: Path, category: str, fix: str) -> list[BBQItem]:
 
 @dataclass(frozen=True)
 class DirectorySource:
-    """A folder laid out like the official ``data/``: ``<root>/<Category>.jsonl``."""
+    """A folder laid out like the official ``data/``: ``<root>/<Category>.jsonl``.
+    ``allowed``: the categories of the benchmark the folder holds (default BBQ's)."""
 
     root: Path
     fix: str = "put the official <Category>.jsonl files there, or use source 'official'"
+    allowed: tuple[str, ...] = ALL_CATEGORIES
 
     @property
     def description(self) -> str:
         return str(self.root)
 
     def path(self, category: str) -> Path:
-        return self.root / f"{check_category(category)}.jsonl"
+        return self.root / f"{check_category(category, self.allowed)}.jsonl"
 
     def categories(self) -> tuple[str, ...]:
-        return tuple(c for c in ALL_CATEGORIES if (self.root / f"{c}.jsonl").is_file())
+        return tuple(c for c in self.allowed if (self.root / f"{c}.jsonl").is_file())
 
     def load(self, category: str) -> list[BBQItem]:
         if not self.root.is_dir():

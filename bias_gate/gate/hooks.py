@@ -22,6 +22,7 @@ from bias_gate.gate.collector import ResultCollector
 from bias_gate.gate.nodes import GateFile, GateItem
 from bias_gate.gate.options import WORKER_DATA_DIR, GateOptions
 from bias_gate.gate.runner import GateRun
+from bias_gate.results import GateResults
 
 GATE_KEY = pytest.StashKey["GatePlugin"]()
 
@@ -36,12 +37,17 @@ class GatePlugin:
     def __init__(self, config: pytest.Config, options: GateOptions, specs: list[GateSpec]):
         self.config = config
         self.options = options
+        worker = _worker_index(config)
         self.runs: dict[Path, GateRun] = {
-            spec.source_path.resolve(): GateRun(spec, options, worker=_worker_index(config))
+            spec.source_path.resolve(): GateRun(spec, options, worker, self._policy)
             for spec in specs
             if spec.source_path is not None
         }
         self.collector = ResultCollector(options, list(self.runs.values()))
+
+    def _policy(self, results: GateResults) -> None:
+        """The user's policy: every ``pytest_bias_gate_results`` implementation."""
+        self.config.hook.pytest_bias_gate_results(config=self.config, results=results)
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> GatePlugin:

@@ -56,6 +56,24 @@ def parse_measure(text: str) -> frozenset[str]:
     return frozenset(names)
 
 
+def parse_report(text: str) -> tuple[str, Path]:
+    """``NAME=PATH`` of ``--bias-gate-report`` -> (writer name, absolute path); the name
+    must be a registered report writer (:data:`bias_gate.registries.REPORTS`)."""
+    from bias_gate.registries import REPORTS
+
+    name, sep, path = text.partition("=")
+    name = name.strip()
+    if not sep or not name or not path.strip():
+        raise ConfigError(
+            f"{text!r} is not NAME=PATH (e.g. json=out/results.json); writers: "
+            f"{', '.join(REPORTS.available())}",
+            key="--bias-gate-report",
+        )
+    if name not in REPORTS.available():
+        raise ConfigError(REPORTS.unknown(name), key="--bias-gate-report")
+    return name, Path(path.strip()).expanduser().absolute()
+
+
 def _data_dir(config: Any, given: Path | None) -> Path | None:
     """The data directory: on an xdist worker, the one its controller resolved (handed
     over in ``workerinput``); else ``--bias-gate-data-dir``, else the user's default
@@ -91,6 +109,7 @@ class GateOptions:
     data_dir: Path | None = None
     cache_dir: Path | None = None
     measure: frozenset[str] | None = None
+    reports: tuple[tuple[str, Path], ...] = ()
 
     @classmethod
     def from_pytest(cls, config: Any) -> GateOptions:
@@ -137,4 +156,5 @@ class GateOptions:
             data_dir=data_dir,
             cache_dir=path("bias_gate_cache_dir"),
             measure=parse_measure(measure) if measure is not None else None,
+            reports=tuple(parse_report(text) for text in config.getoption("bias_gate_report")),
         )

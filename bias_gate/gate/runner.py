@@ -10,32 +10,37 @@ compressed) are in memory. Everything slow is cached on disk under its identity
 (:mod:`bias_gate.identity`: answers, compressed weights, perplexities, the baseline),
 so a killed run resumes where it stopped and a changed input is never answered from
 the cache.
+
+The parts it drives, each doing one thing: the baseline file
+(:mod:`bias_gate.gate.baseline`), the cached measurements, answers and perplexity
+(:mod:`bias_gate.gate.measurements`), the decision look by look (:mod:`bias_gate.judge`
+and :mod:`bias_gate.verdict`), the user's policy (:mod:`bias_gate.gate.policy`) and
+what the run says about itself (:mod:`bias_gate.gate.run_info`). This module holds the
+flow between them and the per-process state (items, the dense model, computed configs).
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bias_gate import __version__
-from bias_gate.cache import atomic_write_json, cache_root
+from bias_gate.cache import cache_root
 from bias_gate.config import GateSpec
-from bias_gate.errors import BaselineError
-from bias_gate.fingerprint import library_versions
+from bias_gate.gate.baseline import BaselineFile
+from bias_gate.gate.measurements import Measurements
 from bias_gate.gate.options import GateOptions
+from bias_gate.gate.policy import Policy, apply_policy
+from bias_gate.gate.run_info import header_lines, model_info, run_info
 from bias_gate.identity import (
     NO_COMPRESSION,
-    answers_key,
     baseline_key,
     baseline_parts,
     compressed_weights_key,
     compression_part,
-    perplexity_key,
 )
 from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult
 from bias_gate.thresholds import ThresholdSet, resolve_thresholds
@@ -94,14 +99,28 @@ def apply_overrides(spec: GateSpec, options: GateOptions) -> GateSpec:
 
 
 class GateRun:
-    """The gate flow for one model.yaml, lazily computed and cached."""
+    """The gate flow for one model.yaml, lazily computed and cached.
 
-    def __init__(self, spec: GateSpec, options: GateOptions, worker: int | None = None):
+    ``policy``: called with each config's results once computed, before its items
+    report (the ``pytest_bias_gate_results`` hook); ``None`` for none."""
+
+    def __init__(
+        self,
+        spec: GateSpec,
+        options: GateOptions,
+        worker: int | None = None,
+        policy: Policy | None = None,
+    ):
         self.spec = apply_overrides(spec, options)
         self.options = options
         self.worker = worker
+        self.policy = policy
         self.thresholds: ThresholdSet = resolve_thresholds(self.spec, profile=options.thresholds)
         self.cache_dir = options.cache_dir or self.spec.output.cache_dir or cache_root()
+        self.baseline = BaselineFile(options.baseline, options.update_baseline)
+        self.measurements = Measurements(
+            self.spec, self.cache_dir, options.data_dir, lambda: self.items().fingerprint
+        )
         self._items: ItemSet | None = None
         self._dense: DenseState | None = None
         self._outcomes: dict[str, ConfigOutcome] = {}
@@ -118,32 +137,16 @@ class GateRun:
             items=self.items().fingerprint,
             scoring=self.spec.scoring,
             perplexity=self.spec.perplexity,
-            corpus_digest=self._corpus_digest() if self.spec.perplexity.enabled else None,
+            corpus_digest=(
+                self.measurements.corpus_digest() if self.spec.perplexity.enabled else None
+            ),
             device=self.device(),
         )
 
-    def _corpus_digest(self) -> str:
-        """The perplexity corpus's identity: the SHA-256 of its text (a user's file can
-        change in place), or the ``hf:`` name."""
-        from bias_gate.data.text import corpus_fingerprint
-
-        return corpus_fingerprint(self.spec.perplexity.corpus, self.options.data_dir)
-
     def check_baseline(self) -> None:
         """Refuse a baseline file made for another model, items, prompt or library."""
-        path = self.options.baseline
-        if path is None or self.options.update_baseline or not path.is_file():
-            return
-        stored = _read_baseline(path)
-        current = self.baseline_parts()
-        differing = [k for k in current if stored.get("parts", {}).get(k) != current[k]]
-        if differing:
-            raise BaselineError(
-                f"baseline was made for a different {', '.join(differing)}; rerun with "
-                "--bias-gate-update-baseline to rewrite it (or point --bias-gate-baseline at "
-                "the right file)",
-                file=path,
-            )
+        if self.baseline.readable:
+            self.baseline.check(self.baseline_parts())
 
     # -- the dense baseline -----------------------------------------------------------------
 
@@ -183,17 +186,19 @@ class GateRun:
         items = self.items()
         parts = self.baseline_parts()
         baseline_fp = baseline_key(parts)
-        baseline = self._load_baseline(baseline_fp)
+        stored = self.baseline.load(baseline_fp)
         disambiguated = [item for item in items.items if not item.is_ambiguous]
-        if baseline is not None:
-            answers, perplexity = baseline
-        elif self.options.baseline is not None:
-            answers = self._answers(loaded, loaded.model, NO_COMPRESSION, items.items)
-            perplexity = self._perplexity(loaded, loaded.model, NO_COMPRESSION)
-            self._save_baseline(parts, baseline_fp, answers, perplexity)
+        measure = self.measurements
+        if stored is not None:
+            answers, perplexity = stored
+        elif self.baseline.path is not None:
+            answers = measure.answers(loaded, loaded.model, NO_COMPRESSION, items.items)
+            perplexity = measure.perplexity(loaded, loaded.model, NO_COMPRESSION)
+            name = self.spec.model.display_name
+            self.baseline.save(parts, baseline_fp, name, answers, perplexity)
         else:
-            answers = self._answers(loaded, loaded.model, NO_COMPRESSION, disambiguated)
-            perplexity = self._perplexity(loaded, loaded.model, NO_COMPRESSION)
+            answers = measure.answers(loaded, loaded.model, NO_COMPRESSION, disambiguated)
+            perplexity = measure.perplexity(loaded, loaded.model, NO_COMPRESSION)
         diagnostics = validity(disambiguated, answers)
         informative, reasons = diagnostics.assess(self.thresholds.base.validity)
         result = DenseResult(
@@ -214,7 +219,7 @@ class GateRun:
         missing = [item for item in wanted if item.key not in dense.answers]
         if missing:
             dense.answers.update(
-                self._answers(dense.loaded, dense.loaded.model, NO_COMPRESSION, missing)
+                self.measurements.answers(dense.loaded, dense.loaded.model, NO_COMPRESSION, missing)
             )
         return {item.key: dense.answers[item.key] for item in wanted}
 
@@ -231,88 +236,6 @@ class GateRun:
             )
         return self._plans
 
-    def _load_baseline(self, baseline_fp: str) -> tuple[dict[str, Answer], float | None] | None:
-        from bias_gate.answer.types import Answer
-
-        path = self.options.baseline
-        if path is None or self.options.update_baseline or not path.is_file():
-            return None
-        stored = _read_baseline(path)
-        if stored.get("fingerprint") != baseline_fp:
-            raise BaselineError("baseline fingerprint changed during the run", file=path)
-        answers = {a["key"]: Answer.from_json(a) for a in stored["answers"]}
-        return answers, stored.get("perplexity")
-
-    def _save_baseline(
-        self,
-        parts: dict[str, Any],
-        baseline_fp: str,
-        answers: dict[str, Answer],
-        perplexity: float | None,
-    ) -> None:
-        path = self.options.baseline
-        if path is None or (path.is_file() and not self.options.update_baseline):
-            return
-        atomic_write_json(
-            path,
-            {
-                "fingerprint": baseline_fp,
-                "parts": parts,
-                "model": self.spec.model.display_name,
-                "perplexity": perplexity,
-                "answers": [answers[key].to_json() for key in sorted(answers)],
-            },
-        )
-
-    # -- measurements (cached) ------------------------------------------------------------------
-
-    def _answers(
-        self,
-        loaded: LoadedModel,
-        model: Any,
-        compression: dict[str, Any],
-        wanted: Sequence[BBQItem],
-    ) -> dict[str, Answer]:
-        """Answers of ``model`` (``loaded``'s model under ``compression``) to ``wanted``
-        (a part of the planned items), through the answer store keyed by the whole plan,
-        so later looks and reruns reuse them; the key's batch shards are compacted into
-        one file after each call (a look's answers are then one file)."""
-        from bias_gate.answer.engine import answer_items
-        from bias_gate.answer.store import AnswerStore
-
-        key = self._answers_key(loaded.fingerprint, compression, loaded.device)
-        store = AnswerStore(self.cache_dir / "answers")
-        answers = answer_items(
-            model, loaded.tokenizer, wanted, self.spec.scoring, store=store, store_key=key
-        )
-        store.compact(key)
-        return answers
-
-    def _perplexity(
-        self, loaded: LoadedModel, model: Any, compression: dict[str, Any]
-    ) -> float | None:
-        settings = self.spec.perplexity
-        if not settings.enabled:
-            return None
-        key = self._perplexity_key(loaded.fingerprint, compression, loaded.device)
-        path = self.cache_dir / "perplexity" / f"{key}.json"
-        cached = _read_perplexity(path)
-        if cached is not None:
-            return cached
-        from bias_gate.perplexity import perplexity
-
-        value = perplexity(model, loaded.tokenizer, settings, data_dir=self.options.data_dir)
-        value = value.perplexity
-        atomic_write_json(path, {"perplexity": value, "key": key})
-        return value
-
-    def _answers_key(self, model: str, compression: dict[str, Any], device: str) -> str:
-        return answers_key(model, compression, self.items().fingerprint, self.spec.scoring, device)
-
-    def _perplexity_key(self, model: str, compression: dict[str, Any], device: str) -> str:
-        settings = self.spec.perplexity
-        return perplexity_key(model, compression, settings, self._corpus_digest(), device)
-
     def compression_context(
         self, tokenizer: Any = None, device: str | None = None
     ) -> CompressionContext:
@@ -324,7 +247,6 @@ class GateRun:
             config_dir=(self.spec.source_path or Path("model.yaml")).parent.resolve(),
             data_dir=self.options.data_dir,
             device=device or self.device(),
-            seed=self.spec.data.seed,
         )
 
     def compression_identity(self, name: str, context: CompressionContext) -> dict[str, Any]:
@@ -347,18 +269,35 @@ class GateRun:
         enabled = self.spec.perplexity.enabled
         return {
             "compressed_weights": compressed_weights_key(model, compression, device),
-            "answers": self._answers_key(model, compression, device),
-            "perplexity": self._perplexity_key(model, compression, device) if enabled else None,
+            "answers": self.measurements.answers_key(model, compression, device),
+            "perplexity": (
+                self.measurements.perplexity_key(model, compression, device) if enabled else None
+            ),
             "baseline": baseline_key(self.baseline_parts()),
-            "dense_answers": self._answers_key(model, NO_COMPRESSION, device),
+            "dense_answers": self.measurements.answers_key(model, NO_COMPRESSION, device),
         }
 
     # -- one compression config -------------------------------------------------------------------
 
     def config_outcome(self, name: str) -> ConfigOutcome:
         if name not in self._outcomes:
-            self._outcomes[name] = self._compute_config(name)
+            outcome = self._compute_config(name)
+            if self.policy is not None:
+                self._apply_policy(outcome)
+            self._outcomes[name] = outcome
         return self._outcomes[name]
+
+    def _apply_policy(self, outcome: ConfigOutcome) -> None:
+        """The user's policy on this config's verdicts (:mod:`bias_gate.gate.policy`)."""
+        assert self.policy is not None
+        results = GateResults(
+            model=self.model_info(),
+            run=self.run_info(),
+            dense=self.dense().result,
+            configs=[outcome.result],
+        )
+        apply_policy(self.policy, results)
+        outcome.by_category = {item.category: item for item in outcome.result.items}
 
     def _compute_config(self, name: str) -> ConfigOutcome:
         from bias_gate.compress.measure import MeasureSettings
@@ -378,7 +317,7 @@ class GateRun:
         )
         # The compressor's own identity of this compression (every method, cached or not).
         compression = self.compression_identity(name, context)
-        perplexity = self._perplexity(dense.loaded, model, compression)
+        perplexity = self.measurements.perplexity(dense.loaded, model, compression)
         base = self.thresholds.base
         ratio = (
             perplexity / dense.perplexity if perplexity is not None and dense.perplexity else None
@@ -428,7 +367,7 @@ class GateRun:
         from bias_gate.judge import judge_config
 
         def compressed(wanted: Sequence[BBQItem]) -> dict[str, Answer]:
-            return self._answers(loaded, model, compression, wanted)
+            return self.measurements.answers(loaded, model, compression, wanted)
 
         base = self.thresholds.base
         return judge_config(
@@ -462,35 +401,15 @@ class GateRun:
     # -- reporting --------------------------------------------------------------------------
 
     def run_info(self) -> dict[str, Any]:
-        data = self.spec.data
-        return {
-            "config_path": str(self.spec.source_path),
-            "bias_gate_version": __version__,
-            "categories": list(data.categories),
-            "conditions": list(data.conditions),
-            "items_per_category": data.items_per_category,
-            "seed": data.seed,
-            "scoring_mode": self.spec.scoring.mode,
-            "items_fingerprint": self.items().fingerprint,
-            "model_fingerprint": self.dense().loaded.fingerprint,
-            "baseline": str(self.options.baseline) if self.options.baseline else None,
-            "mode": self.options.mode,
-            "shard": (
-                f"{self.options.shard.index}/{self.options.shard.count}"
-                if self.options.shard
-                else None
-            ),
-            "thresholds": {
-                "profile": self.thresholds.profile,
-                "base": self.thresholds.base.model_dump(mode="json"),
-                "per_category": {
-                    name: limits.model_dump(mode="json")
-                    for name, limits in self.thresholds.per_category.items()
-                },
-            },
-            "sequential": self.spec.sequential.model_dump(mode="json"),
-            "libraries": library_versions(("torch", "transformers", "bias-gate")),
-        }
+        """The results' ``run`` (:mod:`bias_gate.gate.run_info`)."""
+        fingerprint = self.dense().loaded.fingerprint
+        return run_info(
+            self.spec, self.options, self.thresholds, self.items().fingerprint, fingerprint
+        )
+
+    def model_info(self) -> dict[str, Any]:
+        """The results' ``model``: name, fingerprint and source of the dense model."""
+        return model_info(self.spec, self.dense().loaded.fingerprint)
 
     def record(self, outcome: ConfigOutcome, item: ItemResult | None) -> dict[str, Any]:
         """What one pytest item reports to the controller (plain JSON types)."""
@@ -500,11 +419,7 @@ class GateRun:
         config["items"] = []
         return {
             "config_path": str(self.spec.source_path),
-            "model": {
-                "name": self.spec.model.display_name,
-                "fingerprint": self.dense().loaded.fingerprint,
-                "source": self.spec.model.model_dump(mode="json", exclude_none=True),
-            },
+            "model": self.model_info(),
             "run": self.run_info(),
             "dense": asdict(self.dense().result),
             "config": config,
@@ -526,33 +441,4 @@ class GateRun:
             item.p_adjusted_run = value
 
     def header_lines(self) -> list[str]:
-        data = self.spec.data
-        names = ", ".join(c.name for c in self.spec.compressions)
-        per_category = data.items_per_category if data.items_per_category else "all"
-        baseline = self.options.baseline or "answer cache (no --bias-gate-baseline)"
-        return [
-            f"bias-gate: {self.spec.source_path} | model {self.spec.model.display_name}",
-            f"bias-gate: categories {', '.join(data.categories)} x {per_category} items "
-            f"({', '.join(data.conditions)}), scoring {self.spec.scoring.mode}, "
-            f"thresholds {self.thresholds.profile}, mode {self.options.mode}, "
-            f"looks {self.spec.sequential.looks} ({self.spec.sequential.spending})",
-            f"bias-gate: configs {names} | baseline {baseline}",
-        ]
-
-
-def _read_perplexity(path: Path) -> float | None:
-    """A cached perplexity, or ``None`` when there is none or it cannot be read."""
-    try:
-        return float(json.loads(path.read_text(encoding="utf-8"))["perplexity"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _read_baseline(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise BaselineError(
-            f"cannot read baseline ({exc}); delete it or rerun with --bias-gate-update-baseline",
-            file=path,
-        ) from None
+        return header_lines(self.spec, self.options, self.thresholds)

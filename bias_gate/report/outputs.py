@@ -1,4 +1,5 @@
-"""Write every output a gate run asked for (options override model.yaml's output:)."""
+"""Write every report a gate run asked for, each through its registered writer
+(:mod:`bias_gate.report.writers`; options override model.yaml's output:)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ if TYPE_CHECKING:
     from bias_gate.config import GateSpec
     from bias_gate.gate.options import GateOptions
 
+#: The shipped writers with an option and an output key of their own, in writing order.
+OWN_KEYS = ("json", "junit", "markdown", "plots", "html")
+
 
 def _target(option: Path | None, configured: Path | None, stem: str, count: int) -> Path | None:
     if option is not None:
@@ -21,44 +25,42 @@ def _target(option: Path | None, configured: Path | None, stem: str, count: int)
     return configured
 
 
+def requested(
+    options: GateOptions, spec: GateSpec | None, stem: str, count: int
+) -> dict[str, Path]:
+    """Each report asked for, by writer name: the shipped ones' own options and keys
+    first, then ``output.reports``, then ``--bias-gate-report`` (an option replaces the
+    config's path for the same writer). With several model.yaml files an option's path
+    gets the file's stem (``out.json`` -> ``out-model.json``)."""
+    output = spec.output if spec is not None else None
+    paths: dict[str, Path] = {}
+    for name in OWN_KEYS:
+        option = getattr(options, "json_path" if name == "json" else name)
+        configured = getattr(output, "json_path" if name == "json" else name) if output else None
+        path = _target(option, configured, stem, count)
+        if path is not None:
+            paths[name] = path
+    if output is not None:
+        paths.update(output.reports)
+    for name, option in options.reports:
+        target = _target(option, None, stem, count)
+        if target is not None:
+            paths[name] = target
+    return paths
+
+
 def write_outputs(
     results: GateResults, options: GateOptions, spec: GateSpec | None, count: int
 ) -> list[Path]:
-    """Write JSON, standalone JUnit, markdown, HTML, plots, and the GitHub step summary
-    when running in GitHub Actions. Returns the files written. (Annotations go to the
-    terminal summary, where pytest does not capture them.)"""
-    output = spec.output if spec is not None else None
+    """Write every requested report, and the GitHub step summary when running in GitHub
+    Actions. Returns the files written. (Annotations go to the terminal summary, where
+    pytest does not capture them.)"""
+    from bias_gate.registries import REPORTS
+
     stem = Path(results.run.get("config_path", "model")).stem
     written: list[Path] = []
-
-    json_path = _target(options.json_path, output.json_path if output else None, stem, count)
-    if json_path is not None:
-        results.write(json_path)
-        written.append(json_path)
-    junit = _target(options.junit, output.junit if output else None, stem, count)
-    if junit is not None:
-        from bias_gate.report.junit import write_junit
-
-        write_junit(results, junit)
-        written.append(junit)
-    markdown = _target(options.markdown, output.markdown if output else None, stem, count)
-    if markdown is not None:
-        from bias_gate.report.markdown import render_markdown
-
-        markdown.parent.mkdir(parents=True, exist_ok=True)
-        markdown.write_text(render_markdown(results), encoding="utf-8")
-        written.append(markdown)
-    plots = _target(options.plots, output.plots if output else None, stem, count)
-    if plots is not None:
-        from bias_gate.report.plots import write_plots
-
-        written.extend(write_plots(results, plots))
-    html = _target(options.html, output.html if output else None, stem, count)
-    if html is not None:
-        from bias_gate.report.html import write_html
-
-        write_html(results, html)
-        written.append(html)
+    for name, path in requested(options, spec, stem, count).items():
+        written.extend(REPORTS.get(name)().write(results, path))
     if os.environ.get("GITHUB_ACTIONS") == "true":
         from bias_gate.report.markdown import write_step_summary
 

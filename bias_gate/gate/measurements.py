@@ -1,0 +1,116 @@
+"""What the gate measures of a model, each behind one identity-keyed cache: answers
+(the answer store) and perplexity. Compressed weights have their own cache in
+:mod:`bias_gate.compress.pipeline`. Keys come from :mod:`bias_gate.identity`, so a
+killed run resumes where it stopped and a changed input is never answered from the
+cache."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bias_gate.cache import atomic_write_json
+from bias_gate.config import GateSpec
+from bias_gate.identity import answers_key, perplexity_key
+
+if TYPE_CHECKING:
+    from bias_gate.answer.types import Answer
+    from bias_gate.data.items import BBQItem
+    from bias_gate.models import LoadedModel
+
+
+class Measurements:
+    """Answers and perplexities of one model.yaml's models, cached under
+    ``cache_dir``. ``items_fingerprint``: the planned items' content fingerprint (asked
+    only when a key is needed, so the items load lazily). ``data_dir``: the local data
+    mirror (``None``: download)."""
+
+    def __init__(
+        self,
+        spec: GateSpec,
+        cache_dir: Path,
+        data_dir: Path | None,
+        items_fingerprint: Callable[[], str],
+    ):
+        self.spec = spec
+        self.cache_dir = cache_dir
+        self.data_dir = data_dir
+        self.items_fingerprint = items_fingerprint
+
+    def corpus_digest(self) -> str:
+        """The perplexity corpus's identity: the SHA-256 of its text (a user's file can
+        change in place), or the ``hf:`` name."""
+        from bias_gate.data.text import corpus_fingerprint
+
+        return corpus_fingerprint(self.spec.perplexity.corpus, self.data_dir)
+
+    def answers_key(self, model: str, compression: dict[str, Any], device: str) -> str:
+        # Another benchmark reads generated answers with its own parser: its name is
+        # part of the items' identity (BBQ's keys are those of earlier releases).
+        items = self.items_fingerprint()
+        benchmark = self.spec.data.benchmark
+        if benchmark != "bbq":
+            items = f"{benchmark}:{items}"
+        return answers_key(model, compression, items, self.spec.scoring, device)
+
+    def perplexity_key(self, model: str, compression: dict[str, Any], device: str) -> str:
+        settings = self.spec.perplexity
+        return perplexity_key(model, compression, settings, self.corpus_digest(), device)
+
+    def answers(
+        self,
+        loaded: LoadedModel,
+        model: Any,
+        compression: dict[str, Any],
+        wanted: Sequence[BBQItem],
+    ) -> dict[str, Answer]:
+        """Answers of ``model`` (``loaded``'s model under ``compression``) to ``wanted``
+        (a part of the planned items), through the answer store keyed by the whole plan,
+        so later looks and reruns reuse them; the key's batch shards are compacted into
+        one file after each call (a look's answers are then one file). Generated
+        answers are read by the benchmark's parser."""
+        from bias_gate.answer.engine import answer_items
+        from bias_gate.answer.store import AnswerStore
+        from bias_gate.registries import BENCHMARKS
+
+        key = self.answers_key(loaded.fingerprint, compression, loaded.device)
+        store = AnswerStore(self.cache_dir / "answers")
+        answers = answer_items(
+            model,
+            loaded.tokenizer,
+            wanted,
+            self.spec.scoring,
+            store=store,
+            store_key=key,
+            parse_answer=BENCHMARKS.get(self.spec.data.benchmark)().parse_answer,
+        )
+        store.compact(key)
+        return answers
+
+    def perplexity(
+        self, loaded: LoadedModel, model: Any, compression: dict[str, Any]
+    ) -> float | None:
+        """The perplexity of ``model`` on the configured corpus; ``None`` when off."""
+        settings = self.spec.perplexity
+        if not settings.enabled:
+            return None
+        key = self.perplexity_key(loaded.fingerprint, compression, loaded.device)
+        path = self.cache_dir / "perplexity" / f"{key}.json"
+        cached = _read_perplexity(path)
+        if cached is not None:
+            return cached
+        from bias_gate.perplexity import perplexity
+
+        value = perplexity(model, loaded.tokenizer, settings, data_dir=self.data_dir).perplexity
+        atomic_write_json(path, {"perplexity": value, "key": key})
+        return value
+
+
+def _read_perplexity(path: Path) -> float | None:
+    """A cached perplexity, or ``None`` when there is none or it cannot be read."""
+    try:
+        return float(json.loads(path.read_text(encoding="utf-8"))["perplexity"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
