@@ -7,10 +7,19 @@ from pathlib import Path
 
 import pytest
 
+# Under pytest-xdist (the suite runs with ``-n 2``, pyproject.toml) each worker, and
+# every gate subprocess a test starts, computes on one thread: two workers with two
+# OpenMP threads each on a 2-core runner wait on each other instead of computing.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 # Imported once for the whole session: pytester's in-process runs restore sys.modules
 # afterwards, and torch's C extension cannot be imported a second time.
 import torch
 import transformers  # noqa: F401
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    torch.set_num_threads(1)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("BIAS_GATE_SHARED_DATA", ROOT.parent / "shared" / "data"))

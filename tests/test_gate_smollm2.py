@@ -21,7 +21,7 @@ data:
   items_per_category: 96
   seed: 0
 compressions:
-  - {name: wanda-50, method: wanda, sparsity: 0.5}
+  - {name: wanda-50, method: wanda, sparsity: 0.5, calibration: {samples: 8, seq_len: 128}}
   - {name: int8, method: rtn, bits: 8}
 scoring:
   mode: continuation
