@@ -368,12 +368,8 @@ def _output_names() -> set[str]:
 def test_reusable_workflow_exposes_the_report_outputs():
     data = _load(REUSABLE)
     declared = _on(data)["workflow_call"]["outputs"]
-    assert set(declared) == _output_names() == {
-        "verdict",
-        "failed-configs",
-        "paradox-count",
-        "results-json",
-    }
+    expected = {"verdict", "failed-configs", "paradox-count", "results-json"}
+    assert set(declared) == _output_names() == expected
     report = data["jobs"]["report"]
     merge = next(s for s in report["steps"] if "bias-gate report" in s.get("run", ""))
     for name, spec in declared.items():
