@@ -258,6 +258,8 @@ def test_documented_callers_start_and_opt_in_to_checks():
     read_only = 0
     for caller in callers:
         for job in caller["jobs"].values():
+            if "bias-gate.yml@" not in str(job.get("uses", "")):
+                continue  # e.g. the job posting the comment (test below)
             granted = _as_scopes(job.get("permissions", caller.get("permissions", {})))
             assert required <= set(job.get("with", {})), "a required input is not passed"
             for name, called in reusable["jobs"].items():
@@ -351,3 +353,62 @@ def test_report_job_draws_without_torch(tmp_path):
     )
     assert "not installed in the report job" not in done.stderr, done.stderr
     assert (tmp_path / "plots" / "paradox.png").is_file() and (tmp_path / "r.html").is_file()
+
+
+# -- the pull-request surface: outputs and the comment body (issue 14) --------------------
+
+
+def _output_names() -> set[str]:
+    from bias_gate.report.github import github_outputs
+    from tests.report_fixtures import make_results
+
+    return set(github_outputs(make_results(), None))
+
+
+def test_reusable_workflow_exposes_the_report_outputs():
+    data = _load(REUSABLE)
+    declared = _on(data)["workflow_call"]["outputs"]
+    expected = {"verdict", "failed-configs", "paradox-count", "results-json"}
+    assert set(declared) == _output_names() == expected
+    report = data["jobs"]["report"]
+    merge = next(s for s in report["steps"] if "bias-gate report" in s.get("run", ""))
+    for name, spec in declared.items():
+        assert spec["value"] == f"${{{{ jobs.report.outputs.{name} }}}}"
+        assert report["outputs"][name] == f"${{{{ steps.{merge['id']}.outputs.{name} }}}}"
+    (words,) = _commands(REUSABLE, "bias-gate report")
+    args = build_parser().parse_args([w if "*" not in w else "r.json" for w in words])
+    assert args.github_outputs and str(args.comment) == "merged/comment.md"
+    assert str(args.json) == "merged/results.json"  # results-json points at the merged file
+
+
+def test_action_exposes_the_report_outputs_and_the_comment():
+    action = _load(ACTION)
+    step = next(s for s in action["runs"]["steps"] if s.get("id") == "outputs")
+    assert step["if"] == "always()", "outputs must be written when the gate fails"
+    for name in _output_names() - {"results-json"} | {"comment"}:
+        assert action["outputs"][name]["value"] == f"${{{{ steps.outputs.outputs.{name} }}}}"
+    line = next(w for w in _commands(ACTION, "bias-gate report"))
+    args = build_parser().parse_args([w.replace('"', "") for w in line])
+    assert args.github_outputs and args.comment is not None
+
+
+def test_documented_caller_posts_the_comment_with_its_own_opt_in():
+    """The comment is posted by a job of the caller's own, which opts in to
+    pull-requests: write; the job calling the reusable workflow stays read-only."""
+    posting = 0
+    for caller in _doc_caller_workflows():
+        for name, job in caller["jobs"].items():
+            steps = job.get("steps", [])
+            if not any("sticky-pull-request-comment" in str(s.get("uses", "")) for s in steps):
+                continue
+            posting += 1
+            granted = _as_scopes(job.get("permissions", caller.get("permissions", {})))
+            assert granted.get("pull-requests") == "write", name
+            callee = caller["jobs"][job["needs"]]
+            assert "bias-gate.yml@" in callee["uses"]
+            called_grant = _as_scopes(callee.get("permissions", caller.get("permissions", {})))
+            assert _exceeding(called_grant, READ_ONLY_TOKEN) == {}
+            post = next(s for s in steps if "sticky-pull-request-comment" in s["uses"])
+            assert post["with"]["path"].endswith("comment.md")
+            assert "outputs.verdict" in str(job) or "outputs.verdict" in str(caller)
+    assert posting, "docs/github-actions.md shows no caller posting the comment"

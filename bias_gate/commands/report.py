@@ -1,7 +1,10 @@
 """``bias-gate report RESULTS.json... [--merge] [--json OUT] [--html OUT] [--markdown OUT]
-[--junit OUT] [--plots DIR] [--report NAME=PATH] [--step-summary] [--annotations]``:
-render or merge results. Every report is written by its registered writer
-(:data:`bias_gate.registries.REPORTS`), as in a gate run.
+[--junit OUT] [--plots DIR] [--report NAME=PATH] [--step-summary] [--annotations]
+[--previous OLD.json] [--github-outputs] [--comment OUT]``: render or merge results.
+Every report is written by its registered writer (:data:`bias_gate.registries.REPORTS`),
+as in a gate run; ``--previous`` adds the trend against an earlier run to the markdown,
+``--github-outputs`` and ``--comment`` are the pull-request surface
+(:mod:`bias_gate.report.github`).
 
 Several results files need ``--merge`` (shards of one run, joined with the run-wide
 correction recomputed). Without any output option the markdown summary goes to stdout.
@@ -54,24 +57,44 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="append the summary to $GITHUB_STEP_SUMMARY (GitHub Actions only)",
     )
     parser.add_argument(
+        "--previous",
+        type=Path,
+        metavar="OLD.json",
+        help="a previous release's results JSON: the markdown (and the step summary) "
+        "gains its h and verdict beside today's per config x category, worse ones flagged",
+    )
+    parser.add_argument(
+        "--github-outputs",
+        action="store_true",
+        help="write the step outputs verdict, failed-configs, paradox-count and "
+        "results-json to $GITHUB_OUTPUT (GitHub Actions only)",
+    )
+    parser.add_argument(
+        "--comment",
+        type=Path,
+        metavar="OUT",
+        help="write a compact markdown pull-request comment body at OUT",
+    )
+    parser.add_argument(
         "--annotations",
         action="store_true",
         help="print ::error annotations for failing configs (GitHub Actions only)",
     )
 
 
-def _read(path: Path) -> GateResults:
+def _read(path: Path, key: str | None = None) -> GateResults:
     try:
         return GateResults.read(path)
-    except FileNotFoundError:
-        raise BiasGateError("results file not found", file=path) from None
+    except (FileNotFoundError, IsADirectoryError):
+        raise BiasGateError("results file not found", file=path, key=key) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BiasGateError(f"not a results JSON file ({exc})", file=path) from None
-    except (KeyError, TypeError, ValueError) as exc:
+        raise BiasGateError(f"not a results JSON file ({exc})", file=path, key=key) from None
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise BiasGateError(
             f"not a bias-gate results file ({type(exc).__name__}: {exc}); write one with "
             "pytest --bias-gate ... --bias-gate-json PATH",
             file=path,
+            key=key,
         ) from None
 
 
@@ -89,6 +112,16 @@ def _load(args: argparse.Namespace) -> GateResults:
     return merge_results(shards, [str(path) for path in args.results])
 
 
+def _results_json(args: argparse.Namespace) -> Path | None:
+    """The results JSON the outputs point at: ``--json OUT`` when written, else the one
+    input file of an unmerged report; None for a merge without ``--json``."""
+    if args.json is not None:
+        return args.json
+    if len(args.results) == 1 and not args.merge:
+        return args.results[0]
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Read (and merge) the results, write each requested report; returns 0, or 1 when
     the merged run is incomplete (shards missing: not a pass)."""
@@ -100,17 +133,49 @@ def run(args: argparse.Namespace) -> int:
         requested += [parse_report(text) for text in args.report]
     except BiasGateError as exc:
         raise BiasGateError(exc.message, key="--report") from None
+    if args.github_outputs and not os.environ.get("GITHUB_OUTPUT"):
+        raise BiasGateError(
+            "$GITHUB_OUTPUT is not set (it is only inside a GitHub Actions step)",
+            key="--github-outputs",
+        )
     results = _load(args)
+    trend = None
+    if args.previous is not None:
+        from bias_gate.report.trend import compare, trend_line
+
+        previous = _read(args.previous, key="--previous")
+        trend = compare(results, previous, str(args.previous))
+        print(f"bias-gate: {trend_line(trend)}", file=sys.stderr)
     wrote = False
     for name, target in requested:
-        if target is not None:
+        if target is None:
+            continue
+        if name == "markdown" and trend is not None:
+            # The trend is a view of this command, not part of the results: the shipped
+            # markdown renderer draws it (docs/decisions.md #60).
+            from bias_gate.cache import atomic_write_text
+            from bias_gate.report.markdown import render_markdown
+
+            atomic_write_text(target, render_markdown(results, trend))
+        else:
             REPORTS.get(name)().write(results, target)
-            print(f"bias-gate: wrote {name}: {target}", file=sys.stderr)
-            wrote = True
+        print(f"bias-gate: wrote {name}: {target}", file=sys.stderr)
+        wrote = True
     if args.step_summary:
         from bias_gate.report.markdown import write_step_summary
 
-        write_step_summary(results, os.environ)
+        write_step_summary(results, os.environ, trend)
+        wrote = True
+    if args.comment is not None:
+        from bias_gate.report.github import write_comment
+
+        write_comment(results, args.comment, os.environ, trend)
+        print(f"bias-gate: wrote comment: {args.comment}", file=sys.stderr)
+        wrote = True
+    if args.github_outputs:
+        from bias_gate.report.github import write_github_outputs
+
+        write_github_outputs(results, _results_json(args), os.environ)
         wrote = True
     if args.annotations:
         from bias_gate.report.annotations import print_annotations
@@ -120,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
     if not wrote:
         from bias_gate.report.markdown import render_markdown
 
-        sys.stdout.write(render_markdown(results))
+        sys.stdout.write(render_markdown(results, trend))
     missing = results.run.get("missing_shards") or []
     if missing:
         print(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bias_gate.report.run_info import config_path, model_name, run_limits, run_mode
 from bias_gate.report.summary import (
@@ -31,6 +32,9 @@ from bias_gate.report.summary import (
     validity_rows,
 )
 from bias_gate.results import GateResults, ItemResult
+
+if TYPE_CHECKING:
+    from bias_gate.report.trend import Trend
 
 #: GitHub refuses step summaries over 1 MiB; what we append stays below this many bytes.
 STEP_SUMMARY_LIMIT_BYTES = 1024 * 1024 - 1024
@@ -129,6 +133,46 @@ def _metric(results: GateResults) -> str:
     return ", ".join(sorted(metrics)) or "srs"
 
 
+CHANGE_ICONS: dict[str, str] = {
+    "worse": "🔻 worse",
+    "better": "🔺 better",
+    "same": "= same",
+    "new": "🆕 new",
+}
+
+
+def _trend(trend: Trend | None) -> list[str]:
+    """Last release's verdict and h beside today's, per config x category; what got
+    worse first."""
+    if trend is None:
+        return []
+    worse = len(trend.by_change("worse"))
+    lines = [
+        "",
+        f"### Trend since the previous run (`{cell(trend.label)}`)",
+        "",
+        f"{worse} verdict{'s' if worse != 1 else ''} got worse, "
+        f"{len(trend.by_change('better'))} better, {len(trend.by_change('new'))} new "
+        "(matched by config name and category).",
+        "",
+        "| config | category | previous | today | change |",
+        "|---|---|---|---|---|",
+    ]
+    for row in trend.ranked():
+        before = "new" if row.previous is None else _matrix_cell(row.previous)
+        change = CHANGE_ICONS[row.change]
+        if row.change == "worse":
+            change = f"**{change}**"
+        lines.append(
+            f"| {cell(row.current.config)} | {cell(row.current.category)} | {before} | "
+            f"{_matrix_cell(row.current)} | {change} |"
+        )
+    if trend.dropped:
+        gone = ", ".join(f"{cell(c)} / {cell(k)}" for c, k in trend.dropped)
+        lines += ["", f"In the previous run only: {gone}."]
+    return lines
+
+
 def _validity(results: GateResults) -> list[str]:
     lines = ["", "### Dense model validity", "", validity_headline(results), ""]
     rows = validity_rows(results)
@@ -174,12 +218,14 @@ def _detail(summary: str, body: str) -> str:
     return f"<details><summary>{safe_summary}</summary>\n\n{fence}\n{body}\n{fence}\n\n</details>"
 
 
-def render_markdown(results: GateResults) -> str:
-    """The whole summary as GitHub-flavoured markdown (ends with a newline)."""
+def render_markdown(results: GateResults, trend: Trend | None = None) -> str:
+    """The whole summary as GitHub-flavoured markdown (ends with a newline); with
+    ``trend`` (``bias-gate report --previous``) a trend section follows the matrix."""
     lines = [
         *_header(results),
         *_paradox_section(results),
         *_matrix(results),
+        *_trend(trend),
         *_validity(results),
         *_power(results),
         *_details(results),
@@ -228,7 +274,9 @@ def _closers(text: str) -> str:
     return closing + "\n</details>\n" * max(0, open_details)
 
 
-def write_step_summary(results: GateResults, env: Mapping[str, str] = os.environ) -> Path | None:
+def write_step_summary(
+    results: GateResults, env: Mapping[str, str] = os.environ, trend: Trend | None = None
+) -> Path | None:
     """When ``GITHUB_ACTIONS == "true"``, append the summary to ``$GITHUB_STEP_SUMMARY``,
     keeping the file under 1 MiB; returns the file written, or None when not in Actions."""
     if env.get("GITHUB_ACTIONS") != "true" or not env.get("GITHUB_STEP_SUMMARY"):
@@ -236,7 +284,7 @@ def write_step_summary(results: GateResults, env: Mapping[str, str] = os.environ
     path = Path(env["GITHUB_STEP_SUMMARY"])
     existing = path.stat().st_size if path.exists() else 0
     budget = max(0, STEP_SUMMARY_LIMIT_BYTES - existing)
-    text = truncate_markdown(render_markdown(results), budget)
+    text = truncate_markdown(render_markdown(results, trend), budget)
     with path.open("a", encoding="utf-8") as handle:
         handle.write(text)
     return path
