@@ -152,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         if name == "markdown" and trend is not None:
             # The trend is a view of this command, not part of the results: the shipped
-            # markdown renderer draws it (docs/decisions.md #60).
+            # markdown renderer draws it (docs/decisions.md #33).
             from bias_gate.cache import atomic_write_text
             from bias_gate.report.markdown import render_markdown
 
