@@ -1,5 +1,7 @@
 """Results for the report tests: a hand-built run covering every case a report must show,
-and the results JSON of a real small run at tests/fixtures/results_small.json when present.
+and the results JSON of a real small run at tests/fixtures/results_small.json when present
+(the sequential run of `python benchmarks/bench_sequential.py --data-dir ../shared/data
+--work DIR`, copied from DIR/sequential.json).
 
 The synthetic run has 4 configs x 2 categories: pass, fail, warn (inconclusive), the
 smart-pruning paradox (wanda-50: perplexity passed, Age failed), a config without
