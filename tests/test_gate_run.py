@@ -230,6 +230,21 @@ def test_too_few_items_is_inconclusive_and_says_how_many_would_do(pytester, gate
     assert f"passes with probability 0.8 at {item['n_required']} items" in item["reasons"][0]
 
 
+def test_a_gate_run_in_the_default_permuted_mode(pytester, gate_material):
+    """The default scoring mode through a whole gate run: letters averaged over rotations."""
+    config = write_config(pytester, gate_material, NULL)
+    config.write_text(config.read_text().replace("mode: continuation", "mode: permuted"))
+    out = pytester.path / "results.json"
+    result = run_gate(pytester, config, "--bias-gate-json", str(out))
+    result.assert_outcomes(passed=4)
+    results = json.loads(out.read_text())
+    assert results["run"]["scoring_mode"] == "permuted"
+    assert results["dense"]["validity"]["mode"] == "permuted"
+    for item in items_of(results).values():
+        assert item["n"] == 40 and item["cohens_h"] == 0.0
+        assert item["decision"] in ("pass", "inconclusive")
+
+
 def test_letter_position_model_is_not_judged(pytester, gate_material):
     """A random model in letter mode answers by position: the gate refuses to judge it."""
     config = write_config(pytester, gate_material, "  - {name: dense, method: dense}\n")
