@@ -120,7 +120,7 @@ def test_exit_zero_without_failures_and_no_torch(answer_files, bbq_dir, tmp_path
         ('{"category": "Age", "example_id": 0, "answer": "D"}', "answer 'D' is out of range"),
         ('{"category": "Age", "example_id": 0}', "missing answer"),
         ("not json", "not JSON"),
-        ('{"category": "Nope", "example_id": 0, "answer": 1}', "unknown BBQ category 'Nope'"),
+        ('{"category": "Nope", "example_id": 0, "answer": 1}', "unknown category 'Nope'"),
     ],
 )
 def test_bad_dense_rows_are_one_line_errors(tmp_path, bbq_dir, answer_files, capsys, line, message):

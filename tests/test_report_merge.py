@@ -37,10 +37,13 @@ def test_merged_shards_equal_the_unsharded_run(results):
     if len(results.configs) < 2:
         pytest.skip("needs two configs")
     shards = _shards(results, 2)
-    assert any(
-        a.p_adjusted_run != b.p_adjusted_run
-        for a, b in zip(shards[0].items(), results.items(), strict=False)
-    )  # the shards' own run-wide p-values differ from the whole run's
+    if any(i.p_adjusted_run is not None and i.p_adjusted_run < 1 for i in results.items()):
+        assert any(
+            a.p_adjusted_run != b.p_adjusted_run
+            for a, b in zip(shards[0].items(), results.items(), strict=False)
+        )  # the shards' own run-wide p-values differ from the whole run's
+    # (a run whose adjusted p-values all reach 1, such as the real fixture, in which no
+    # config raised bias, has nothing a shard could get wrong: the merge is still checked)
     merged = merge_results(list(reversed(shards)))
     original = results.to_json()
     for a, b in zip(merged.items(), results.items(), strict=True):
