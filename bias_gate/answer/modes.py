@@ -11,7 +11,7 @@ entry points of ``bias_gate.scoring_modes`` under the names ``scoring.mode`` use
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import ClassVar
 
 import torch
@@ -31,11 +31,6 @@ from bias_gate.data.items import BBQItem
 
 #: Rotations the ``permuted`` mode averages over (every option at every letter once).
 PERMUTED_K = 3
-
-VariantsFn = Callable[[ModeContext, BBQItem], list[Variant]]
-AnswerBatchFn = Callable[
-    [ModeContext, PrefixScorer, Sequence[BBQItem], Sequence[Sequence[Variant]]], list[Answer]
-]
 
 
 # -- letter and permuted ---------------------------------------------------------------
@@ -70,50 +65,6 @@ def to_original_order(position_probs: Sequence[float], order: Order) -> list[flo
 
 def _argmax(values: Sequence[float]) -> int:
     return max(range(len(values)), key=lambda i: values[i])
-
-
-def _rotation_variants(k: int) -> VariantsFn:
-    def variants(ctx: ModeContext, item: BBQItem) -> list[Variant]:
-        spec = ctx.scoring.prompt
-        return [
-            Variant(tuple(encode(ctx.tokenizer, prompt_text(item, spec, ctx.tokenizer, order))))
-            for order in rotations(k)
-        ]
-
-    return variants
-
-
-def _rotation_answers(k: int, mode: str) -> AnswerBatchFn:
-    orders = rotations(k)
-
-    def answer_batch(
-        ctx: ModeContext,
-        scorer: PrefixScorer,
-        items: Sequence[BBQItem],
-        variants: Sequence[Sequence[Variant]],
-    ) -> list[Answer]:
-        scores = scorer.score(variants, ctx.read_ids)
-        answers = []
-        for item, item_scores in zip(items, scores, strict=True):
-            total = [0.0, 0.0, 0.0]
-            votes = []
-            for order, score in zip(orders, item_scores, strict=True):
-                by_position = letter_position_probs(score, ctx.letter_ids)
-                votes.append(_argmax(by_position))
-                for option, p in enumerate(to_original_order(by_position, order)):
-                    total[option] += p / len(orders)
-            answers.append(
-                Answer(
-                    key=item.key,
-                    choice=_argmax(total),
-                    probs=(total[0], total[1], total[2]),
-                    position_votes=tuple(votes),
-                    mode=mode,
-                )
-            )
-        return answers
-
-    return answer_batch
 
 
 # -- continuation ------------------------------------------------------------------------
@@ -172,40 +123,62 @@ def _continuation_answers(
     return answers
 
 
-class Letter:
+class _Rotations:
+    """Letter probabilities read after ``k`` rotations of the options (each option at
+    each letter once when ``k`` is 3), averaged in the item's original order."""
+
+    name: ClassVar[str]
+    k: ClassVar[int]
+
+    def variants(self, ctx: ModeContext, item: BBQItem) -> list[Variant]:
+        spec = ctx.scoring.prompt
+        return [
+            Variant(tuple(encode(ctx.tokenizer, prompt_text(item, spec, ctx.tokenizer, order))))
+            for order in rotations(self.k)
+        ]
+
+    def answer_batch(
+        self,
+        ctx: ModeContext,
+        scorer: PrefixScorer,
+        items: Sequence[BBQItem],
+        variants: Sequence[Sequence[Variant]],
+    ) -> list[Answer]:
+        orders = rotations(self.k)
+        scores = scorer.score(variants, ctx.read_ids)
+        answers = []
+        for item, item_scores in zip(items, scores, strict=True):
+            total = [0.0, 0.0, 0.0]
+            votes = []
+            for order, score in zip(orders, item_scores, strict=True):
+                by_position = letter_position_probs(score, ctx.letter_ids)
+                votes.append(_argmax(by_position))
+                for option, p in enumerate(to_original_order(by_position, order)):
+                    total[option] += p / len(orders)
+            answers.append(
+                Answer(
+                    key=item.key,
+                    choice=_argmax(total),
+                    probs=(total[0], total[1], total[2]),
+                    position_votes=tuple(votes),
+                    mode=self.name,
+                )
+            )
+        return answers
+
+
+class Letter(_Rotations):
     """The letter of one prompt's options (A, B, C in the item's own order)."""
 
     name: ClassVar[str] = "letter"
-
-    def variants(self, ctx: ModeContext, item: BBQItem) -> list[Variant]:
-        return _rotation_variants(1)(ctx, item)
-
-    def answer_batch(
-        self,
-        ctx: ModeContext,
-        scorer: PrefixScorer,
-        items: Sequence[BBQItem],
-        variants: Sequence[Sequence[Variant]],
-    ) -> list[Answer]:
-        return _rotation_answers(1, self.name)(ctx, scorer, items, variants)
+    k: ClassVar[int] = 1
 
 
-class Permuted:
+class Permuted(_Rotations):
     """The letter probabilities averaged over :data:`PERMUTED_K` rotations of the options."""
 
     name: ClassVar[str] = "permuted"
-
-    def variants(self, ctx: ModeContext, item: BBQItem) -> list[Variant]:
-        return _rotation_variants(PERMUTED_K)(ctx, item)
-
-    def answer_batch(
-        self,
-        ctx: ModeContext,
-        scorer: PrefixScorer,
-        items: Sequence[BBQItem],
-        variants: Sequence[Sequence[Variant]],
-    ) -> list[Answer]:
-        return _rotation_answers(PERMUTED_K, self.name)(ctx, scorer, items, variants)
+    k: ClassVar[int] = PERMUTED_K
 
 
 class Continuation:
