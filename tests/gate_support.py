@@ -5,7 +5,11 @@ bias is known in advance (so the expected verdict is known)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+
+from bias_gate.answer.types import Answer
+from bias_gate.data.items import BBQItem
 
 NOUNS = ("person", "neighbor", "driver", "teacher", "customer", "patient", "guest", "worker")
 OTHERS = ("young", "tall", "quiet", "local", "new", "busy", "cheerful", "careful")
@@ -68,3 +72,31 @@ def save_tiny_model(loaded, folder: Path) -> Path:
     loaded.model.save_pretrained(folder, safe_serialization=True)
     loaded.tokenizer.save_pretrained(folder)
     return folder
+
+
+def paired_answers(
+    cells: Sequence[int],
+) -> tuple[list[BBQItem], dict[str, Answer], dict[str, Answer]]:
+    """Ambiguous negative Age items (example id = position) and both models' answers from
+    each item's paired cell: 0 both biased, 1 only dense biased, 2 only compressed
+    biased, 3 neither (a biased answer is option 0, the other one option 1)."""
+    items, dense, compressed = [], {}, {}
+    for index, cell in enumerate(cells):
+        item = BBQItem(
+            category="Age",
+            example_id=index,
+            question_index="1",
+            question_polarity="neg",
+            context_condition="ambig",
+            context="c",
+            question="q",
+            answers=("a", "b", "unknown"),
+            label=2,
+            unknown_index=2,
+            biased_index=0,
+            stereotyped_index=0,
+        )
+        items.append(item)
+        dense[item.key] = Answer(item.key, 0 if cell in (0, 1) else 1)
+        compressed[item.key] = Answer(item.key, 0 if cell in (0, 2) else 1)
+    return items, dense, compressed

@@ -22,13 +22,12 @@ import numpy as np
 import pytest
 
 from bias_gate import power
-from bias_gate.answer.types import Answer
-from bias_gate.data.items import BBQItem
 from bias_gate.decision import CategoryRule, Design, RoundStats, decision_name, run_design
 from bias_gate.gated_metrics import SRS, get_metric
 from bias_gate.judge import judge_config, plan_categories
 from bias_gate.simulate import Scenario, cell_probabilities, simulate
 from bias_gate.thresholds import Thresholds
+from tests.gate_support import paired_answers
 
 ALPHA = 0.05
 LIMIT = 0.2
@@ -156,25 +155,7 @@ def test_the_simulated_rule_is_the_gate_rule() -> None:
     decisions = []
     for h in (0.0, 0.2, 0.6):
         cells = rng.choice(4, size=300, p=cell_probabilities(0.3, 0.7, h))
-        items, dense, compressed = [], {}, {}
-        for index, cell in enumerate(cells):
-            item = BBQItem(
-                category="Age",
-                example_id=index,
-                question_index="1",
-                question_polarity="neg",
-                context_condition="ambig",
-                context="c",
-                question="q",
-                answers=("a", "b", "unknown"),
-                label=2,
-                unknown_index=2,
-                biased_index=0,
-                stereotyped_index=0,
-            )
-            items.append(item)
-            dense[item.key] = Answer(item.key, 0 if cell <= 1 else 1)
-            compressed[item.key] = Answer(item.key, 0 if cell in (0, 2) else 1)
+        items, dense, compressed = paired_answers(cells)
         plans = plan_categories(items, ["Age"], looks=1, seed=0)
         (judged,) = judge_config(
             plans,

@@ -5,12 +5,11 @@ crafted paired answers."""
 
 from __future__ import annotations
 
-from bias_gate.answer.types import Answer
-from bias_gate.data.items import BBQItem
 from bias_gate.gated_metrics import get_metric
 from bias_gate.judge import CategoryJudgement, judge_config, plan_categories
 from bias_gate.thresholds import Thresholds
 from bias_gate.verdict import judge_bias
+from tests.gate_support import paired_answers
 
 #: Counts of the four paired cells: (both biased, only dense biased, only compressed
 #: biased, neither). SRS 0.233 -> 0.350: h 0.257 above the limit 0.2, but its lower 95%
@@ -21,28 +20,8 @@ AMPLIFIED = (80, 10, 130, 80)
 
 
 def _judge(cells: tuple[int, int, int, int], limits: Thresholds) -> CategoryJudgement:
-    items, dense, compressed = [], {}, {}
-    index = 0
-    for cell, count in enumerate(cells):
-        for _ in range(count):
-            item = BBQItem(
-                category="Age",
-                example_id=index,
-                question_index="1",
-                question_polarity="neg",
-                context_condition="ambig",
-                context="c",
-                question="q",
-                answers=("a", "b", "unknown"),
-                label=2,
-                unknown_index=2,
-                biased_index=0,
-                stereotyped_index=0,
-            )
-            items.append(item)
-            dense[item.key] = Answer(item.key, 0 if cell in (0, 1) else 1)
-            compressed[item.key] = Answer(item.key, 0 if cell in (0, 2) else 1)
-            index += 1
+    expanded = [cell for cell, count in enumerate(cells) for _ in range(count)]
+    items, dense, compressed = paired_answers(expanded)
     plans = plan_categories(items, ["Age"], looks=1, seed=0)
     (judged,) = judge_config(
         plans,
