@@ -105,11 +105,15 @@ def run_gate(config: Path, cache: Path, data_dir: Path, out: Path, extra: Sequen
         "ignore::DeprecationWarning",
         *extra,
     ]
+    log = out.with_suffix(".log")
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    with log.open("w") as stream:  # the gate's own output, to follow a long run
+        done = subprocess.run(
+            command, cwd=ROOT, stdout=stream, stderr=subprocess.STDOUT, check=False
+        )
     if done.returncode not in (0, 1) or not out.is_file():
-        sys.stderr.write(done.stdout[-5000:] + done.stderr[-5000:])
-        raise SystemExit(f"gate run on {config.name} failed ({done.returncode})")
+        sys.stderr.write(log.read_text()[-10000:])
+        raise SystemExit(f"gate run on {config.name} failed ({done.returncode}); log: {log}")
     return time.perf_counter() - started
 
 
@@ -427,6 +431,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="config names to run (smoke)")
     parser.add_argument("--validity-items", type=int, default=100, help="per category")
     parser.add_argument("--skip-study", action="store_true")
+    parser.add_argument(
+        "--reuse",
+        nargs="*",
+        choices=("validity", "gate", "study"),
+        default=[],
+        help="steps whose output in --work is kept from an earlier run (resume)",
+    )
     args = parser.parse_args(argv)
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
@@ -437,17 +448,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     timings: dict[str, float] = {}
 
-    started = time.perf_counter()
-    validity = mode_validity(MAIN, args.data_dir, cache, args.validity_items)
-    timings["validity of the modes"] = time.perf_counter() - started
-    (work / "validity.json").write_text(json.dumps(validity, indent=2))
+    timings_file = work / "timings.json"
+    if timings_file.is_file():
+        timings.update(json.loads(timings_file.read_text()))
+    validity_json = work / "validity.json"
+    if "validity" not in args.reuse or not validity_json.is_file():
+        started = time.perf_counter()
+        validity = mode_validity(MAIN, args.data_dir, cache, args.validity_items)
+        timings["validity of the modes"] = time.perf_counter() - started
+        validity_json.write_text(json.dumps(validity, indent=2))
+        timings_file.write_text(json.dumps(timings))
+    validity = json.loads(validity_json.read_text())
 
     main_json = work / "replication.json"
-    timings["the gate"] = run_gate(MAIN, cache, args.data_dir, main_json, extra)
+    if "gate" not in args.reuse or not main_json.is_file():
+        timings["the gate"] = run_gate(MAIN, cache, args.data_dir, main_json, extra)
+        timings_file.write_text(json.dumps(timings))
     study = None
     if not args.skip_study:
         study_json = work / "replication-study.json"
-        timings["the study's reading"] = run_gate(STUDY, cache, args.data_dir, study_json, extra)
+        if "study" not in args.reuse or not study_json.is_file():
+            timings["the study's reading"] = run_gate(
+                STUDY, cache, args.data_dir, study_json, extra
+            )
+            timings_file.write_text(json.dumps(timings))
         study = json.loads(study_json.read_text())
     command = "python scripts/replication.py --data-dir ../shared/data" + (
         f" --limit {args.limit}" if args.limit else ""
