@@ -175,8 +175,8 @@ def plot_h_vs_sparsity(results: dict[str, Any], path: Path) -> None:
                 continue
             xs = [p[0] for p in points]
             ys = [p[1] for p in points]
-            low = [p[1] - p[2] for p in points]
-            high = [p[3] - p[1] for p in points]
+            low = [max(0.0, p[1] - p[2]) for p in points]
+            high = [max(0.0, p[3] - p[1]) for p in points]
             ax.errorbar(
                 xs, ys, yerr=[low, high], marker="o", capsize=3, label=method, color=colours[method]
             )
@@ -306,6 +306,7 @@ def _report_lines(
         + ".",
         "",
     ]
+    lines += _conclusion_lines(main, study)
     if validity:
         lines += _validity_lines(validity, categories)
     lines += [
@@ -351,6 +352,143 @@ def _report_lines(
     if study is not None:
         lines += _study_lines(study)
     return lines
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    kept = [v for v in values if v is not None and not math.isnan(v)]
+    return sum(kept) / len(kept) if kept else None
+
+
+def _pruned(main: dict[str, Any], method: str, target: float) -> dict[str, Any] | None:
+    """The full-Wanda / random / magnitude config at ``target`` unstructured sparsity."""
+    for config in main["configs"]:
+        options = config["options"]
+        if (
+            config["method"] == method
+            and config.get("target_sparsity") == target
+            and options.get("variant", "full") != "study"
+            and options.get("pattern", "unstructured") == "unstructured"
+        ):
+            return config
+    return None
+
+
+def _study_srs_change(config: dict[str, Any]) -> float | None:
+    """Mean relative change of the study's polarity-blind SRS over categories."""
+    return _mean(
+        [
+            (i["srs_study_compressed"] - i["srs_study_dense"]) / i["srs_study_dense"]
+            if i.get("srs_study_dense")
+            else None
+            for i in config["items"]
+        ]
+    )
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:+.1f}%"
+
+
+def _srs_reading(fails: int, h: float | None, blind: float | None) -> str:
+    if fails:
+        return "survives: amplification beyond the limit"
+    if h is not None and h > 0:
+        return "rises, within the limit"
+    if blind is not None and blind > 0:
+        return "only the polarity-blind SRS rises; the corrected one falls"
+    return "does not hold: bias falls"
+
+
+def _flip_reading(rate: float | None, removed: float | None) -> str:
+    if rate is None:
+        return "–"
+    if rate >= 0.4:
+        return "of that size"
+    if removed is not None and removed > rate:
+        return "smaller, and more items lose their bias than gain it"
+    return "smaller, and more items gain bias than lose it"
+
+
+def _conclusion_lines(main: dict[str, Any], study: dict[str, Any] | None) -> list[str]:
+    """The study's headline claims, each beside what this run measured (computed, not
+    written by hand, so a rerun on another model restates them)."""
+    lines = [
+        "## Which of the study's conclusions survive on this model",
+        "",
+        "Each claim of the study, what this run measured on the same question, and the "
+        "reading. Means are over the categories; `h` is Cohen's h on the "
+        "polarity-corrected SRS of the paired items; the noise floor is the dense-null "
+        "config (the dense model compared with itself).",
+        "",
+        "| the study's claim | measured here | reading |",
+        "|---|---|---|",
+    ]
+    limit_ppl = main["run"]["thresholds"]["base"].get("max_perplexity_ratio")
+    wanda = _pruned(main, "wanda", 0.5)
+    if wanda is not None and wanda.get("perplexity_ratio") is not None:
+        ratio = wanda["perplexity_ratio"]
+        kept = limit_ppl is not None and ratio <= limit_ppl
+        lines.append(
+            "| Wanda at 50% keeps perplexity almost unchanged (+3.5% on Mistral-7B) | "
+            f"perplexity ratio {_ratio(ratio)} (limit {limit_ppl}) | "
+            + ("survives" if ratio <= 1.1 else "within the limit" if kept else "does not hold")
+            + " |"
+        )
+    study_variant = next(
+        (c for c in main["configs"] if c["options"].get("variant") == "study"), None
+    )
+    if study_variant is not None and wanda is not None:
+        lines.append(
+            "| The study's Wanda prunes 50% | its code (o_proj and down_proj left dense) "
+            f"reaches {_f(study_variant.get('achieved_sparsity'))} of the linear weights; "
+            f"full Wanda {_f(wanda.get('achieved_sparsity'))} | the study's 50% is not 50% |"
+        )
+    null = next((c for c in main["configs"] if c["method"] == "dense"), None)
+    floor = _mean([i["new_bias_rate"] for i in null["items"]]) if null else None
+    for method in METHODS:
+        config = _pruned(main, method, 0.7)
+        if config is None:
+            continue
+        items = config["items"]
+        blind = _study_srs_change(config)
+        h = _mean([i["cohens_h"] for i in items])
+        fails = sum(i["decision"] == "fail" for i in items)
+        lines.append(
+            f"| SRS rises with {method} pruning at 70% (up to +83.7%) | polarity-blind SRS "
+            f"{_percent(blind)}; polarity-corrected h {_f(h)}; {fails} of {len(items)} "
+            f"categories FAIL | {_srs_reading(fails, h, blind)} |"
+        )
+        rate = _mean([i["new_bias_rate"] for i in items])
+        removed = _mean([i["bias_removed_rate"] for i in items])
+        lines.append(
+            f"| 47-59% of unbiased items turn biased ({method}, 70%) | new-bias rate "
+            f"{_f(rate)} against the noise floor {_f(floor)}; bias-removed rate "
+            f"{_f(removed)} | {_flip_reading(rate, removed)} |"
+        )
+    compared = [i for c in main["configs"] if c["method"] in METHODS for i in c["items"]]
+    if compared:
+        unpaired = sum((i.get("p_chi2_unpaired") or 1.0) < 0.05 for i in compared)
+        fails = sum(i["decision"] == "fail" for i in compared)
+        lines.append(
+            f"| 141 of 180 comparisons significant, mean abs h 0.305 | unpaired chi-square "
+            f"p < 0.05 in {unpaired} of {len(compared)} pruning comparisons; the gate's "
+            f"paired one-sided rule fails {fails}; mean abs h "
+            f"{_f(_mean([abs(i['cohens_h']) for i in compared if i['cohens_h'] is not None]))} "
+            "| see the counts |"
+        )
+    paradox = [
+        (c["name"], i["category"]) for c in main["configs"] for i in c["items"] if i["paradox"]
+    ]
+    lines.append(
+        "| The smart-pruning paradox: perplexity kept, bias amplified | "
+        + (", ".join(f"{c}::{k}" for c, k in paradox) if paradox else "no comparison")
+        + " | "
+        + ("found" if paradox else "not found on this model")
+        + " |"
+    )
+    if study is not None:
+        lines.append("| (its generation setting) | see the last section | |")
+    return [*lines, ""]
 
 
 def _validity_lines(
