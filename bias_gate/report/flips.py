@@ -79,11 +79,11 @@ def flips_text(item: ItemResult) -> str:
 def _rows(flips: Flips, direction: Direction) -> str:
     rows = []
     for flip in flips.of(direction):
-        options = "<br>".join(escape(_option_label(flip, index)) for index in range(3))
+        options = "".join(f"<li>{escape(_option_label(flip, index))}</li>" for index in range(3))
         rows.append(
             f'<tr><td class="num">{flip.example_id}</td>'
             f'<td class="value">{escape(flip.context)}<br><strong>{escape(flip.question)}'
-            f'</strong></td><td class="value">{options}</td>'
+            f"</strong><ul>{options}</ul></td>"
             f"<td>{escape(_answer(flip.dense_choice, flip.dense_probs))}"
             f"<br><small>{_probs(flip.dense_probs)}</small></td>"
             f"<td>{escape(_answer(flip.compressed_choice, flip.compressed_probs))}"
@@ -108,12 +108,14 @@ def _cell_details(item: ItemResult, limit_note: str) -> str:
         tables.append(
             f"<p>{escape(heading)}</p>"
             '<div class="wide"><table class="flips"><tr><th>example</th>'
-            "<th>context and question</th><th>options</th><th>dense</th>"
+            "<th>context, question and options</th><th>dense</th>"
             f"<th>compressed</th></tr>{_rows(flips, direction)}</table></div>"
         )
     note = "" if flips.complete else f"<p class=meta>{escape(limit_note)}</p>"
+    # A failing cell's table is open: a link cannot open a <details> without a script.
+    opened = " open" if item.verdict == "fail" else ""
     return (
-        f'<details id="{anchor(item.config, item.category)}"><summary>{summary}</summary>'
+        f'<details id="{anchor(item.config, item.category)}"{opened}><summary>{summary}</summary>'
         + "".join(tables)
         + note
         + "</details>"

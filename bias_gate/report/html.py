@@ -69,6 +69,11 @@ td.pass { background: #edf7ed; } td.fail { background: #fdecea; } td.warn { back
 .paradox { background: #fdecea; border-left: 4px solid #c62828; padding: 0.5em 1em; }
 figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9em; }
+details { margin: 0.4em 0; border: 1px solid #ddd; border-radius: 4px; padding: 0.3em 0.8em; }
+details:target { border-color: #c62828; }
+summary { cursor: pointer; font-weight: 600; overflow-wrap: anywhere; }
+table.flips td.value { min-width: 12em; } table.flips td { white-space: nowrap; }
+table.flips td.value { white-space: normal; } table.flips ul { margin: 0.3em 0; padding-left: 1.2em; }
 """
 
 
