@@ -272,6 +272,20 @@ def test_xdist_run_equals_serial_run(pytester, gate_material):
     assert items_of(a) == items_of(b)
     assert [c["name"] for c in a["configs"]] == [c["name"] for c in b["configs"]]
     assert a["dense"] == b["dense"]
+    # The flipped items cross from the workers: the boost config's new bias is listed, as
+    # many as its transitions count, in the JSON (bounded) and all in the side file.
+    from bias_gate.flips import FLIP_LIMIT, side_file
+    from bias_gate.results import GateResults
+
+    boost = items_of(b)[("boost", "Age")]
+    flips, transitions = boost["flips"], boost["transitions"]
+    turned = transitions["unknown"]["biased"] + transitions["anti"]["biased"]
+    assert flips["new_bias_total"] == turned > 0
+    assert len(flips["new_bias"]) == min(turned, FLIP_LIMIT)
+    assert flips["new_bias"][0]["question"] == "Who forgot the ticket?"
+    assert side_file(parallel).read_text() == side_file(serial).read_text()
+    [full] = [i for i in GateResults.read(parallel).items() if i.config == "boost"]
+    assert full.flips is not None and len(full.flips.new_bias) == turned
 
 
 def test_baseline_is_written_reused_and_refused_when_stale(pytester, gate_material):
