@@ -72,8 +72,9 @@ figcaption { color: #555; font-size: 0.9em; }
 details { margin: 0.4em 0; border: 1px solid #ddd; border-radius: 4px; padding: 0.3em 0.8em; }
 details:target { border-color: #c62828; }
 summary { cursor: pointer; font-weight: 600; overflow-wrap: anywhere; }
-table.flips td.value { min-width: 12em; } table.flips td { white-space: nowrap; }
-table.flips td.value { white-space: normal; } table.flips ul { margin: 0.3em 0; padding-left: 1.2em; }
+table.flips td { white-space: nowrap; }
+table.flips td.value { min-width: 12em; white-space: normal; }
+table.flips ul { margin: 0.3em 0; padding-left: 1.2em; }
 """
 
 
