@@ -164,3 +164,24 @@ def test_report_flips_unknown_cell_is_one_usage_line(tmp_path, capsys):
     make_results().write(old)
     assert main(["report", str(old), "--flips", "wanda-50::Age"]) == 2
     assert "no flipped items recorded" in capsys.readouterr().err
+
+
+def test_a_merge_keeps_every_flipped_item_of_the_shards(tmp_path):
+    results = add_flips(make_results(), new_bias=FLIP_LIMIT + 5)
+    paths = []
+    for index in range(2):
+        shard = GateResults.from_json(results.to_json())
+        for config, full in zip(shard.configs, results.configs, strict=True):
+            for item, whole in zip(config.items, full.items, strict=True):
+                item.flips = whole.flips  # to_json bounded them; a shard run has them all
+        shard.configs = [c for k, c in enumerate(shard.configs) if k % 2 == index]
+        shard.run["shard"] = f"{index + 1}/2"
+        paths.append(tmp_path / f"results-{index + 1}.json")
+        shard.write(paths[-1])
+    merged = tmp_path / "merged.json"
+    assert main(["report", "--merge", *map(str, paths), "--json", str(merged)]) == 0
+    back = GateResults.read(merged)
+    assert back.flips_file == side_file(merged)
+    assert [len(i.flips.new_bias) for i in back.items() if i.flips] == [FLIP_LIMIT + 5] * len(
+        results.items()
+    )
