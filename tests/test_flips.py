@@ -130,6 +130,11 @@ def test_html_links_each_failing_cell_to_its_flips_table():
         assert (f'<a href="#{target}">' in html) == failing, item
     assert "The retired accountant (biased)" in html
     assert "A (p 0.620)" in html  # the compressed model's biased answer and its probability
+    # 25 turned biased per cell, in memory: the page lists the first 20 and says where
+    # the rest are.
+    assert html.count('<td class="num">1020</td>') == 0
+    assert html.count('<td class="num">1019</td>') == len(results.items())
+    assert "bias-gate report RESULTS.json --flips wanda-50::Age</code> prints them" in html
 
 
 def test_report_flips_prints_a_cell_and_says_where_from(tmp_path, capsys):

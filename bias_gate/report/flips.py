@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from bias_gate.flips import DIRECTIONS, Direction, Flip, Flips, Probs
+from bias_gate.flips import DIRECTIONS, FLIP_LIMIT, Direction, Flip, Flips, Probs
 from bias_gate.results import GateResults, ItemResult
 
 LETTERS = "ABC"
@@ -92,9 +92,10 @@ def _rows(flips: Flips, direction: Direction) -> str:
     return "".join(rows)
 
 
-def _cell_details(item: ItemResult, limit_note: str) -> str:
+def _cell_details(item: ItemResult) -> str:
+    """One cell's ``<details>``: at most :data:`FLIP_LIMIT` items per direction."""
     assert item.flips is not None
-    flips = item.flips
+    flips = item.flips.bounded()
     summary = (
         f"{escape(item.config)} · {escape(item.category)} ({escape(item.verdict)}): "
         f"{flips.new_bias_total} turned biased, {flips.bias_removed_total} bias removed"
@@ -111,7 +112,14 @@ def _cell_details(item: ItemResult, limit_note: str) -> str:
             "<th>context, question and options</th><th>dense</th>"
             f"<th>compressed</th></tr>{_rows(flips, direction)}</table></div>"
         )
-    note = "" if flips.complete else f"<p class=meta>{escape(limit_note)}</p>"
+    note = (
+        ""
+        if flips.complete
+        else f"<p class=meta>The first {FLIP_LIMIT} of each direction; every one is in the "
+        "side file next to the results JSON (<code>&lt;results&gt;.flips.jsonl</code>), "
+        "and <code>bias-gate report RESULTS.json --flips "
+        f"{escape(cell_name(item))}</code> prints them.</p>"
+    )
     # A failing cell's table is open: a link cannot open a <details> without a script.
     opened = " open" if item.verdict == "fail" else ""
     return (
@@ -128,15 +136,10 @@ def flips_html(results: GateResults) -> str:
     items = [item for item in results.items() if item.flips is not None]
     if not items:
         return ""
-    source = results.flips_file.name if results.flips_file else "the results JSON"
-    note = (
-        f"The first of each direction are listed here; every flipped item is in the "
-        f"side file next to the results JSON ({source} was read)."
-    )
     return (
         '<h2 id="flips">Flipped items</h2><p>Ambiguous items whose answer changed between '
         "biased and not biased under compression (the items behind the new-bias rate), "
         "per config and category; options in BBQ's original order, each model's answer "
         "with the probability it gave it, then its probabilities of A / B / C.</p>"
-        + "".join(_cell_details(item, note) for item in items)
+        + "".join(_cell_details(item) for item in items)
     )
