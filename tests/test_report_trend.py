@@ -79,15 +79,15 @@ def test_report_previous_puts_the_trend_in_the_html(tmp_path):
     html = page.read_text(encoding="utf-8")
     section = html.split('<h2 id="trend">')[1].split("<h2")[0]
     assert f"Trend since the previous run ({old})" in section
-    rows = re.findall(r"<tr><td>(.*?)</tr>", section)
-    assert rows[0].startswith("wanda-50</td><td>Age</td>")
-    assert (
+    rows = re.findall(r"<tr>(<td.*?)</tr>", section)
+    worse = '<td class="fail"><strong>▲ worse</strong></td>'
+    assert rows[0].startswith(worse + "<td>wanda-50</td><td>Age</td>")
+    assert rows[0].endswith(
         '<td class="pass">pass h&nbsp;0.050</td><td class="fail">fail h&nbsp;0.362</td>'
-        in (rows[0])
     )
-    assert rows[0].endswith('<td class="fail"><strong>▲ worse</strong></td>')
-    assert rows[1].startswith("magnitude-50</td><td>Age</td>") and "▲ worse" in rows[1]
-    assert any(r.startswith("random-50</td><td>Age</td><td>new</td>") for r in rows)
+    assert rows[1].startswith(worse + "<td>magnitude-50</td><td>Age</td>")
+    assert sum(row.startswith(worse) for row in rows) == 2
+    assert "<td>new</td><td>random-50</td><td>Age</td><td>new</td>" in section
     assert "In the previous run only: sparsegpt-50 / Age" in section
     main(["report", str(today), "--html", str(page)])
     assert 'id="trend"' not in page.read_text(encoding="utf-8")

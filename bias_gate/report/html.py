@@ -269,9 +269,11 @@ def _trend(trend: Trend | None) -> str:
         flag = ' class="fail"' if row.change == "worse" else ""
         if row.change == "worse":
             change = f"<strong>▲ {change}</strong>"
+        # The change first: on a phone the table scrolls, and the flag must show.
         rows.append(
-            f"<tr><td>{escape(row.current.config)}</td><td>{escape(row.current.category)}</td>"
-            f"{_trend_cell(row.previous)}{_trend_cell(row.current)}<td{flag}>{change}</td></tr>"
+            f"<tr><td{flag}>{change}</td><td>{escape(row.current.config)}</td>"
+            f"<td>{escape(row.current.category)}</td>"
+            f"{_trend_cell(row.previous)}{_trend_cell(row.current)}</tr>"
         )
     worse = len(trend.by_change("worse"))
     dropped = ""
@@ -283,8 +285,8 @@ def _trend(trend: Trend | None) -> str:
         f"<p>{worse} verdict{'s' if worse != 1 else ''} got worse, "
         f"{len(trend.by_change('better'))} better, {len(trend.by_change('new'))} new "
         "(matched by config name and category).</p>"
-        '<div class="wide"><table id="trend-table"><tr><th>config</th><th>category</th>'
-        "<th>previous</th><th>today</th><th>change</th></tr>"
+        '<div class="wide"><table id="trend-table"><tr><th>change</th><th>config</th>'
+        "<th>category</th><th>previous</th><th>today</th></tr>"
         + "".join(rows)
         + "</table></div>"
         + dropped
