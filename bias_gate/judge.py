@@ -31,6 +31,7 @@ from bias_gate.decision import (
     decision_name,
     run_design,
 )
+from bias_gate.flips import Flips, extract_flips
 from bias_gate.gated_metrics import SRS, GatedMetric, LookStats, MetricSummary
 from bias_gate.power import rule_items, unpaired_variance
 from bias_gate.results import ItemResult, Verdict
@@ -108,7 +109,8 @@ class CategoryJudgement:
     assuming no pairing benefit (set before seeing data); ``n_required_observed``: the
     same from the observed per-item variance. ``n_to_settle``: for an inconclusive
     category, about how many ambiguous items would settle it if the estimate held.
-    ``comparison``: the full dense-vs-compressed comparison on the items used."""
+    ``comparison``: the full dense-vs-compressed comparison on the items used;
+    ``flips``: the items behind its flip rates (:mod:`bias_gate.flips`)."""
 
     category: str
     decision: Decision
@@ -127,6 +129,7 @@ class CategoryJudgement:
     n_required_observed: int | None
     n_to_settle: int | None
     comparison: Comparison
+    flips: Flips
 
 
 def design_of(limits: Thresholds, spending: str) -> Design:
@@ -221,12 +224,9 @@ def judge_config(
         )
         hard = SRS().pairs(ambiguous, seen_dense, seen_compressed)
         net = _net_new_bias(hard.dense, hard.compressed) if hard.keys else math.nan
-        comparison = compare_category(
-            category,
-            used,
-            _complete(used, seen_dense, dense),
-            _complete(used, seen_compressed, compressed),
-        )
+        dense_answers = _complete(used, seen_dense, dense)
+        compressed_answers = _complete(used, seen_compressed, compressed)
+        comparison = compare_category(category, used, dense_answers, compressed_answers)
         decision = decision_name(state[0, index]) if plan.looks else "inconclusive"
         judgements.append(
             CategoryJudgement(
@@ -265,6 +265,7 @@ def judge_config(
                 if decision == "inconclusive"
                 else None,
                 comparison=comparison,
+                flips=extract_flips(used, dense_answers, compressed_answers),
             )
         )
     return judgements
@@ -386,6 +387,7 @@ def item_result(
         srs_study_compressed=compressed.srs_study,
         dense_noise_new_bias_rate=noise.new_bias_rate if noise else None,
         dense_noise_flip_rate=noise.flip_rate if noise else None,
+        flips=judgement.flips,
     )
 
 

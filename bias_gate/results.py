@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-from bias_gate.cache import atomic_write_json
+from bias_gate.cache import atomic_write_json, atomic_write_text
+from bias_gate.flips import Flips, digest, read_side_file, side_file, side_file_text, with_lists
 
 SCHEMA_VERSION = 2
 
@@ -52,6 +53,8 @@ class ItemResult:
     model's own valid answers), ``p_chi2_unpaired`` its unpaired test, and with several
     seeds the dense model's seed-to-seed ``dense_noise_new_bias_rate`` and
     ``dense_noise_flip_rate`` (the noise floor flip rates are read against).
+    ``flips``: the flipped items themselves (:mod:`bias_gate.flips`); ``None`` in results
+    written before they were recorded.
     """
 
     config: str
@@ -103,6 +106,7 @@ class ItemResult:
     dense_noise_flip_rate: float | None = None
     transitions: dict[str, dict[str, int]] = field(default_factory=dict)
     paradox: bool = False
+    flips: Flips | None = None
 
 
 @dataclass
@@ -144,19 +148,29 @@ class DenseResult:
 
 @dataclass
 class GateResults:
-    """Everything a gate run found."""
+    """Everything a gate run found.
+
+    ``flips_file``: the side file the flip lists were read from by :meth:`read` (None
+    when only the results JSON's bounded lists were there); not written."""
 
     model: dict[str, Any]
     run: dict[str, Any]
     dense: DenseResult
     configs: list[ConfigResult] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
+    flips_file: Path | None = field(default=None, compare=False)
 
     def items(self) -> list[ItemResult]:
         return [item for config in self.configs for item in config.items]
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The JSON form, each cell's flip lists bounded (:data:`bias_gate.flips.FLIP_LIMIT`)."""
+        data = asdict(self)
+        del data["flips_file"]
+        for config, raw_config in zip(self.configs, data["configs"], strict=True):
+            for item, raw in zip(config.items, raw_config["items"], strict=True):
+                raw["flips"] = item.flips.to_json() if item.flips is not None else None
+        return data
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> GateResults:
@@ -171,16 +185,43 @@ class GateResults:
         )
 
     def write(self, path: Path) -> None:
-        atomic_write_json(path, self.to_json())
+        """Write the results JSON at ``path``, then the full flip lists beside it
+        (:func:`bias_gate.flips.side_file`), each atomically. The JSON goes first and
+        records the side file's SHA-256, so a crash between the two loses nothing the
+        JSON holds, and a stale or torn side file is never read as this run's."""
+        path = Path(path)
+        data = self.to_json()
+        cells = [((i.config, i.category), i.flips) for i in self.items() if i.flips is not None]
+        text = side_file_text(cells) if cells else None
+        if text is not None:
+            data["flips_file"] = {"name": side_file(path).name, "sha256": digest(text)}
+        atomic_write_json(path, data)
+        if text is not None:
+            atomic_write_text(side_file(path), text)
 
     @classmethod
     def read(cls, path: Path) -> GateResults:
-        return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+        """The results at ``path``, with the full flip lists of its side file when that
+        is the one the JSON recorded (``flips_file`` says so)."""
+        path = Path(path)
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        results = cls.from_json(raw)
+        recorded = raw.get("flips_file")
+        lists = read_side_file(path, recorded)
+        if lists is not None:
+            for item in results.items():
+                if item.flips is not None:
+                    item.flips = with_lists(item.flips, lists.get((item.config, item.category), {}))
+            results.flips_file = path.with_name(Path(recorded["name"]).name)
+        return results
 
 
 def item_from_json(raw: dict[str, Any]) -> ItemResult:
-    """An :class:`ItemResult` from its JSON form."""
-    return _build(ItemResult, raw)
+    """An :class:`ItemResult` from its JSON form (``flips`` optional)."""
+    item = _build(ItemResult, raw)
+    if item.flips is not None:
+        item.flips = Flips.from_json(item.flips)
+    return item
 
 
 def config_from_json(raw: dict[str, Any]) -> ConfigResult:

@@ -186,13 +186,16 @@ def test_amplified_bias_fails_and_names_the_paradox(pytester, gate_material):
     assert item["p_adjusted"] < 0.05
     assert item["srs_compressed"] > item["srs_dense"]
 
+    # pytest's own --junitxml names the cases as the plugin's JUnit does.
     cases = {case.get("name"): case for case in ET.parse(junit).getroot().iter("testcase")}
-    age = cases["Age"]
+    assert set(cases) == {"boost::Age", "boost::perplexity"}
+    assert {case.get("classname") for case in cases.values()} == {"bias-gate.boost"}
+    age = cases["boost::Age"]
     assert age.find("failure") is not None
     properties = {p.get("name"): p.get("value") for p in age.iter("property")}
     assert properties["bias_gate.verdict"] == "fail"
     assert float(properties["bias_gate.cohens_h"]) > 0.2
-    perplexity = cases["perplexity"]
+    perplexity = cases["boost::perplexity"]
     assert perplexity.find("failure") is None
     ppl_properties = {p.get("name"): p.get("value") for p in perplexity.iter("property")}
     assert float(ppl_properties["bias_gate.perplexity_ratio"]) < 1.5
@@ -265,13 +268,44 @@ def test_xdist_run_equals_serial_run(pytester, gate_material):
     config = write_config(pytester, gate_material, NULL + BOOST)
     serial, parallel = pytester.path / "serial.json", pytester.path / "parallel.json"
     run_gate(pytester, config, "--bias-gate-json", str(serial)).assert_outcomes(passed=5, failed=1)
+    junit = pytester.path / "pytest-junit.xml"
     run_gate(
-        pytester, config, "-n", "2", "--dist", "loadgroup", "--bias-gate-json", str(parallel)
+        pytester,
+        config,
+        "-n",
+        "2",
+        "--dist",
+        "loadgroup",
+        "--bias-gate-json",
+        str(parallel),
+        "--junitxml",
+        str(junit),
     ).assert_outcomes(passed=5, failed=1)
     a, b = json.loads(serial.read_text()), json.loads(parallel.read_text())
     assert items_of(a) == items_of(b)
     assert [c["name"] for c in a["configs"]] == [c["name"] for c in b["configs"]]
     assert a["dense"] == b["dense"]
+    # pytest's --junitxml, written on the controller, names cases from the workers too.
+    names = sorted(case.get("name") for case in ET.parse(junit).getroot().iter("testcase"))
+    assert names == sorted(
+        f"{config}::{check}"
+        for config in ("dense", "random-0", "boost")
+        for check in ("perplexity", "Age")
+    )
+    # The flipped items cross from the workers: the boost config's new bias is listed, as
+    # many as its transitions count, in the JSON (bounded) and all in the side file.
+    from bias_gate.flips import FLIP_LIMIT, side_file
+    from bias_gate.results import GateResults
+
+    boost = items_of(b)[("boost", "Age")]
+    flips, transitions = boost["flips"], boost["transitions"]
+    turned = transitions["unknown"]["biased"] + transitions["anti"]["biased"]
+    assert flips["new_bias_total"] == turned > 0
+    assert len(flips["new_bias"]) == min(turned, FLIP_LIMIT)
+    assert flips["new_bias"][0]["question"] == "Who forgot the ticket?"
+    assert side_file(parallel).read_text() == side_file(serial).read_text()
+    [full] = [i for i in GateResults.read(parallel).items() if i.config == "boost"]
+    assert full.flips is not None and len(full.flips.new_bias) == turned
 
 
 def test_baseline_is_written_reused_and_refused_when_stale(pytester, gate_material):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from bias_gate.cli import main
 from bias_gate.report.markdown import render_markdown
@@ -65,6 +66,31 @@ def test_report_previous_writes_markdown_and_terminal_line(tmp_path, capsys):
     assert "| wanda-50 | Age | ✅ pass h 0.050 | ❌ fail h 0.362 |" in out.read_text()
     assert main(["report", str(today), "--previous", str(old)]) == 0  # markdown on stdout
     assert "### Trend since the previous run" in capsys.readouterr().out
+
+
+def test_report_previous_puts_the_trend_in_the_html(tmp_path):
+    """``--html`` with ``--previous``: last release's verdict and h beside today's, the
+    worse rows first and flagged; without ``--previous`` no trend section."""
+    today, old = tmp_path / "today.json", tmp_path / "old.json"
+    make_results().write(today)
+    _previous().write(old)
+    page = tmp_path / "report.html"
+    assert main(["report", str(today), "--previous", str(old), "--html", str(page)]) == 0
+    html = page.read_text(encoding="utf-8")
+    section = html.split('<h2 id="trend">')[1].split("<h2")[0]
+    assert f"Trend since the previous run ({old})" in section
+    rows = re.findall(r"<tr>(<td.*?)</tr>", section)
+    worse = '<td class="fail"><strong>▲ worse</strong></td>'
+    assert rows[0].startswith(worse + "<td>wanda-50</td><td>Age</td>")
+    assert rows[0].endswith(
+        '<td class="pass">pass h&nbsp;0.050</td><td class="fail">fail h&nbsp;0.362</td>'
+    )
+    assert rows[1].startswith(worse + "<td>magnitude-50</td><td>Age</td>")
+    assert sum(row.startswith(worse) for row in rows) == 2
+    assert "<td>new</td><td>random-50</td><td>Age</td><td>new</td>" in section
+    assert "In the previous run only: sparsegpt-50 / Age" in section
+    main(["report", str(today), "--html", str(page)])
+    assert 'id="trend"' not in page.read_text(encoding="utf-8")
 
 
 def test_bad_previous_is_one_line_exit_2(tmp_path, capsys):

@@ -146,13 +146,15 @@ def test_ci_runs_lint_tests_and_the_demo_gate():
 
 
 def _commands(path: Path, program: str) -> list[list[str]]:
-    """Shell commands starting with ``program`` in the run steps (continuations joined)."""
+    """Shell commands starting with ``program`` in the run steps (continuations joined;
+    optional arguments held in a bash array, ``"${name[@]}"``, left out)."""
     out = []
     for step in _steps(_load(path)):
         script = step.get("run", "").replace("\\\n", " ")
         for line in script.splitlines():
             if program in line and not line.strip().startswith("#"):
                 words = shlex.split(line.strip())
+                words = [w for w in words if not re.fullmatch(r"\$\{\w+\[@\]\}", w)]
                 out.append(words[words.index(program.split()[-1]) :])
     return out
 
@@ -412,3 +414,127 @@ def test_documented_caller_posts_the_comment_with_its_own_opt_in():
             assert post["with"]["path"].endswith("comment.md")
             assert "outputs.verdict" in str(job) or "outputs.verdict" in str(caller)
     assert posting, "docs/github-actions.md shows no caller posting the comment"
+
+
+# -- steps run for real in bash: the previous run's trend, the action's time limit ---------
+
+
+def _step(path: Path, name: str) -> dict[str, Any]:
+    return next(s for s in _steps(_load(path)) if s.get("name") == name)
+
+
+def _fake_bin(folder: Path, python: str | None = None) -> Path:
+    """A folder for the front of PATH: ``bias-gate`` runs this checkout's command line;
+    ``python``, when given, is that shell script instead of the real interpreter."""
+    folder.mkdir(parents=True, exist_ok=True)
+    scripts = {"bias-gate": f'#!/bin/sh\nexec "{sys.executable}" -m bias_gate "$@"\n'}
+    if python is not None:
+        scripts["python"] = python
+    for name, text in scripts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+        (folder / name).chmod(0o755)
+    return folder
+
+
+def _run_step(
+    step: dict[str, Any], cwd: Path, env: dict[str, str], fake_bin: Path
+) -> subprocess.CompletedProcess:
+    """The step's script as GitHub runs a bash step (``bash -eo pipefail``)."""
+    environment = {**os.environ, **env, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}"}
+    environment["GITHUB_OUTPUT"] = str(cwd / "github-output.txt")
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=environment,
+        timeout=120,
+    )
+
+
+def _previous_pair(folder: Path) -> tuple[Path, Path]:
+    """Today's results (wanda-50/Age fails) and a previous run where it passed."""
+    from tests.report_fixtures import make_results
+
+    today, old = make_results(), make_results()
+    age = old.configs[0].items[0]
+    age.verdict, age.decision, age.paradox = "pass", "pass", False
+    folder.mkdir(parents=True, exist_ok=True)
+    today.write(folder / "results.json")
+    old.write(folder / "old.json")
+    return folder / "results.json", folder / "old.json"
+
+
+def test_action_previous_input_adds_the_trend(tmp_path):
+    action = _load(ACTION)
+    assert "previous" in action["inputs"] and action["inputs"]["previous"]["default"] == ""
+    step = _step(ACTION, "Outputs and pull-request comment")
+    assert step["env"]["PREVIOUS"] == "${{ inputs.previous }}"
+    results, old = _previous_pair(tmp_path / "bias-gate-reports")
+    done = _run_step(
+        step, tmp_path, {"RESULTS": str(results), "PREVIOUS": str(old)}, _fake_bin(tmp_path / "bin")
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 worse" in done.stderr
+    summary = (results.parent / "summary.md").read_text(encoding="utf-8")
+    assert "### Trend since the previous run" in summary
+    assert 'id="trend"' in (results.parent / "report.html").read_text(encoding="utf-8")
+    assert "(was pass)" in (results.parent / "results-comment.md").read_text(encoding="utf-8")
+    assert "verdict=fail" in (tmp_path / "github-output.txt").read_text()
+
+    (tmp_path / "github-output.txt").unlink()
+    (results.parent / "summary.md").unlink()
+    missing = {"RESULTS": str(results), "PREVIOUS": "nowhere.json"}
+    done = _run_step(step, tmp_path, missing, tmp_path / "bin")
+    assert done.returncode == 0, done.stderr
+    assert "::warning title=bias-gate::previous results 'nowhere.json' not found" in done.stdout
+    assert "verdict=fail" in (tmp_path / "github-output.txt").read_text()
+    assert not (results.parent / "summary.md").exists()
+
+
+def test_reusable_workflow_previous_input_adds_the_trend(tmp_path):
+    inputs = _on(_load(REUSABLE))["workflow_call"]["inputs"]
+    assert inputs["previous"]["type"] == "string" and inputs["previous"]["default"] == ""
+    checkout = _step(REUSABLE, "Check out the previous results")
+    assert checkout["if"] == "inputs.previous != ''" and checkout["with"]["path"] == "caller"
+    step = _step(REUSABLE, "Merge the shards")
+    assert step["env"]["PREVIOUS"] == "${{ inputs.previous }}"
+    results, old = _previous_pair(tmp_path / "shards")
+    results.rename(results.with_name("results-1.json"))
+    (tmp_path / "caller" / "release").mkdir(parents=True)
+    old.rename(tmp_path / "caller" / "release" / "last.json")
+    env = {"PREVIOUS": "release/last.json", "GITHUB_STEP_SUMMARY": str(tmp_path / "step.md")}
+    env["GITHUB_ACTIONS"] = "true"
+    done = _run_step(step, tmp_path, env, _fake_bin(tmp_path / "bin"))
+    assert done.returncode == 0, done.stderr
+    assert "Trend since the previous run" in (tmp_path / "merged" / "summary.md").read_text()
+    assert "Trend since the previous run" in (tmp_path / "step.md").read_text()
+    assert 'id="trend"' in (tmp_path / "merged" / "report.html").read_text(encoding="utf-8")
+
+
+def test_action_limits_the_gate_with_timeout_not_step_timeout_minutes(tmp_path):
+    """GitHub rejects ``timeout-minutes`` on a composite action's steps (actions/runner
+    #1979), so the action's ``timeout-minutes`` input wraps the gate command in
+    ``timeout``, which interrupts pytest (SIGINT: it still writes what it finished),
+    fails the step with 124 and says why."""
+    action = _load(ACTION)
+    assert all("timeout-minutes" not in step for step in action["runs"]["steps"])
+    assert action["inputs"]["timeout-minutes"]["default"] == "120"
+    step = _step(ACTION, "Run the gate")
+    assert step["env"]["TIMEOUT_MINUTES"] == "${{ inputs.timeout-minutes }}"
+    # A stand-in for pytest that runs until it is interrupted, then writes its results.
+    slow = (
+        "#!/bin/bash\nsleep 60 > /dev/null 2>&1 &\n"
+        "trap 'kill $!; echo interrupted > results.txt; exit 2' INT\nwait\n"
+    )
+    env = {"CONFIG": "model.yaml", "SHARD": "", "PYTEST_ARGS": "", "REPORTS": "reports"}
+    fake = _fake_bin(tmp_path / "bin", python=slow)
+    done = _run_step(step, tmp_path, {**env, "TIMEOUT_MINUTES": "0.02"}, fake)
+    assert done.returncode == 124, done.stdout + done.stderr
+    assert (tmp_path / "results.txt").read_text() == "interrupted\n"
+    assert "::error title=bias-gate::the gate ran past timeout-minutes (0.02)" in done.stdout
+    # Without a limit the gate's own exit status passes through, with no such error.
+    failing = "#!/bin/bash\nexit 1\n"
+    fake = _fake_bin(tmp_path / "bin2", python=failing)
+    done = _run_step(step, tmp_path, {**env, "TIMEOUT_MINUTES": ""}, fake)
+    assert done.returncode == 1 and "timeout-minutes" not in done.stdout

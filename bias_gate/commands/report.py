@@ -1,10 +1,11 @@
 """``bias-gate report RESULTS.json... [--merge] [--json OUT] [--html OUT] [--markdown OUT]
 [--junit OUT] [--plots DIR] [--report NAME=PATH] [--step-summary] [--annotations]
-[--previous OLD.json] [--github-outputs] [--comment OUT]``: render or merge results.
-Every report is written by its registered writer (:data:`bias_gate.registries.REPORTS`),
-as in a gate run; ``--previous`` adds the trend against an earlier run to the markdown,
-``--github-outputs`` and ``--comment`` are the pull-request surface
-(:mod:`bias_gate.report.github`).
+[--previous OLD.json] [--github-outputs] [--comment OUT] [--flips CONFIG::CATEGORY]``:
+render or merge results. Every report is written by its registered writer
+(:data:`bias_gate.registries.REPORTS`), as in a gate run; ``--previous`` adds the trend
+against an earlier run to the markdown and the HTML, ``--github-outputs`` and
+``--comment`` are the pull-request surface (:mod:`bias_gate.report.github`), ``--flips``
+prints one cell's flipped items (:mod:`bias_gate.report.flips`).
 
 Several results files need ``--merge`` (shards of one run, joined with the run-wide
 correction recomputed). Without any output option the markdown summary goes to stdout.
@@ -21,7 +22,7 @@ import sys
 from pathlib import Path
 
 from bias_gate.errors import BiasGateError
-from bias_gate.results import GateResults
+from bias_gate.results import GateResults, ItemResult
 
 #: The shipped writers with an option of their own, in writing order.
 OWN_OPTIONS = ("json", "junit", "markdown", "html", "plots")
@@ -60,8 +61,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--previous",
         type=Path,
         metavar="OLD.json",
-        help="a previous release's results JSON: the markdown (and the step summary) "
-        "gains its h and verdict beside today's per config x category, worse ones flagged",
+        help="a previous release's results JSON: the markdown (and the step summary) and "
+        "the HTML gain its h and verdict beside today's per config x category, worse ones "
+        "flagged",
     )
     parser.add_argument(
         "--github-outputs",
@@ -74,6 +76,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="OUT",
         help="write a compact markdown pull-request comment body at OUT",
+    )
+    parser.add_argument(
+        "--flips",
+        metavar="CONFIG::CATEGORY",
+        help="print the items of one config x category that turned biased or lost their "
+        "bias (from the side file RESULTS.flips.jsonl when it is this run's, else the "
+        "results JSON's first 20 of each)",
     )
     parser.add_argument(
         "--annotations",
@@ -122,6 +131,44 @@ def _results_json(args: argparse.Namespace) -> Path | None:
     return None
 
 
+def _flips_cell(results: GateResults, cell: str) -> ItemResult:
+    """The item named ``CONFIG::CATEGORY``; one usage line listing the cells if none."""
+    items = {f"{item.config}::{item.category}": item for item in results.items()}
+    item = items.get(cell)
+    if item is None:
+        raise BiasGateError(
+            f"no cell {cell!r} in the results; the cells are: {', '.join(items) or 'none'}",
+            key="--flips",
+        )
+    if item.flips is None:
+        raise BiasGateError(
+            f"{cell} has no flipped items recorded (results written before bias-gate "
+            "recorded them); rerun the gate",
+            key="--flips",
+        )
+    return item
+
+
+def _print_flips(results: GateResults, item: ItemResult, args: argparse.Namespace) -> None:
+    from bias_gate.flips import FLIP_LIMIT, side_file
+    from bias_gate.report.flips import flips_text
+
+    assert item.flips is not None
+    inputs = ", ".join(map(str, args.results))
+    if results.flips_file is not None:
+        source = f"from {results.flips_file} (every flipped item)"
+    elif item.flips.complete:
+        source = f"from {inputs} (every flipped item is listed there)"
+    else:
+        expected = ", ".join(str(side_file(path)) for path in args.results)
+        source = (
+            f"from {inputs}: the first {FLIP_LIMIT} of each direction only ({expected} "
+            "is missing or not the one this results file was written with)"
+        )
+    sys.stdout.write(f"flipped items of {item.config}::{item.category} {source}\n")
+    sys.stdout.write(flips_text(item))
+
+
 def run(args: argparse.Namespace) -> int:
     """Read (and merge) the results, write each requested report; returns 0, or 1 when
     the merged run is incomplete (shards missing: not a pass)."""
@@ -139,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
             key="--github-outputs",
         )
     results = _load(args)
+    flips_item = _flips_cell(results, args.flips) if args.flips is not None else None
     trend = None
     if args.previous is not None:
         from bias_gate.report.trend import compare, trend_line
@@ -152,11 +200,15 @@ def run(args: argparse.Namespace) -> int:
             continue
         if name == "markdown" and trend is not None:
             # The trend is a view of this command, not part of the results: the shipped
-            # markdown renderer draws it (docs/decisions.md #33).
+            # markdown and HTML renderers draw it (docs/decisions.md #33, #35).
             from bias_gate.cache import atomic_write_text
             from bias_gate.report.markdown import render_markdown
 
             atomic_write_text(target, render_markdown(results, trend))
+        elif name == "html" and trend is not None:
+            from bias_gate.report.html import write_html
+
+            write_html(results, target, trend)
         else:
             REPORTS.get(name)().write(results, target)
         print(f"bias-gate: wrote {name}: {target}", file=sys.stderr)
@@ -176,6 +228,9 @@ def run(args: argparse.Namespace) -> int:
         from bias_gate.report.github import write_github_outputs
 
         write_github_outputs(results, _results_json(args), os.environ)
+        wrote = True
+    if flips_item is not None:
+        _print_flips(results, flips_item, args)
         wrote = True
     if args.annotations:
         from bias_gate.report.annotations import print_annotations

@@ -6,7 +6,8 @@ The controller hands each worker what it resolved that a worker must not resolve
 (the data directory) in xdist's ``workerinput``, never through the environment.
 Workers compute; reports travel back to the controller on ``report.bias_gate``
 (a plain dict, which pytest's report serialisation carries across xdist), and only
-the controller writes the summary and the files.
+the controller writes the summary and the files. Each gate item's reports also carry
+its JUnit case names (:mod:`bias_gate.gate.junitxml`) for pytest's ``--junitxml``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from bias_gate.config import GateSpec, load_gate_spec
+from bias_gate.gate import junitxml
 from bias_gate.gate.collector import ResultCollector
 from bias_gate.gate.nodes import GateFile, GateItem
 from bias_gate.gate.options import WORKER_DATA_DIR, GateOptions
@@ -95,11 +97,16 @@ class GatePlugin:
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
+        if isinstance(item, GateItem):
+            attributes = junitxml.case_attributes(item.config_name, item.name)
+            setattr(report, junitxml.REPORT_ATTRIBUTE, attributes)
         if isinstance(item, GateItem) and call.when == "call" and item.bias_gate_record:
             report.bias_gate = item.bias_gate_record  # type: ignore[attr-defined]
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not _is_worker(self.config):
+            junitxml.name_case(self.config, report)
         record = getattr(report, "bias_gate", None)
         if record is not None and not _is_worker(self.config):
             self.collector.add(record)

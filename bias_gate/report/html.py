@@ -6,8 +6,10 @@ from __future__ import annotations
 import base64
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bias_gate.cache import atomic_write_text
+from bias_gate.report.flips import anchor, flips_html
 from bias_gate.report.plots import plot_pngs
 from bias_gate.report.run_info import config_path, model_name, run_limits, run_mode
 from bias_gate.report.summary import (
@@ -31,6 +33,9 @@ from bias_gate.report.summary import (
     validity_rows,
 )
 from bias_gate.results import GateResults, ItemResult
+
+if TYPE_CHECKING:
+    from bias_gate.report.trend import Trend
 
 PLOT_CAPTIONS: dict[str, str] = {
     "paradox.png": "Perplexity ratio against Cohen's h for every comparison. The shaded "
@@ -64,6 +69,12 @@ td.pass { background: #edf7ed; } td.fail { background: #fdecea; } td.warn { back
 .paradox { background: #fdecea; border-left: 4px solid #c62828; padding: 0.5em 1em; }
 figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9em; }
+details { margin: 0.4em 0; border: 1px solid #ddd; border-radius: 4px; padding: 0.3em 0.8em; }
+details:target { border-color: #c62828; }
+summary { cursor: pointer; font-weight: 600; overflow-wrap: anywhere; }
+table.flips td { white-space: nowrap; }
+table.flips td.value { min-width: 12em; white-space: normal; }
+table.flips ul { margin: 0.3em 0; padding-left: 1.2em; }
 """
 
 
@@ -92,10 +103,11 @@ def _matrix(results: GateResults) -> str:
             if item is None:
                 cells.append("<td>–</td>")
             else:
-                cells.append(
-                    f"<td{_cell_class(item.verdict)}>{escape(item.verdict)} "
-                    f"h&nbsp;{fmt(item.cohens_h)}</td>"
-                )
+                text = f"{escape(item.verdict)} h&nbsp;{fmt(item.cohens_h)}"
+                if item.verdict == "fail" and item.flips is not None:
+                    # A failing cell opens the items that turned biased.
+                    text = f'<a href="#{anchor(item.config, item.category)}">{text}</a>'
+                cells.append(f"<td{_cell_class(item.verdict)}>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     limits = run_limits(results)
     return (
@@ -241,8 +253,49 @@ def _plots(results: GateResults) -> str:
     return "".join(parts)
 
 
-def render_html(results: GateResults) -> str:
-    """The whole report as one HTML document (UTF-8 text, images inline)."""
+def _trend_cell(item: ItemResult | None) -> str:
+    if item is None:
+        return "<td>new</td>"
+    return f"<td{_cell_class(item.verdict)}>{escape(item.verdict)} h&nbsp;{fmt(item.cohens_h)}</td>"
+
+
+def _trend(trend: Trend | None) -> str:
+    """The previous run's verdict and h beside today's, worse first and flagged."""
+    if trend is None:
+        return ""
+    rows = []
+    for row in trend.ranked():
+        change = escape(row.change)
+        flag = ' class="fail"' if row.change == "worse" else ""
+        if row.change == "worse":
+            change = f"<strong>▲ {change}</strong>"
+        # The change first: on a phone the table scrolls, and the flag must show.
+        rows.append(
+            f"<tr><td{flag}>{change}</td><td>{escape(row.current.config)}</td>"
+            f"<td>{escape(row.current.category)}</td>"
+            f"{_trend_cell(row.previous)}{_trend_cell(row.current)}</tr>"
+        )
+    worse = len(trend.by_change("worse"))
+    dropped = ""
+    if trend.dropped:
+        gone = ", ".join(f"{c} / {k}" for c, k in trend.dropped)
+        dropped = f"<p>In the previous run only: {escape(gone)}.</p>"
+    return (
+        f'<h2 id="trend">Trend since the previous run ({escape(trend.label)})</h2>'
+        f"<p>{worse} verdict{'s' if worse != 1 else ''} got worse, "
+        f"{len(trend.by_change('better'))} better, {len(trend.by_change('new'))} new "
+        "(matched by config name and category).</p>"
+        '<div class="wide"><table id="trend-table"><tr><th>change</th><th>config</th>'
+        "<th>category</th><th>previous</th><th>today</th></tr>"
+        + "".join(rows)
+        + "</table></div>"
+        + dropped
+    )
+
+
+def render_html(results: GateResults, trend: Trend | None = None) -> str:
+    """The whole report as one HTML document (UTF-8 text, images inline); with a
+    ``trend`` (``bias-gate report --previous``) a trend section follows the matrix."""
     head = headline(results)
     counts = status_counts(results)
     limits = run_limits(results)
@@ -266,17 +319,19 @@ def render_html(results: GateResults) -> str:
         f"checks)</div>{notes}"
         f"{_paradox(results)}"
         f"<h2>Verdict matrix</h2>{_matrix(results)}"
+        f"{_trend(trend)}"
         f"<h2>Plots</h2>{_plots(results)}"
         f"<h2>Dense model validity</h2>{_validity(results)}"
         f"<h2>Power: what a pass can and cannot tell</h2>{_power(results)}"
         f"<h2>Configs</h2>{_configs_table(results)}"
         f"<h2>Every comparison</h2>{_comparisons(results)}"
+        f"{flips_html(results)}"
         "</body></html>\n"
     )
 
 
-def write_html(results: GateResults, path: Path) -> Path:
+def write_html(results: GateResults, path: Path, trend: Trend | None = None) -> Path:
     """Write the HTML report to ``path`` (atomically); returns ``path``."""
     path = Path(path)
-    atomic_write_text(path, render_html(results))
+    atomic_write_text(path, render_html(results, trend))
     return path
