@@ -133,7 +133,7 @@ def test_html_links_each_failing_cell_to_its_flips_table():
     # 25 turned biased per cell, in memory: the page lists the first 20 and says where
     # the rest are.
     assert html.count('<td class="num">1020</td>') == 0
-    assert html.count('<td class="num">1019</td>') == len(results.items())
+    assert html.count('<td class="num" data-label="example">1019</td>') == len(results.items())
     assert "bias-gate report RESULTS.json --flips wanda-50::Age</code> prints them" in html
 
 

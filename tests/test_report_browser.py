@@ -59,7 +59,8 @@ window.addEventListener("load", () => {
     setTimeout(() => {
       out.closedAfter = closed.open;
       out.closedTableHeight = closed.querySelector("table.flips").getBoundingClientRect().height;
-      out.flipsOverflow = [...document.querySelectorAll("details summary, details p")]
+      out.flipsOverflow = [...document.querySelectorAll(
+        "details summary, details p, details[open] table.flips td")]
         .filter((el) => right(el) > width + 1).map((el) => el.textContent.slice(0, 40));
       closed.open = false;
       window.scrollTo(0, 0);
@@ -147,7 +148,7 @@ def test_report_lays_out_at_desktop_and_phone_width(page, width, tmp_path):
     assert link["tableHeight"] > 0 and link["tableTop"] < link["viewport"], link
     assert check["closedBefore"] is False and check["closedAfter"] is True
     assert check["closedTableHeight"] > 0
-    assert check["flipsOverflow"] == [], "flips summaries or notes pushed off-screen"
+    assert check["flipsOverflow"] == [], "flips summaries, notes or answers pushed off-screen"
 
     shots = Path(os.environ.get("BIAS_GATE_SCREENSHOT_DIR", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)

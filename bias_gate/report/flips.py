@@ -81,12 +81,13 @@ def _rows(flips: Flips, direction: Direction) -> str:
     for flip in flips.of(direction):
         options = "".join(f"<li>{escape(_option_label(flip, index))}</li>" for index in range(3))
         rows.append(
-            f'<tr><td class="num">{flip.example_id}</td>'
+            f'<tr><td class="num" data-label="example">{flip.example_id}</td>'
             f'<td class="value">{escape(flip.context)}<br><strong>{escape(flip.question)}'
             f"</strong><ul>{options}</ul></td>"
-            f"<td>{escape(_answer(flip.dense_choice, flip.dense_probs))}"
+            f'<td data-label="dense">{escape(_answer(flip.dense_choice, flip.dense_probs))}'
             f"<br><small>{_probs(flip.dense_probs)}</small></td>"
-            f"<td>{escape(_answer(flip.compressed_choice, flip.compressed_probs))}"
+            '<td data-label="compressed">'
+            f"{escape(_answer(flip.compressed_choice, flip.compressed_probs))}"
             f"<br><small>{_probs(flip.compressed_probs)}</small></td></tr>"
         )
     return "".join(rows)

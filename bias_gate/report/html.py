@@ -75,6 +75,14 @@ summary { cursor: pointer; font-weight: 600; overflow-wrap: anywhere; }
 table.flips td { white-space: nowrap; }
 table.flips td.value { min-width: 12em; white-space: normal; }
 table.flips ul { margin: 0.3em 0; padding-left: 1.2em; }
+@media (max-width: 640px) {  /* a phone: each flipped item stacks, its answers labelled */
+  table.flips, table.flips tbody, table.flips tr, table.flips td { display: block; }
+  table.flips tr:first-child { display: none; }
+  table.flips tr { border-top: 2px solid #999; }
+  table.flips td { border: none; white-space: normal; text-align: left; }
+  table.flips td.value { min-width: 0; }
+  table.flips td[data-label]::before { content: attr(data-label) ": "; font-weight: 600; }
+}
 """
 
 
