@@ -126,8 +126,9 @@ perplexity:
 
 def test_the_config_takes_categories_and_prompt_from_the_chosen_benchmark(tmp_path):
     from bias_gate.benchmarks import BBQFormat
-    from bias_gate.config import DEFAULT_SYSTEM_PROMPT, load_gate_spec
+    from bias_gate.config import DEFAULT_SYSTEM_PROMPT
     from bias_gate.errors import ConfigError
+    from bias_gate.gate_config import load_gate_config
 
     class Mini(BBQFormat):
         name: ClassVar[str] = "mini"
@@ -139,27 +140,27 @@ def test_the_config_takes_categories_and_prompt_from_the_chosen_benchmark(tmp_pa
         (tmp_path / "data").mkdir()
         path = tmp_path / "model.yaml"
         path.write_text(MINI_CONFIG)
-        spec = load_gate_spec(path)
+        spec = load_gate_config(path).spec
         assert spec.data.benchmark == "mini"
         assert spec.scoring.prompt.template.endswith("Antwort:")
         assert spec.scoring.prompt.system == DEFAULT_SYSTEM_PROMPT
         path.write_text(MINI_CONFIG.replace("[Alter]", "[Alter, Age]"))
         with pytest.raises(ConfigError) as info:
-            load_gate_spec(path)
+            load_gate_config(path)
         assert str(info.value) == (
             f"{path}:4: data.categories[1]: unknown category 'Age' of benchmark 'mini'; "
             "allowed: Alter"
         )
         own = MINI_CONFIG + "scoring:\n  prompt: {template: '{a} {b} {c}?'}\n"
         path.write_text(own)
-        assert load_gate_spec(path).scoring.prompt.template == "{a} {b} {c}?"
+        assert load_gate_config(path).spec.scoring.prompt.template == "{a} {b} {c}?"
     finally:
         BENCHMARKS.unregister("mini")
 
 
 def test_a_broken_benchmark_entry_point_is_one_config_line(tmp_path, monkeypatch):
-    from bias_gate.config import load_gate_spec
     from bias_gate.errors import ConfigError
+    from bias_gate.gate_config import load_gate_config
 
     site = tmp_path / "site"
     site.mkdir()
@@ -177,7 +178,7 @@ def test_a_broken_benchmark_entry_point_is_one_config_line(tmp_path, monkeypatch
     path = tmp_path / "model.yaml"
     path.write_text(MINI_CONFIG.replace("benchmark: mini", "benchmark: nosource"))
     with pytest.raises(ConfigError) as info:
-        load_gate_spec(path)
+        load_gate_config(path)
     assert str(info.value) == (
         f"{path}:2: data.benchmark: benchmark 'nosource' (entry point "
         "demo_broken_bench:NoSource in group bias_gate.benchmarks) does not satisfy "

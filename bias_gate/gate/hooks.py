@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from bias_gate.config import GateSpec, load_gate_spec
 from bias_gate.gate.collector import ResultCollector
 from bias_gate.gate.nodes import GateFile, GateItem
 from bias_gate.gate.options import WORKER_DATA_DIR, GateOptions
 from bias_gate.gate.runner import GateRun
+from bias_gate.gate_config import GateConfig, load_gate_config
 from bias_gate.results import GateResults
 
 GATE_KEY = pytest.StashKey["GatePlugin"]()
@@ -34,14 +34,14 @@ def _is_worker(config: pytest.Config) -> bool:
 class GatePlugin:
     """Wires the gate flow into pytest collection, items and reporting."""
 
-    def __init__(self, config: pytest.Config, options: GateOptions, specs: list[GateSpec]):
+    def __init__(self, config: pytest.Config, options: GateOptions, configs: list[GateConfig]):
         self.config = config
         self.options = options
         worker = _worker_index(config)
         self.runs: dict[Path, GateRun] = {
-            spec.source_path.resolve(): GateRun(spec, options, worker, self._policy)
-            for spec in specs
-            if spec.source_path is not None
+            gate.spec.source_path.resolve(): GateRun(gate, options, worker, self._policy)
+            for gate in configs
+            if gate.spec.source_path is not None
         }
         self.collector = ResultCollector(options, list(self.runs.values()))
 
@@ -53,8 +53,8 @@ class GatePlugin:
     def from_config(cls, config: pytest.Config) -> GatePlugin:
         """Validate options and every model.yaml now; raises BiasGateError on bad input."""
         options = GateOptions.from_pytest(config)
-        specs = [load_gate_spec(path) for path in options.config_paths]
-        plugin = cls(config, options, specs)
+        configs = [load_gate_config(path, options.thresholds) for path in options.config_paths]
+        plugin = cls(config, options, configs)
         for run in plugin.runs.values():
             run.check_baseline()
         config.stash[GATE_KEY] = plugin

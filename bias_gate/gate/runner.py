@@ -35,6 +35,7 @@ from bias_gate.gate.measurements import Measurements
 from bias_gate.gate.options import GateOptions
 from bias_gate.gate.policy import Policy, apply_policy
 from bias_gate.gate.run_info import header_lines, model_info, run_info
+from bias_gate.gate_config import GateConfig
 from bias_gate.identity import (
     NO_COMPRESSION,
     baseline_key,
@@ -43,7 +44,7 @@ from bias_gate.identity import (
     compression_part,
 )
 from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult
-from bias_gate.thresholds import ThresholdSet, resolve_thresholds
+from bias_gate.thresholds import ThresholdSet
 from bias_gate.verdict import judge_perplexity
 
 if TYPE_CHECKING:
@@ -106,16 +107,17 @@ class GateRun:
 
     def __init__(
         self,
-        spec: GateSpec,
+        config: GateConfig,
         options: GateOptions,
         worker: int | None = None,
         policy: Policy | None = None,
     ):
-        self.spec = apply_overrides(spec, options)
+        self.spec = apply_overrides(config.spec, options)
+        self.methods = config.methods
         self.options = options
         self.worker = worker
         self.policy = policy
-        self.thresholds: ThresholdSet = resolve_thresholds(self.spec, profile=options.thresholds)
+        self.thresholds: ThresholdSet = config.thresholds
         self.cache_dir = options.cache_dir or self.spec.output.cache_dir or cache_root()
         self.baseline = BaselineFile(options.baseline, options.update_baseline)
         self.measurements = Measurements(
@@ -251,11 +253,8 @@ class GateRun:
 
     def compression_identity(self, name: str, context: CompressionContext) -> dict[str, Any]:
         """Config ``name``'s share of its keys, asked of its compressor (every method)."""
-        from bias_gate.compress.pipeline import resolve_method
-
-        spec = self.spec.compression(name)
-        compressor, options = resolve_method(spec)
-        return compression_part(spec, compressor, options, context)
+        method = self.methods[name]
+        return compression_part(method.spec, method.compressor, method.options, context)
 
     def measurement_keys(self, name: str) -> dict[str, str | None]:
         """The keys config ``name``'s measurements and the dense baseline are stored
@@ -310,7 +309,7 @@ class GateRun:
         measure = self.spec.measure
         model, report = compress_model(
             dense.loaded,
-            spec,
+            self.methods[name],
             context,
             cache_dir=self.cache_dir / "compressed",
             settings=MeasureSettings(sizes=measure.storage, latency=measure.latency),
