@@ -189,10 +189,6 @@ def config_from_json(raw: dict[str, Any]) -> ConfigResult:
     return _build(ConfigResult, {**raw, "items": items})
 
 
-def dense_from_json(raw: dict[str, Any]) -> DenseResult:
-    return _build(DenseResult, raw)
-
-
 def _build(cls: type, raw: dict[str, Any]) -> Any:
     names = {f.name for f in fields(cls)}
     values = {k: v for k, v in raw.items() if k in names}

@@ -4,9 +4,10 @@ State lives on this plugin object, registered under one name and kept in
 ``config.stash``; every process (the xdist controller and each worker) has its own.
 The controller hands each worker what it resolved that a worker must not resolve again
 (the data directory) in xdist's ``workerinput``, never through the environment.
-Workers compute; reports travel back to the controller on ``report.bias_gate``
-(a plain dict, which pytest's report serialisation carries across xdist), and only
-the controller writes the summary and the files.
+Workers compute; each item's results travel back to the controller on
+``report.bias_gate`` in the results' own JSON (:meth:`GateRun.record`, which pytest's
+report serialisation carries across xdist), and only the controller writes the summary
+and the files.
 """
 
 from __future__ import annotations

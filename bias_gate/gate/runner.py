@@ -11,12 +11,15 @@ compressed) are in memory. Everything slow is cached on disk under its identity
 so a killed run resumes where it stopped and a changed input is never answered from
 the cache.
 
-The parts it drives, each doing one thing: the baseline file
+The parts it drives, each doing one thing: the loaded config with its typed compressor
+options and resolved thresholds (:mod:`bias_gate.gate_config`), the plan of configs,
+checks and category stages (:mod:`bias_gate.gate.plan`), the baseline file
 (:mod:`bias_gate.gate.baseline`), the cached measurements, answers and perplexity
-(:mod:`bias_gate.gate.measurements`), the decision look by look (:mod:`bias_gate.judge`
-and :mod:`bias_gate.verdict`), the user's policy (:mod:`bias_gate.gate.policy`) and
-what the run says about itself (:mod:`bias_gate.gate.run_info`). This module holds the
-flow between them and the per-process state (items, the dense model, computed configs).
+(:mod:`bias_gate.gate.measurements`), a config's comparisons to item results with their
+adjusted p-values (:mod:`bias_gate.item_results`), the user's policy
+(:mod:`bias_gate.gate.policy`) and what the run says about itself
+(:mod:`bias_gate.gate.run_info`). This module holds the flow between them and the
+per-process state (items, the dense model, computed configs).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +36,7 @@ from bias_gate.config import GateSpec
 from bias_gate.gate.baseline import BaselineFile
 from bias_gate.gate.measurements import Measurements
 from bias_gate.gate.options import GateOptions
+from bias_gate.gate.plan import category_plans
 from bias_gate.gate.policy import Policy, apply_policy
 from bias_gate.gate.run_info import header_lines, model_info, run_info
 from bias_gate.gate_config import GateConfig
@@ -43,7 +47,7 @@ from bias_gate.identity import (
     compressed_weights_key,
     compression_part,
 )
-from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult
+from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult, Verdict
 from bias_gate.thresholds import ThresholdSet
 from bias_gate.verdict import judge_perplexity
 
@@ -52,7 +56,7 @@ if TYPE_CHECKING:
     from bias_gate.compress.base import CompressionContext
     from bias_gate.data.items import BBQItem
     from bias_gate.data.loader import ItemSet
-    from bias_gate.judge import CategoryJudgement, CategoryPlan
+    from bias_gate.judge import CategoryPlan
     from bias_gate.models import LoadedModel
 
 
@@ -226,16 +230,9 @@ class GateRun:
         return {item.key: dense.answers[item.key] for item in wanted}
 
     def plans(self) -> dict[str, CategoryPlan]:
-        """Each category's items in answering order, and its looks."""
+        """Each category's items in answering order, and its looks (:mod:`bias_gate.gate.plan`)."""
         if self._plans is None:
-            from bias_gate.judge import plan_categories
-
-            self._plans = plan_categories(
-                self.items().items,
-                self.spec.data.categories,
-                self.spec.sequential.looks,
-                self.spec.data.seed,
-            )
+            self._plans = category_plans(self.spec, self.items().items)
         return self._plans
 
     def compression_context(
@@ -289,13 +286,7 @@ class GateRun:
     def _apply_policy(self, outcome: ConfigOutcome) -> None:
         """The user's policy on this config's verdicts (:mod:`bias_gate.gate.policy`)."""
         assert self.policy is not None
-        results = GateResults(
-            model=self.model_info(),
-            run=self.run_info(),
-            dense=self.dense().result,
-            configs=[outcome.result],
-        )
-        apply_policy(self.policy, results)
+        apply_policy(self.policy, self.results([outcome.result]))
         outcome.by_category = {item.category: item for item in outcome.result.items}
 
     def _compute_config(self, name: str) -> ConfigOutcome:
@@ -322,7 +313,7 @@ class GateRun:
             perplexity / dense.perplexity if perplexity is not None and dense.perplexity else None
         )
         ppl_verdict = judge_perplexity(ratio, base) if self.spec.perplexity.enabled else None
-        judgements = self._judge(dense.loaded, model, compression)
+        items = self._judge(name, dense.loaded, model, compression, ppl_verdict)
         del model
         gc.collect()
         result = ConfigResult(
@@ -343,59 +334,44 @@ class GateRun:
             perplexity_verdict=ppl_verdict.status if ppl_verdict else None,
             perplexity_reasons=ppl_verdict.reasons if ppl_verdict else [],
             notes=[*report.notes, f"computed in {time.perf_counter() - started:.1f}s"],
+            items=items,
         )
-        outcome = ConfigOutcome(result=result)
+        return ConfigOutcome(result=result, by_category={i.category: i for i in items})
+
+    def _judge(
+        self,
+        name: str,
+        loaded: LoadedModel,
+        model: Any,
+        compression: dict[str, Any],
+        ppl_verdict: Verdict | None,
+    ) -> list[ItemResult]:
+        """The item results of config ``name`` (:func:`bias_gate.item_results.judge_items`),
+        the compressed ``model`` answering only what the looks need."""
+        from bias_gate.gated_metrics import get_metric
+        from bias_gate.item_results import judge_items
+
+        def compressed(wanted: Sequence[BBQItem]) -> dict[str, Answer]:
+            return self.measurements.answers(loaded, model, compression, wanted)
+
+        base = self.thresholds.base
         # Paradox only where a perplexity limit was checked and passed.
         perplexity_passed = (
             ppl_verdict.status == "pass"
             if ppl_verdict is not None and base.max_perplexity_ratio is not None
             else None
         )
-        for judgement in judgements:
-            item = self._item_result(name, judgement, perplexity_passed)
-            outcome.by_category[item.category] = item
-            result.items.append(item)
-        return outcome
-
-    def _judge(
-        self, loaded: LoadedModel, model: Any, compression: dict[str, Any]
-    ) -> list[CategoryJudgement]:
-        """Every category of one config, look by look (bias_gate.judge), the compressed
-        ``model`` answering only what the looks need."""
-        from bias_gate.gated_metrics import get_metric
-        from bias_gate.judge import judge_config
-
-        def compressed(wanted: Sequence[BBQItem]) -> dict[str, Answer]:
-            return self.measurements.answers(loaded, model, compression, wanted)
-
-        base = self.thresholds.base
-        return judge_config(
+        return judge_items(
+            name,
             self.plans(),
             self.dense_answers,
             compressed,
-            base=base,
-            per_category=self.thresholds.per_category,
+            thresholds=self.thresholds,
             metric=get_metric(base.metric),
+            dense_result=self.dense().result,
+            perplexity_passed=perplexity_passed,
             spending=self.spec.sequential.spending,
         )
-
-    def _item_result(
-        self, config: str, judgement: CategoryJudgement, perplexity_passed: bool | None
-    ) -> ItemResult:
-        from bias_gate.judge import item_result
-        from bias_gate.verdict import judge_bias
-
-        dense = self.dense()
-        limits = self.thresholds.for_category(judgement.category)
-        own = dense.result.validity_by_category.get(judgement.category, {})
-        outcome = judge_bias(
-            judgement,
-            limits,
-            dense_informative=dense.result.informative and own.get("informative", True),
-            validity_reasons=dense.result.validity_reasons + own.get("reasons", []),
-            perplexity_passed=perplexity_passed,
-        )
-        return item_result(config, judgement, limits, outcome.verdict, paradox=outcome.paradox)
 
     # -- reporting --------------------------------------------------------------------------
 
@@ -410,34 +386,23 @@ class GateRun:
         """The results' ``model``: name, fingerprint and source of the dense model."""
         return model_info(self.spec, self.dense().loaded.fingerprint)
 
-    def record(self, outcome: ConfigOutcome, item: ItemResult | None) -> dict[str, Any]:
-        """What one pytest item reports to the controller (plain JSON types)."""
-        from dataclasses import asdict
+    def results(self, configs: list[ConfigResult]) -> GateResults:
+        """This run's :class:`GateResults` holding ``configs``."""
+        return GateResults(
+            model=self.model_info(), run=self.run_info(), dense=self.dense().result, configs=configs
+        )
 
-        config = asdict(outcome.result)
-        config["items"] = []
-        return {
-            "config_path": str(self.spec.source_path),
-            "model": self.model_info(),
-            "run": self.run_info(),
-            "dense": asdict(self.dense().result),
-            "config": config,
-            "item": asdict(item) if item is not None else None,
-        }
+    def record(self, outcome: ConfigOutcome, item: ItemResult | None) -> dict[str, Any]:
+        """What one pytest item reports to the controller: the results of its config
+        holding its item only (none for the perplexity item), in the results' own JSON
+        (:meth:`GateResults.to_json`; the controller reads it with ``from_json``)."""
+        config = replace(outcome.result, items=[item] if item is not None else [])
+        return self.results([config]).to_json()
 
     def failure_text(self, outcome: ConfigOutcome, item: ItemResult) -> str:
         from bias_gate.report.terminal import item_table
 
         return item_table(outcome.result, item, self.dense().result)
-
-    def adjust_run_wide(self, results: GateResults) -> None:
-        """Set ``p_adjusted_run``: the correction over every comparison of the run."""
-        from bias_gate.stats import adjust_pvalues
-
-        items = results.items()
-        adjusted = adjust_pvalues([i.p_value for i in items], self.thresholds.base.correction)
-        for item, value in zip(items, adjusted, strict=True):
-            item.p_adjusted_run = value
 
     def header_lines(self) -> list[str]:
         return header_lines(self.spec, self.options, self.thresholds)
