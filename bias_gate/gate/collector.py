@@ -13,7 +13,6 @@ import os
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from bias_gate.item_results import adjust
 from bias_gate.results import ConfigResult, GateResults, ItemResult
 
 if TYPE_CHECKING:
@@ -64,6 +63,8 @@ class ResultCollector:
                 )
             results = replace(parts[0], configs=ordered)
             if run is not None:
+                from bias_gate.item_results import adjust  # scipy: not at configure time
+
                 adjust(results.items(), run.thresholds.base.correction, "p_adjusted_run")
             out.append(results)
         return out

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bias_gate.config import GateSpec
-from bias_gate.data.items import BBQItem
 from bias_gate.gate.options import Shard
-from bias_gate.judge import CategoryPlan, plan_categories
+
+if TYPE_CHECKING:
+    from bias_gate.data.items import BBQItem
+    from bias_gate.judge import CategoryPlan
 
 #: The check of a config that compares perplexities (the others are its categories).
 PERPLEXITY_CHECK = "perplexity"
@@ -42,4 +45,6 @@ def planned_configs(spec: GateSpec, shard: Shard | None) -> list[ConfigPlan]:
 
 def category_plans(spec: GateSpec, items: Sequence[BBQItem]) -> dict[str, CategoryPlan]:
     """Each category's ``items`` in answering order, and its looks (``sequential.looks``)."""
+    from bias_gate.judge import plan_categories  # numpy and scipy: only once items are planned
+
     return plan_categories(items, spec.data.categories, spec.sequential.looks, spec.data.seed)
