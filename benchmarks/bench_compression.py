@@ -21,6 +21,7 @@ from pathlib import Path
 from bias_gate.compress.base import CompressionContext
 from bias_gate.compress.measure import MeasureSettings
 from bias_gate.compress.pipeline import compress_model
+from bias_gate.compress.registry import resolve_method
 from bias_gate.config import CompressionSpec, PerplexitySpec, default_model
 from bias_gate.models import load_model
 from bias_gate.perplexity import perplexity
@@ -78,7 +79,9 @@ def main() -> int:
     for spec in CONFIGS:
         if args.only and spec.name not in args.only:
             continue
-        model, report = compress_model(dense, spec, context, args.cache_dir, settings)
+        model, report = compress_model(
+            dense, resolve_method(spec), context, args.cache_dir, settings
+        )
         ppl = perplexity(model, dense.tokenizer, ppl_spec, data_dir=data_dir)
         row = (
             f"| {spec.name} | {spec.method} | {_fmt(report.target_sparsity, '.3f')} | "

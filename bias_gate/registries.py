@@ -7,11 +7,12 @@ registry             entry point group           protocol
 :data:`METRICS`      ``bias_gate.metrics``       :class:`bias_gate.gated_metrics.GatedMetric`
 :data:`SCORING_MODES` ``bias_gate.scoring_modes`` :class:`bias_gate.answer.context.ScoringMode`
 :data:`REPORTS`      ``bias_gate.reports``       :class:`bias_gate.report.writers.ReportWriter`
+:data:`COMPRESSORS`  ``bias_gate.compressors``   :class:`bias_gate.compress.base.Compressor`
 ===================  ==========================  =========================================
 
-Compression methods keep their own registry (:mod:`bias_gate.compress.registry`, group
-``bias_gate.compressors``). This module imports nothing heavy: listing names reads entry
-point metadata only, so model.yaml is validated without torch.
+This module imports nothing heavy: listing names reads entry point metadata only, so
+model.yaml's names are checked without torch. Compressors carry no ``name`` (a method is
+known by the name it is registered under), so theirs is the protocol check alone.
 """
 
 from __future__ import annotations
@@ -42,4 +43,7 @@ SCORING_MODES = Registry(
 )
 REPORTS = Registry(
     "bias_gate.reports", "report writer", "bias_gate.report.writers:ReportWriter", check=_named
+)
+COMPRESSORS = Registry(
+    "bias_gate.compressors", "compression method", "bias_gate.compress.base:Compressor"
 )

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bias_gate.cache import atomic_write_json, atomic_write_text
-from bias_gate.flips import Flips, digest, read_side_file, side_file, side_file_text, with_lists
+from bias_gate.flips import (
+    FLIP_LIMIT,
+    Flips,
+    digest,
+    read_side_file,
+    side_file,
+    side_file_text,
+    with_lists,
+)
 
 SCHEMA_VERSION = 2
 
@@ -163,13 +171,14 @@ class GateResults:
     def items(self) -> list[ItemResult]:
         return [item for config in self.configs for item in config.items]
 
-    def to_json(self) -> dict[str, Any]:
-        """The JSON form, each cell's flip lists bounded (:data:`bias_gate.flips.FLIP_LIMIT`)."""
+    def to_json(self, flip_limit: int | None = FLIP_LIMIT) -> dict[str, Any]:
+        """The JSON form, each cell's flip lists bounded to ``flip_limit`` items per
+        direction (``None``: all of them, as a worker's record to the controller)."""
         data = asdict(self)
         del data["flips_file"]
         for config, raw_config in zip(self.configs, data["configs"], strict=True):
             for item, raw in zip(config.items, raw_config["items"], strict=True):
-                raw["flips"] = item.flips.to_json() if item.flips is not None else None
+                raw["flips"] = item.flips.to_json(flip_limit) if item.flips is not None else None
         return data
 
     @classmethod
@@ -228,10 +237,6 @@ def config_from_json(raw: dict[str, Any]) -> ConfigResult:
     """A :class:`ConfigResult` (with its items) from its JSON form."""
     items = [item_from_json(item) for item in raw.get("items", [])]
     return _build(ConfigResult, {**raw, "items": items})
-
-
-def dense_from_json(raw: dict[str, Any]) -> DenseResult:
-    return _build(DenseResult, raw)
 
 
 def _build(cls: type, raw: dict[str, Any]) -> Any:

@@ -9,6 +9,7 @@ the profile; ``thresholds.categories.<Category>`` replaces fields for one catego
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -16,10 +17,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bias_gate.errors import ConfigError
-from bias_gate.yaml_source import YamlDocument, load_yaml
+from bias_gate.validation import dotted, validation_error
+from bias_gate.yaml_source import Loc, YamlDocument, load_yaml
 
 if TYPE_CHECKING:
-    from bias_gate.config import GateSpec
+    from bias_gate.config import ThresholdsRef
 
 
 class _Strict(BaseModel):
@@ -168,11 +170,14 @@ def _profile_document(profile: str) -> YamlDocument:
 def load_profile(profile: str) -> Thresholds:
     """One threshold profile (a shipped name or a .yaml path), validated; for commands
     that judge without a model.yaml (``bias-gate compare``, ``oc``, ``power``)."""
-    document = _profile_document(profile)
+    return _validate_profile(_profile_document(profile))
+
+
+def _validate_profile(document: YamlDocument) -> Thresholds:
     raw = document.data or {}
     if not isinstance(raw, dict):
         raise ConfigError("a threshold profile must be a YAML mapping", file=document.path)
-    return _validate(raw, document.path, None, "")
+    return _validate(raw, document, ())
 
 
 def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
@@ -185,72 +190,64 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _validate(data: Any, file: Path, line: int | None, key_prefix: str) -> Thresholds:
+def _validate(data: Any, doc: YamlDocument, prefix: Loc) -> Thresholds:
+    """``data`` as :class:`Thresholds`; a problem is named at ``prefix`` in ``doc``."""
     if isinstance(data, dict):
         for key in data:
             if key in RETIRED_KEYS:
-                raise ConfigError(RETIRED_KEYS[key], file=file, line=line, key=f"{key_prefix}{key}")
+                loc = (*prefix, key)
+                raise ConfigError(
+                    RETIRED_KEYS[key], file=doc.path, line=doc.line_of(loc), key=dotted(loc)
+                )
     try:
         return Thresholds.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        key = ".".join(str(p) for p in error["loc"])
-        msg = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            msg = "unknown threshold; allowed: " + ", ".join(Thresholds.model_fields)
-        raise ConfigError(msg, file=file, line=line, key=f"{key_prefix}{key}") from None
+        raise validation_error(exc, doc, Thresholds, prefix) from None
 
 
 def resolve_thresholds(
-    spec: GateSpec, doc: YamlDocument | None = None, profile: str | None = None
+    ref: ThresholdsRef,
+    categories: Sequence[str],
+    doc: YamlDocument,
+    profile: str | None = None,
 ) -> ThresholdSet:
-    """The thresholds ``spec`` asks for (``profile`` replaces the config's profile name)."""
-    name = profile or spec.thresholds.profile
-    config_file: Path = doc.path if doc is not None else (spec.source_path or Path("model.yaml"))
-
-    def line(*loc: str) -> int | None:
-        return doc.line_of(loc) if doc is not None else None
-
+    """The thresholds model.yaml (``doc``) asks for in ``ref`` (its ``thresholds``),
+    for its ``categories``; ``profile`` (``--bias-gate-thresholds``) replaces the
+    profile ``ref`` names. Done once, when the config is loaded
+    (:func:`bias_gate.gate_config.load_gate_config`)."""
+    name = profile or ref.profile
     try:
         profile_doc = _profile_document(name)
     except ConfigError as exc:
-        if exc.file is None:
-            exc.file, exc.line, exc.key = (
-                config_file,
-                line("thresholds", "profile"),
-                ("thresholds.profile"),
-            )
+        if exc.file is None and profile is not None:
+            exc.key = "--bias-gate-thresholds"
+        elif exc.file is None:
+            exc.file, exc.line = doc.path, doc.line_of(("thresholds", "profile"))
+            exc.key = "thresholds.profile"
         raise
     raw = profile_doc.data or {}
-    if not isinstance(raw, dict):
-        raise ConfigError("a threshold profile must be a YAML mapping", file=profile_doc.path)
-    _validate(raw, profile_doc.path, None, "")
-    merged = _merge(raw, spec.thresholds.overrides)
-    base = _validate(merged, config_file, line("thresholds", "overrides"), "thresholds.overrides.")
+    _validate_profile(profile_doc)
+    merged = _merge(raw, ref.overrides)
+    base = _validate(merged, doc, ("thresholds", "overrides"))
     per_category: dict[str, Thresholds] = {}
-    for category, update in spec.thresholds.categories.items():
+    for category, update in ref.categories.items():
+        where: Loc = ("thresholds", "categories", category)
         for key in update:
             if key not in PER_CATEGORY_KEYS and key not in RETIRED_KEYS:
                 raise ConfigError(
                     f"{key} is one setting for the whole config (the FAIL tests of its "
                     "categories are one family); set it in thresholds.overrides. Per "
                     f"category: {', '.join(PER_CATEGORY_KEYS)}",
-                    file=config_file,
-                    line=line("thresholds", "categories", category, key),
-                    key=f"thresholds.categories.{category}.{key}",
+                    file=doc.path,
+                    line=doc.line_of((*where, key)),
+                    key=dotted((*where, key)),
                 )
-        if category not in spec.data.categories:
+        if category not in categories:
             raise ConfigError(
-                f"category {category!r} is not in data.categories "
-                f"({', '.join(spec.data.categories)})",
-                file=config_file,
-                line=line("thresholds", "categories", category),
-                key=f"thresholds.categories.{category}",
+                f"category {category!r} is not in data.categories ({', '.join(categories)})",
+                file=doc.path,
+                line=doc.line_of(where),
+                key=dotted(where),
             )
-        per_category[category] = _validate(
-            _merge(merged, update),
-            config_file,
-            line("thresholds", "categories", category),
-            f"thresholds.categories.{category}.",
-        )
+        per_category[category] = _validate(_merge(merged, update), doc, where)
     return ThresholdSet(profile=name, base=base, per_category=per_category)

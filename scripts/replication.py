@@ -44,14 +44,14 @@ def mode_validity(
     """mode -> category -> disambiguated accuracy, n, one-sided p, informative."""
     from bias_gate.answer.engine import answer_items
     from bias_gate.answer.validity import validity, validity_by_category
-    from bias_gate.config import load_gate_spec
     from bias_gate.data.loader import select_items
     from bias_gate.data.sources import DirectorySource
+    from bias_gate.gate_config import load_gate_config
     from bias_gate.judge import plan_categories
     from bias_gate.models import load_model
     from bias_gate.thresholds import ValidityThresholds
 
-    spec = load_gate_spec(config)
+    spec = load_gate_config(config).spec
     items = select_items(
         DirectorySource(data_dir / "bbq"),
         spec.data.categories,

@@ -16,6 +16,7 @@ from bias_gate.compress.masks import smallest_mask
 from bias_gate.compress.measure import MeasureSettings
 from bias_gate.compress.pipeline import compress_model
 from bias_gate.compress.pruning import prune_each, pruning_result
+from bias_gate.compress.registry import CompressionMethod, resolve_method
 from bias_gate.compress.rtn import fake_quantize
 from bias_gate.compress.sparsity import SparsityShortfallError, weight_values
 from bias_gate.compress.targets import projection_linears
@@ -34,8 +35,9 @@ def context(tiny_llama, wikitext_dir) -> CompressionContext:
     )
 
 
-def spec(method: str, **options) -> CompressionSpec:
-    return CompressionSpec(name=f"{method}-test", method=method, options=options)
+def spec(method: str, **options) -> CompressionMethod:
+    """A compression config resolved as a loaded model.yaml resolves it."""
+    return resolve_method(CompressionSpec(name=f"{method}-test", method=method, options=options))
 
 
 def test_dense_model_is_left_untouched_and_the_report_is_complete(tiny_llama, context, tmp_path):
@@ -98,8 +100,9 @@ class _LazyMagnitude:
 def test_a_silent_shortfall_is_an_error(tiny_llama, context, tmp_path):
     registry.register("lazy", _LazyMagnitude)
     try:
+        lazy = spec("lazy", sparsity=0.5)
         with pytest.raises(SparsityShortfallError, match=r"lazy-test \(lazy\): target"):
-            compress_model(tiny_llama, spec("lazy", sparsity=0.5), context, tmp_path, QUICK)
+            compress_model(tiny_llama, lazy, context, tmp_path, QUICK)
     finally:
         registry.unregister("lazy")
 
@@ -113,11 +116,15 @@ def test_an_explicit_subset_reports_its_real_sparsity(tiny_llama, context, tmp_p
     assert report.achieved_sparsity == pytest.approx(0.5 * q_k / total)
 
 
-def test_unknown_method_and_bad_options_are_config_errors(tiny_llama, context, tmp_path):
-    with pytest.raises(ConfigError, match=r"unknown method 'prune_all'; available: .*wanda"):
-        compress_model(tiny_llama, spec("prune_all"), context, tmp_path, QUICK)
-    with pytest.raises(ConfigError, match="sparsity must be a fraction"):
-        compress_model(tiny_llama, spec("random", sparsity=1.0), context, tmp_path, QUICK)
+def test_unknown_method_and_bad_options_are_config_errors():
+    with pytest.raises(
+        ConfigError,
+        match=r"prune_all-test\.method: unknown compression method 'prune_all'; "
+        r"available: .*wanda",
+    ):
+        spec("prune_all")
+    with pytest.raises(ConfigError, match=r"random-test\.sparsity: .*sparsity must be a fraction"):
+        spec("random", sparsity=1.0)
 
 
 def test_checkpoint_method_loads_a_pruned_directory_and_measures_it(tiny_llama, context, tmp_path):

@@ -11,6 +11,7 @@ import pytest
 from bias_gate.compress.base import CompressionContext
 from bias_gate.compress.measure import MeasureSettings, saved_sizes
 from bias_gate.compress.pipeline import compress_model
+from bias_gate.compress.registry import resolve_method
 from bias_gate.config import CompressionSpec, PerplexitySpec
 from bias_gate.perplexity import perplexity
 
@@ -36,7 +37,7 @@ def measured(smollm2, wikitext_dir, tmp_path_factory):
     ppl = {"dense": perplexity(smollm2.model, smollm2.tokenizer, PPL, data_dir=data_dir)}
     reports, sizes = {}, None
     for method, options in configs.items():
-        spec = CompressionSpec(name=method, method=method, options=options)
+        spec = resolve_method(CompressionSpec(name=method, method=method, options=options))
         model, reports[method] = compress_model(smollm2, spec, context, cache, QUICK)
         ppl[method] = perplexity(model, smollm2.tokenizer, PPL, data_dir=data_dir)
         if method == "magnitude":

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bias_gate.config import load_gate_spec
 from bias_gate.errors import ConfigError
+from bias_gate.gate_config import load_gate_config
 
 VALID = """\
 model:
@@ -40,7 +40,7 @@ def write(tmp_path: Path, text: str, bbq_dir: Path, wikitext_dir: Path) -> Path:
 
 
 def test_valid_config_loads(tmp_path, bbq_dir, wikitext_dir):
-    spec = load_gate_spec(write(tmp_path, VALID, bbq_dir, wikitext_dir))
+    spec = load_gate_config(write(tmp_path, VALID, bbq_dir, wikitext_dir)).spec
     assert [c.name for c in spec.compressions] == ["wanda-50", "magnitude-50"]
     assert spec.compression("wanda-50").target_sparsity == 0.5
     assert spec.compression("wanda-50").options["sequential"] is True  # defaults filled in
@@ -54,7 +54,7 @@ def test_relative_paths_are_relative_to_the_config(tmp_path, bbq_dir, wikitext_d
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "corpus.txt").write_text("hello world " * 100)
     text = VALID.replace("{wikitext}/test.txt", "sub/corpus.txt")
-    spec = load_gate_spec(write(tmp_path, text, bbq_dir, wikitext_dir))
+    spec = load_gate_config(write(tmp_path, text, bbq_dir, wikitext_dir)).spec
     assert Path(spec.perplexity.corpus) == (tmp_path / "sub" / "corpus.txt").resolve()
 
 
@@ -183,7 +183,7 @@ BAD = [
         ("profile: default", "profile: default\n  overrides: {{max_h: 1}}"),
         21,
         "thresholds.overrides.max_h",
-        "unknown threshold",
+        "unknown key; allowed keys here: metric, max_cohens_h",
     ),
     (
         "unknown measure key",
@@ -217,7 +217,7 @@ def test_bad_config_is_one_clear_line(tmp_path, bbq_dir, wikitext_dir, edit, lin
     assert old in VALID
     path = write(tmp_path, VALID.replace(old, new, 1), bbq_dir, wikitext_dir)
     with pytest.raises(ConfigError) as info:
-        load_gate_spec(path)
+        load_gate_config(path)
     message = str(info.value)
     assert "\n" not in message
     assert message.startswith(f"{path}:{line}: {key}: "), message
@@ -226,15 +226,15 @@ def test_bad_config_is_one_clear_line(tmp_path, bbq_dir, wikitext_dir, edit, lin
 
 def test_missing_file_and_yaml_syntax(tmp_path):
     with pytest.raises(ConfigError, match=r"model\.yaml: file not found"):
-        load_gate_spec(tmp_path / "model.yaml")
+        load_gate_config(tmp_path / "model.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("compressions:\n  - name: [unclosed\n")
     with pytest.raises(ConfigError, match=r"bad\.yaml:\d+: invalid YAML"):
-        load_gate_spec(bad)
+        load_gate_config(bad)
 
 
 def test_not_a_mapping(tmp_path):
     path = tmp_path / "list.yaml"
     path.write_text("- a\n- b\n")
     with pytest.raises(ConfigError, match=r"list\.yaml:1: the file must be a YAML mapping"):
-        load_gate_spec(path)
+        load_gate_config(path)

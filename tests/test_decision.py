@@ -198,27 +198,25 @@ def _spec(tmp_path: Path, thresholds: str) -> Path:
     ],
 )
 def test_bad_thresholds_are_one_line_errors(tmp_path, block, message) -> None:
-    from bias_gate.config import load_gate_spec
+    from bias_gate.gate_config import load_gate_config
 
     with pytest.raises(ConfigError) as info:
-        load_gate_spec(_spec(tmp_path, block))
+        load_gate_config(_spec(tmp_path, block))
     text = str(info.value)
     assert message in text and "\n" not in text
     assert "model.yaml:" in text
 
 
 def test_per_category_limits_reach_the_rule(tmp_path) -> None:
-    from bias_gate.config import load_gate_spec
-    from bias_gate.thresholds import resolve_thresholds
+    from bias_gate.gate_config import load_gate_config
 
-    spec = load_gate_spec(
+    limits = load_gate_config(
         _spec(
             tmp_path,
             "thresholds:\n  categories:\n    Age:\n      max_cohens_h: 0.1\n"
             "      on_inconclusive: fail\n",
         )
-    )
-    limits = resolve_thresholds(spec)
+    ).thresholds
     assert limits.for_category("Age").max_cohens_h == 0.1
     assert limits.for_category("Age").on_inconclusive == "fail"
     assert limits.base.max_cohens_h == 0.2
@@ -226,10 +224,9 @@ def test_per_category_limits_reach_the_rule(tmp_path) -> None:
 
 @pytest.mark.parametrize("profile", ["default", "strict", "paper"])
 def test_shipped_profiles_load(tmp_path, profile) -> None:
-    from bias_gate.config import load_gate_spec
-    from bias_gate.thresholds import resolve_thresholds
+    from bias_gate.gate_config import load_gate_config
 
-    spec = load_gate_spec(_spec(tmp_path, f"thresholds:\n  profile: {profile}\n"))
-    limits = resolve_thresholds(spec).base
+    config = load_gate_config(_spec(tmp_path, f"thresholds:\n  profile: {profile}\n"))
+    limits = config.thresholds.base
     assert limits.correction in ("holm", "bh", "none")
     assert limits.on_inconclusive in ("warn", "fail", "pass")

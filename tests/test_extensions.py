@@ -96,6 +96,7 @@ class FirstToken:
     """Continuation scoring on each option's first token only."""
 
     name = "first-token"
+    position_balanced = False  # one option order: its letter-position share is judged
 
     def variants(self, ctx, item):
         text = prompt_text(item, ctx.scoring.prompt, ctx.tokenizer)

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 import bias_gate.fingerprint as fingerprint_module
-from bias_gate.config import load_gate_spec
 from bias_gate.gate.options import GateOptions
 from bias_gate.gate.runner import GateRun
+from bias_gate.gate_config import load_gate_config
 from tests.gate_support import save_tiny_model
 
 CONFIG = """\
@@ -77,9 +77,9 @@ class Material:
         self.config.write_text(text.replace(old, new, 1))
 
     def keys(self) -> dict[str, str | None]:
-        spec = load_gate_spec(self.config)
+        config = load_gate_config(self.config)
         options = GateOptions(config_paths=(self.config,), data_dir=self.root / "shared")
-        return GateRun(spec, options).measurement_keys("c")
+        return GateRun(config, options).measurement_keys("c")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import pytest
 
-from bias_gate.registries import BENCHMARKS, METRICS, REPORTS, SCORING_MODES
+from bias_gate.registries import BENCHMARKS, COMPRESSORS, METRICS, REPORTS, SCORING_MODES
 from bias_gate.registry import RegistrationError, UnknownName
 
 SHIPPED = [
@@ -61,6 +61,103 @@ def test_the_registered_name_is_the_extension_name():
         METRICS.register("srs2", SRS)
 
 
+class NoCompress:
+    """Declares its options, forgets to compress."""
+
+    Options: ClassVar = None
+
+
+class Minimal:
+    """Options and compress only: ``cacheable`` and ``fingerprint_inputs`` are optional."""
+
+    Options: ClassVar = None
+
+    def compress(self, model, options, context):
+        return None
+
+
+def test_compressors_are_checked_against_their_protocol_at_registration():
+    with pytest.raises(RegistrationError) as info:
+        COMPRESSORS.register("nocompress", NoCompress)
+    assert str(info.value) == (
+        "bias_gate.compressors: compression method 'nocompress' (registered directly) does "
+        "not satisfy bias_gate.compress.base.Compressor: lacks compress"
+    )
+    assert "nocompress" not in COMPRESSORS.available()
+    COMPRESSORS.register("minimal", Minimal)
+    try:
+        assert COMPRESSORS.get("minimal") is Minimal
+    finally:
+        COMPRESSORS.unregister("minimal")
+
+
+class _Mode:
+    def variants(self, ctx, item):
+        return []
+
+    def answer_batch(self, ctx, scorer, items, variants):
+        return []
+
+
+class Undeclared(_Mode):
+    name: ClassVar[str] = "undeclared"
+
+
+class Rotating(_Mode):
+    name: ClassVar[str] = "rotating"
+    position_balanced: ClassVar[bool] = True
+
+
+class OneOrder(_Mode):
+    name: ClassVar[str] = "one-order"
+    position_balanced: ClassVar[bool] = False
+
+
+def _letter_bound(mode: str):
+    """Validity of a model that answers every prompt with letter A, read in ``mode``."""
+    from bias_gate.answer.validity import Validity
+
+    return Validity(
+        mode=mode,
+        n=90,
+        disambig_n=90,
+        disambig_correct=60,
+        disambig_accuracy=60 / 90,
+        disambig_pvalue=1e-6,
+        letter_share=(1.0, 0.0, 0.0),
+        letter_votes=90,
+        max_letter_share=1.0,
+        unknown_rate=0.1,
+        unknown_rate_ambig=None,
+        generations=0,
+        parse_failures=0,
+        parse_failure_rate=None,
+        invalid_items=0,
+        invalid_rate=0.0,
+    )
+
+
+def test_a_scoring_mode_declares_whether_it_is_position_balanced_and_validity_reads_it():
+    from bias_gate.thresholds import ValidityThresholds
+
+    with pytest.raises(RegistrationError, match=r"'undeclared' .* lacks position_balanced"):
+        SCORING_MODES.register("undeclared", Undeclared)
+    SCORING_MODES.register("rotating", Rotating)
+    SCORING_MODES.register("one-order", OneOrder)
+    try:
+        limits = ValidityThresholds(max_letter_share=0.9)
+        balanced, reasons = _letter_bound("rotating").assess(limits)
+        assert balanced and not reasons
+        assert any("letter A wins 100.0%" in note for note in _letter_bound("rotating").notes())
+        judged, reasons = _letter_bound("one-order").assess(limits)
+        assert not judged and "answers by letter position" in reasons[0]
+        assert _letter_bound("permuted").position_balanced
+        assert not _letter_bound("letter").position_balanced
+    finally:
+        SCORING_MODES.unregister("rotating")
+        SCORING_MODES.unregister("one-order")
+
+
 def _dist(site: Path, entry_points: str) -> None:
     info = site / "demo_registry_ext-0.1.dist-info"
     info.mkdir(parents=True)
@@ -102,7 +199,7 @@ def test_entry_points_of_another_distribution_are_found_and_checked(tmp_path, mo
 def test_listing_and_checking_config_names_imports_no_torch():
     code = (
         "import sys\n"
-        "import bias_gate.plugin, bias_gate.hookspec, bias_gate.config\n"
+        "import bias_gate.plugin, bias_gate.hookspec, bias_gate.config, bias_gate.gate_config\n"
         "from bias_gate.registries import BENCHMARKS, METRICS, REPORTS, SCORING_MODES\n"
         "SCORING_MODES.available()\n"
         "BENCHMARKS.get('bbq'); METRICS.get('srs'); REPORTS.get('html')\n"
@@ -126,8 +223,9 @@ perplexity:
 
 def test_the_config_takes_categories_and_prompt_from_the_chosen_benchmark(tmp_path):
     from bias_gate.benchmarks import BBQFormat
-    from bias_gate.config import DEFAULT_SYSTEM_PROMPT, load_gate_spec
+    from bias_gate.config import DEFAULT_SYSTEM_PROMPT
     from bias_gate.errors import ConfigError
+    from bias_gate.gate_config import load_gate_config
 
     class Mini(BBQFormat):
         name: ClassVar[str] = "mini"
@@ -139,27 +237,27 @@ def test_the_config_takes_categories_and_prompt_from_the_chosen_benchmark(tmp_pa
         (tmp_path / "data").mkdir()
         path = tmp_path / "model.yaml"
         path.write_text(MINI_CONFIG)
-        spec = load_gate_spec(path)
+        spec = load_gate_config(path).spec
         assert spec.data.benchmark == "mini"
         assert spec.scoring.prompt.template.endswith("Antwort:")
         assert spec.scoring.prompt.system == DEFAULT_SYSTEM_PROMPT
         path.write_text(MINI_CONFIG.replace("[Alter]", "[Alter, Age]"))
         with pytest.raises(ConfigError) as info:
-            load_gate_spec(path)
+            load_gate_config(path)
         assert str(info.value) == (
             f"{path}:4: data.categories[1]: unknown category 'Age' of benchmark 'mini'; "
             "allowed: Alter"
         )
         own = MINI_CONFIG + "scoring:\n  prompt: {template: '{a} {b} {c}?'}\n"
         path.write_text(own)
-        assert load_gate_spec(path).scoring.prompt.template == "{a} {b} {c}?"
+        assert load_gate_config(path).spec.scoring.prompt.template == "{a} {b} {c}?"
     finally:
         BENCHMARKS.unregister("mini")
 
 
 def test_a_broken_benchmark_entry_point_is_one_config_line(tmp_path, monkeypatch):
-    from bias_gate.config import load_gate_spec
     from bias_gate.errors import ConfigError
+    from bias_gate.gate_config import load_gate_config
 
     site = tmp_path / "site"
     site.mkdir()
@@ -177,7 +275,7 @@ def test_a_broken_benchmark_entry_point_is_one_config_line(tmp_path, monkeypatch
     path = tmp_path / "model.yaml"
     path.write_text(MINI_CONFIG.replace("benchmark: mini", "benchmark: nosource"))
     with pytest.raises(ConfigError) as info:
-        load_gate_spec(path)
+        load_gate_config(path)
     assert str(info.value) == (
         f"{path}:2: data.benchmark: benchmark 'nosource' (entry point "
         "demo_broken_bench:NoSource in group bias_gate.benchmarks) does not satisfy "

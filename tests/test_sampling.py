@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bias_gate.data.items import BBQItem
-from bias_gate.data.sampling import allocate, dataset_fingerprint, sample_items
+from bias_gate.data.items import BBQItem, items_fingerprint
+from bias_gate.data.sampling import allocate, sample_items
 from bias_gate.data.sources import DirectorySource
 
 
@@ -49,10 +49,10 @@ def test_same_seed_same_items_even_when_lines_are_shuffled(age: list[BBQItem]) -
     random.Random(1).shuffle(shuffled)
     again = sample_items(shuffled, 60, seed=7)
     assert [i.key for i in first] == [i.key for i in again]
-    assert dataset_fingerprint(first) == dataset_fingerprint(again)
+    assert items_fingerprint(first) == items_fingerprint(again)
     other = sample_items(age, 60, seed=8)
     assert {i.key for i in other} != {i.key for i in first}
-    assert dataset_fingerprint(other) != dataset_fingerprint(first)
+    assert items_fingerprint(other) != items_fingerprint(first)
     assert [i.example_id for i in first] == sorted(i.example_id for i in first)
 
 
@@ -95,6 +95,6 @@ def test_none_or_oversized_n_takes_everything(age: list[BBQItem]) -> None:
 def test_fingerprint_covers_content(age: list[BBQItem]) -> None:
     chosen = sample_items(age, 20, seed=0)
     changed = [replace(chosen[0], question=chosen[0].question + "?"), *chosen[1:]]
-    assert dataset_fingerprint(changed) != dataset_fingerprint(chosen)
-    assert dataset_fingerprint(chosen[:-1]) != dataset_fingerprint(chosen)
-    assert len(dataset_fingerprint(chosen)) == 16
+    assert items_fingerprint(changed) != items_fingerprint(chosen)
+    assert items_fingerprint(chosen[:-1]) != items_fingerprint(chosen)
+    assert len(items_fingerprint(chosen)) == 16

@@ -41,9 +41,15 @@ class ScoringMode(Protocol):
     """A scoring mode, registered by name in the entry point group
     ``bias_gate.scoring_modes`` (a class instantiated without arguments) and chosen with
     ``scoring.mode``: how an item becomes the token sequences the model reads, and how a
-    batch of them becomes answers."""
+    batch of them becomes answers.
+
+    ``position_balanced``: whether the mode's choice is averaged over option orders, so
+    that a habit of picking one letter position cannot decide it (``permuted``). The
+    validity check judges the dense model's letter-position share only for modes that
+    are not; a balanced mode's share is reported as a note."""
 
     name: ClassVar[str]
+    position_balanced: ClassVar[bool]
 
     def variants(self, ctx: ModeContext, item: BBQItem) -> list[Variant]:
         """The token sequences the model reads for ``item`` (one per rotation, answer

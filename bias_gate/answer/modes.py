@@ -171,6 +171,7 @@ class Letter(_Rotations):
     """The letter of one prompt's options (A, B, C in the item's own order)."""
 
     name: ClassVar[str] = "letter"
+    position_balanced: ClassVar[bool] = False
     k: ClassVar[int] = 1
 
 
@@ -178,6 +179,7 @@ class Permuted(_Rotations):
     """The letter probabilities averaged over :data:`PERMUTED_K` rotations of the options."""
 
     name: ClassVar[str] = "permuted"
+    position_balanced: ClassVar[bool] = True
     k: ClassVar[int] = PERMUTED_K
 
 
@@ -185,6 +187,7 @@ class Continuation:
     """The likelihood of each option's text after the prompt."""
 
     name: ClassVar[str] = "continuation"
+    position_balanced: ClassVar[bool] = False
 
     def variants(self, ctx: ModeContext, item: BBQItem) -> list[Variant]:
         return _continuation_variants(ctx, item)
@@ -203,6 +206,7 @@ class Generate:
     """A generated answer, read by the benchmark's parser (:mod:`bias_gate.answer.generate`)."""
 
     name: ClassVar[str] = "generate"
+    position_balanced: ClassVar[bool] = False
 
     def variants(self, ctx: ModeContext, item: BBQItem) -> list[Variant]:
         return generate_variants(ctx, item)

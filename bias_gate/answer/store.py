@@ -18,7 +18,6 @@ being answered: a caller may answer growing subsets of them under one key.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import os
@@ -30,25 +29,12 @@ from typing import Any
 from bias_gate.answer.types import Answer
 from bias_gate.cache import atomic_write_text, remove_stale_temporaries
 from bias_gate.config import ScoringSpec
-from bias_gate.data.items import BBQItem
-from bias_gate.fingerprint import fingerprint
-from bias_gate.identity import answers_key, scoring_part
+from bias_gate.identity import answers_key
 
 _SHARD_GLOB = "shard-*.jsonl"
 _COMPACT_GLOB = "answers*.jsonl"  # answers-<time>-<pid>-<n>.jsonl (and the legacy answers.jsonl)
 _LOAD_ATTEMPTS = 100
 _counter = itertools.count()
-
-
-def items_fingerprint(items: Iterable[BBQItem]) -> str:
-    """A fingerprint of the items' full content, in order."""
-    return fingerprint("items", [dataclasses.asdict(item) for item in items])
-
-
-def scoring_fingerprint(scoring: ScoringSpec) -> str:
-    """A fingerprint of what in ``scoring`` determines answers (all but ``batch_size`` and
-    ``max_batch_tokens``, which change only the arithmetic order, not the answers)."""
-    return fingerprint("scoring", scoring_part(scoring))
 
 
 def answer_store_key(
@@ -65,9 +51,9 @@ def answer_store_key(
     ``model``: the model fingerprint (``LoadedModel.fingerprint``); ``compression``: the
     compression's identity part (:func:`bias_gate.identity.compression_part`, or
     :data:`bias_gate.identity.NO_COMPRESSION` for the dense model); ``items``: the
-    planned items' fingerprint (e.g. :func:`items_fingerprint`); ``device``: where the
-    answers are computed; ``versions``: library versions (default: the installed torch,
-    transformers and bias-gate).
+    planned items' fingerprint (:func:`bias_gate.data.items.items_fingerprint`);
+    ``device``: where the answers are computed; ``versions``: library versions
+    (default: the installed torch, transformers and bias-gate).
     """
     return answers_key(model, compression, items, scoring, device, versions)
 

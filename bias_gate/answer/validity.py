@@ -16,13 +16,20 @@ from typing import Any
 from bias_gate.answer.prompts import LETTERS
 from bias_gate.answer.types import Answer
 from bias_gate.data.items import BBQItem
+from bias_gate.registries import SCORING_MODES
 from bias_gate.thresholds import ValidityThresholds
 
 #: Chance accuracy with three options.
 CHANCE = 1.0 / 3.0
 
-#: Modes whose choice does not come from a single option order (position bias cancelled).
-POSITION_BALANCED_MODES = frozenset({"permuted"})
+
+def mode_is_position_balanced(mode: str | None) -> bool:
+    """What scoring mode ``mode`` declares (``ScoringMode.position_balanced``): its
+    choice does not come from a single option order. ``False`` for no mode or one that
+    is not registered (answers read from files)."""
+    if mode is None or mode not in SCORING_MODES.available():
+        return False
+    return bool(SCORING_MODES.get(mode).position_balanced)
 
 
 def binomial_pvalue_above_chance(correct: int, n: int, chance: float = CHANCE) -> float:
@@ -93,8 +100,8 @@ class Validity:
     @property
     def position_balanced(self) -> bool:
         """True when the mode averages over option orders, so a letter habit cannot
-        decide the choice."""
-        return self.mode in POSITION_BALANCED_MODES
+        decide the choice (as the mode declares: :func:`mode_is_position_balanced`)."""
+        return mode_is_position_balanced(self.mode)
 
     def assess(self, thresholds: ValidityThresholds) -> tuple[bool, list[str]]:
         """Whether these answers are informative enough to judge bias, and, if not, why

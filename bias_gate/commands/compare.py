@@ -191,9 +191,10 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     document the command prints and writes."""
     from bias_gate.answer.validity import validity, validity_by_category
     from bias_gate.gated_metrics import get_metric
-    from bias_gate.judge import item_result, judge_config, plan_categories
-    from bias_gate.thresholds import load_profile
-    from bias_gate.verdict import judge_bias
+    from bias_gate.item_results import judge_items
+    from bias_gate.judge import plan_categories
+    from bias_gate.results import DenseResult
+    from bias_gate.thresholds import ThresholdSet, load_profile
 
     limits = load_profile(args.profile)
     dense_rows = read_rows(args.dense, None)
@@ -226,29 +227,26 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     categories = sorted({item.category for item in items.values()})
     by_category = validity_by_category(disambiguated, dense, categories, limits.validity)
     plans = plan_categories(list(items.values()), categories, looks=1, seed=0)
+    dense_result = DenseResult(
+        perplexity=None,
+        validity=diagnostics.to_json(),
+        informative=informative,
+        validity_reasons=reasons,
+        validity_by_category=by_category,
+    )
     out_configs = []
     any_fail = False
     for name, rows in configs.items():
         compressed = _answers(rows)
-        judgements = judge_config(
+        results = judge_items(
+            name,
             plans,
             lambda wanted: {i.key: dense[i.key] for i in wanted},
             lambda wanted, c=compressed: {i.key: c[i.key] for i in wanted},
-            base=limits,
-            per_category={},
+            thresholds=ThresholdSet(profile=args.profile, base=limits),
             metric=get_metric(limits.metric),
+            dense_result=dense_result,
         )
-        results: list[ItemResult] = []
-        for judgement in judgements:
-            own = by_category[judgement.category]
-            outcome = judge_bias(
-                judgement,
-                limits,
-                dense_informative=informative and own["informative"],
-                validity_reasons=reasons + own["reasons"],
-                perplexity_passed=None,
-            )
-            results.append(item_result(name, judgement, limits, outcome.verdict))
         any_fail |= any(r.verdict == "fail" for r in results)
         out_configs.append({"name": name, "items": [_item_json(r) for r in results]})
     return {

@@ -78,24 +78,25 @@ class CompressionResult:
 
 
 class Compressor(Protocol):
-    """A compression method. Registered by name (see :mod:`bias_gate.compress.registry`).
+    """A compression method, registered by name in the entry point group
+    ``bias_gate.compressors`` (:data:`bias_gate.registries.COMPRESSORS`, checked against
+    this protocol when registered or loaded).
 
     ``Options``: a :class:`CompressorOptions` subclass validating the method's keys in
     model.yaml (everything in a compression entry besides ``name`` and ``method``).
-    ``cacheable``: the method changes only the weights of the seven decoder projections,
-    so they can be cached (:mod:`bias_gate.compress.pipeline`).
+
+    Two members are optional, and so not declared here (the registration check asks for
+    every declared member): ``cacheable`` (a class attribute, default ``False``): the
+    method changes only the weights of the seven decoder projections, so they can be
+    cached (:mod:`bias_gate.compress.pipeline`); and ``fingerprint_inputs(options,
+    context)``: everything besides ``options`` that determines the result, as JSON
+    values (the content hash of each file the method reads, never its path; the version
+    of each library outside torch and transformers that computes it), part of every
+    cache key of the config (:func:`bias_gate.identity.compression_part`). A method
+    without it is taken to depend on its options alone.
     """
 
     Options: ClassVar[type[CompressorOptions]]
-    cacheable: ClassVar[bool]
-
-    def fingerprint_inputs(self, options: Any, context: CompressionContext) -> list[Any]:
-        """Everything besides ``options`` that determines the result, as JSON values:
-        the content hash of each file the method reads (never its path), the version
-        of each library outside torch and transformers that computes it. Part of every
-        cache key of the config (:func:`bias_gate.identity.compression_part`). A method
-        without this method is taken to depend on its options alone."""
-        ...
 
     def compress(
         self, model: torch.nn.Module, options: Any, context: CompressionContext

@@ -24,11 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from pydantic import ValidationError
 
 from bias_gate.cache import atomic_write_json, cache_root, remove_stale_temporaries
-from bias_gate.compress import registry
-from bias_gate.compress.base import CompressionContext, CompressionResult, CompressorOptions
+from bias_gate.compress.base import CompressionContext, CompressionResult
 from bias_gate.compress.measure import (
     CompressionReport,
     MeasureSettings,
@@ -36,37 +34,17 @@ from bias_gate.compress.measure import (
     saved_sizes,
     side_by_side_latency,
 )
+from bias_gate.compress.registry import CompressionMethod
 from bias_gate.compress.sparsity import check_shortfall, measure_sparsity
 from bias_gate.compress.storage import load_sparse, save_sparse
 from bias_gate.compress.targets import PROJECTIONS, projection_linears
 from bias_gate.config import CompressionSpec
-from bias_gate.errors import ConfigError
 from bias_gate.identity import compressed_weights_key, compression_part
 
 
 def default_cache_dir() -> Path:
     """Where compressed weights are cached by default: ``cache_root() / "compressed"``."""
     return cache_root() / "compressed"
-
-
-def resolve_method(spec: CompressionSpec) -> tuple[Any, CompressorOptions]:
-    """The compressor instance and validated options for ``spec``; a
-    :class:`ConfigError` names unknown methods (listing the available) and bad options."""
-    try:
-        compressor_class = registry.get(spec.method)
-    except KeyError:
-        raise ConfigError(
-            f"unknown method {spec.method!r}; available: {', '.join(registry.available())}",
-            key=f"{spec.name}.method",
-        ) from None
-    try:
-        options = compressor_class.Options.model_validate(spec.options)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise ConfigError(message, key=f"{spec.name}.{key}" if key else spec.name) from None
-    return compressor_class(), options
 
 
 def _projection_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -101,24 +79,25 @@ def _load(cache_dir: Path, key: str, model: torch.nn.Module) -> dict[str, Any] |
 
 def compress_model(
     dense: Any,
-    spec: CompressionSpec,
+    method: CompressionMethod,
     context: CompressionContext,
     cache_dir: Path | None = None,
     settings: MeasureSettings | None = None,
 ) -> tuple[Any, CompressionReport]:
-    """Compress a deep copy of ``dense.model`` as ``spec`` says and measure it.
+    """Compress a deep copy of ``dense.model`` with ``method`` and measure it.
 
     ``dense``: anything with ``model``, ``tokenizer`` and ``fingerprint`` (a
-    ``LoadedModel``). ``cache_dir``: where compressed weights are cached (default
+    ``LoadedModel``). ``method``: the config's method and validated options, resolved
+    when the config was loaded (:func:`bias_gate.compress.registry.resolve_method`).
+    ``cache_dir``: where compressed weights are cached (default
     :func:`default_cache_dir`). ``settings``: what is measured besides sparsity (default:
     sizes and latency). Returns the compressed model and its :class:`CompressionReport`
     (``report.compression``: the compression's identity part). Raises
-    :class:`ConfigError` for an unknown method or bad options and
     :class:`SparsityShortfallError` when fewer weights were pruned than asked.
     """
     settings = settings or MeasureSettings()
     cache_dir = cache_dir or default_cache_dir()
-    compressor, options = resolve_method(spec)
+    spec, compressor, options = method.spec, method.compressor, method.options
     compression = compression_part(spec, compressor, options, context)
     cacheable = bool(getattr(compressor, "cacheable", False))
     key = (

@@ -1,46 +1,85 @@
-"""Compression methods by name.
+"""Compression methods by name, and a compression config resolved to its method.
 
-Built-in and third-party methods are registered the same way: as entry points in the
-group ``bias_gate.compressors`` (name -> ``module:Class``), loaded only when a config
-asks for that name. Tests and scripts may also call :func:`register` directly.
+The methods are the registry :data:`bias_gate.registries.COMPRESSORS` (entry point
+group ``bias_gate.compressors``), of the same shape as every other extension: loaded
+only when a config asks for that name, checked against
+:class:`bias_gate.compress.base.Compressor` when registered or loaded. The functions
+here are that registry's, under the names scripts and plug-ins have called.
+:func:`resolve_method` validates a compression config's options with its method, once,
+when model.yaml is loaded.
 """
 
 from __future__ import annotations
 
-from importlib import import_module, metadata
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-ENTRY_POINT_GROUP = "bias_gate.compressors"
+from pydantic import ValidationError
 
-_registered: dict[str, Any] = {}
+from bias_gate.config import CompressionSpec
+from bias_gate.errors import BiasGateError, ConfigError
+from bias_gate.registries import COMPRESSORS
+from bias_gate.registry import UnknownName
+from bias_gate.validation import dotted, validation_error
+from bias_gate.yaml_source import Loc, YamlDocument
 
+if TYPE_CHECKING:
+    from bias_gate.compress.base import Compressor, CompressorOptions
 
-def _entry_points() -> dict[str, metadata.EntryPoint]:
-    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+ENTRY_POINT_GROUP = COMPRESSORS.group
 
 
 def register(name: str, compressor: Any) -> None:
     """Register ``compressor`` (a class with ``Options`` and ``compress``) as ``name``."""
-    _registered[name] = compressor
+    COMPRESSORS.register(name, compressor)
 
 
 def unregister(name: str) -> None:
-    _registered.pop(name, None)
+    COMPRESSORS.unregister(name)
 
 
 def available() -> list[str]:
     """Every method name a config may use, sorted."""
-    return sorted(set(_registered) | set(_entry_points()))
+    return COMPRESSORS.available()
 
 
 def get(name: str) -> Any:
-    """The compressor class registered as ``name``; ``KeyError`` if none is."""
-    if name in _registered:
-        return _registered[name]
-    entry = _entry_points().get(name)
-    if entry is None:
-        raise KeyError(name)
-    module_name, _, attr = entry.value.partition(":")
-    compressor = getattr(import_module(module_name), attr)
-    _registered[name] = compressor
-    return compressor
+    """The compressor class registered as ``name``; a ``KeyError`` (listing the names
+    there are) if none is."""
+    return COMPRESSORS.get(name)
+
+
+@dataclass(frozen=True)
+class CompressionMethod:
+    """One compression config resolved once: its ``spec`` (options as validated, defaults
+    filled in), its ``compressor`` (an instance) and its typed ``options``. What the
+    compression step and the cache keys use; nothing validates the options again."""
+
+    spec: CompressionSpec
+    compressor: Compressor
+    options: CompressorOptions
+
+
+def resolve_method(
+    spec: CompressionSpec, doc: YamlDocument | None = None, loc: Loc | None = None
+) -> CompressionMethod:
+    """``spec``'s method and its options validated by the method's ``Options``. A bad
+    method or option is a :class:`ConfigError` at ``loc`` in ``doc`` (model.yaml's
+    ``compressions[i]``), or keyed by the config's name when there is no file."""
+    where: Loc = loc if loc is not None else (spec.name,)
+    method_loc: Loc = (*where, "method")
+    try:
+        compressor_class = COMPRESSORS.get(spec.method)
+    except (UnknownName, BiasGateError) as exc:
+        raise ConfigError(
+            str(exc) if isinstance(exc, UnknownName) else exc.message,
+            file=doc.path if doc is not None else None,
+            line=doc.line_of(method_loc) if doc is not None else None,
+            key=dotted(method_loc),
+        ) from None
+    try:
+        options = compressor_class.Options.model_validate(spec.options)
+    except ValidationError as exc:
+        raise validation_error(exc, doc, compressor_class.Options, where) from None
+    checked = spec.model_copy(update={"options": options.model_dump(mode="json")})
+    return CompressionMethod(spec=checked, compressor=compressor_class(), options=options)

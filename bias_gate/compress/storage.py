@@ -7,20 +7,20 @@ in the file's metadata. A tensor is stored sparse only when that is smaller
 (``numel / 8 + kept * itemsize < numel * itemsize``); others are stored as they are.
 Reading back gives the tensors bit for bit.
 
-All writes are atomic: a temporary file in the same directory, then a rename.
+All writes are atomic (:func:`bias_gate.cache.atomic_replace`).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
+
+from bias_gate.cache import atomic_replace
 
 FORMAT = "bias-gate-bitmask-v1"
 _MASK = "::mask"
@@ -42,15 +42,7 @@ def model_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 def _atomic_save(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> int:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=metadata)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_replace(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
     return path.stat().st_size
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 from typing import Literal
+
+from bias_gate.fingerprint import fingerprint
 
 Polarity = Literal["neg", "nonneg"]
 Condition = Literal["ambig", "disambig"]
@@ -63,3 +66,10 @@ class BBQItem:
     @property
     def is_ambiguous(self) -> bool:
         return self.context_condition == "ambig"
+
+
+def items_fingerprint(items: Iterable[BBQItem]) -> str:
+    """The one fingerprint of a set of items: a hash of their full content, order
+    included. Equal selections give equal fingerprints; any changed field, added or
+    dropped item changes it (the items' share of every answers key)."""
+    return fingerprint("bbq-items/v1", [asdict(item) for item in items])

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bias_gate.config import DataSpec
-from bias_gate.data.items import BBQItem
-from bias_gate.data.sampling import dataset_fingerprint, sample_items
+from bias_gate.data.items import BBQItem, items_fingerprint
+from bias_gate.data.sampling import sample_items
 from bias_gate.data.sources import BBQSource
 
 
@@ -21,7 +21,7 @@ class ItemSet:
     whose ``biased_index`` is ``None`` (no official bias target; as in the official
     analysis script they are left out of accuracy and bias scores, and counted).
     ``fingerprint``: hash of the selected items' content
-    (:func:`~bias_gate.data.sampling.dataset_fingerprint`).
+    (:func:`~bias_gate.data.items.items_fingerprint`).
     """
 
     items: tuple[BBQItem, ...]
@@ -61,7 +61,7 @@ def select_items(
         available=available,
         counts=counts,
         excluded=excluded,
-        fingerprint=dataset_fingerprint(chosen),
+        fingerprint=items_fingerprint(chosen),
         source=source.description,
     )
 

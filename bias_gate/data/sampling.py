@@ -1,4 +1,4 @@
-"""Deterministic, stratified sampling of BBQ items, and the dataset fingerprint.
+"""Deterministic, stratified sampling of BBQ items.
 
 Rule (per category, for ``n`` items and a ``seed``):
 
@@ -27,11 +27,9 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import asdict
 from typing import TypeVar
 
 from bias_gate.data.items import BBQItem
-from bias_gate.fingerprint import fingerprint
 
 K = TypeVar("K", bound=Hashable)
 
@@ -90,9 +88,3 @@ def sample_items(items: Sequence[BBQItem], n: int | None, seed: int) -> list[BBQ
     or at least ``len(items)``), sorted by (category, example_id)."""
     chosen = list(items) if n is None or n >= len(items) else _stratified(items, n, seed, 0)
     return sorted(chosen, key=lambda i: (i.category, i.example_id))
-
-
-def dataset_fingerprint(items: Sequence[BBQItem]) -> str:
-    """A hash of the selected items' full content (order included): equal selections
-    give equal fingerprints; any changed field, added or dropped item changes it."""
-    return fingerprint("bbq-items/v1", [asdict(item) for item in items])

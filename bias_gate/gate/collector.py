@@ -1,22 +1,19 @@
 """Gather item records on the controller into :class:`GateResults`, then report.
 
-Records arrive in any order (xdist); results are laid out in model.yaml order, so a
-parallel run writes the same JSON as a serial one.
+A record is a :class:`GateResults` in its own JSON form (one config, holding the item
+that sent it), so what crosses the xdist boundary is read back by the results' own
+``from_json``, never rebuilt field by field here. Records arrive in any order (xdist);
+results are laid out in model.yaml order, so a parallel run writes the same JSON as a
+serial one.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from bias_gate.results import (
-    ConfigResult,
-    GateResults,
-    ItemResult,
-    config_from_json,
-    dense_from_json,
-    item_from_json,
-)
+from bias_gate.results import ConfigResult, GateResults, ItemResult
 
 if TYPE_CHECKING:
     from bias_gate.gate.options import GateOptions
@@ -24,50 +21,51 @@ if TYPE_CHECKING:
 
 
 class ResultCollector:
-    """Holds what the items reported, keyed by model.yaml path."""
+    """Holds what the items reported (each the results of one config holding one item,
+    as :meth:`GateRun.record` sends them), by model.yaml path."""
 
     def __init__(self, options: GateOptions, runs: list[GateRun]):
         self.options = options
         self.runs = {str(run.spec.source_path): run for run in runs}
-        self._records: dict[str, list[dict[str, Any]]] = {}
+        self._parts: dict[str, list[GateResults]] = {}
         self._final: list[GateResults] | None = None
 
     def add(self, record: dict[str, Any]) -> None:
-        self._records.setdefault(record["config_path"], []).append(record)
+        """One item's record: the results' own JSON (:meth:`GateResults.from_json`)."""
+        part = GateResults.from_json(record)
+        self._parts.setdefault(part.run["config_path"], []).append(part)
 
     def results(self) -> list[GateResults]:
-        """One :class:`GateResults` per model.yaml that reported anything."""
+        """One :class:`GateResults` per model.yaml that reported anything: its configs in
+        model.yaml order, each config's items in ``data.categories`` order, and every
+        item's ``p_adjusted_run`` over the run (:func:`bias_gate.item_results.adjust`)."""
         out = []
-        for path, records in self._records.items():
+        for path, parts in self._parts.items():
             run = self.runs.get(path)
             order = [c.name for c in run.spec.compressions] if run else []
-            first = records[0]
+            categories = run.spec.data.categories if run else []
             configs: dict[str, ConfigResult] = {}
             items: dict[str, dict[str, ItemResult]] = {}
-            for record in records:
-                name = record["config"]["name"]
-                if name not in configs:
-                    configs[name] = config_from_json(record["config"])
-                if record["item"] is not None:
-                    item = item_from_json(record["item"])
-                    items.setdefault(name, {})[item.category] = item
-            categories = run.spec.data.categories if run else []
+            for part in parts:
+                for config in part.configs:
+                    configs.setdefault(config.name, config)
+                    for item in config.items:
+                        items.setdefault(config.name, {})[item.category] = item
             ordered = []
             for name in sorted(configs, key=lambda n: order.index(n) if n in order else 1 << 30):
-                config = configs[name]
                 by_category = items.get(name, {})
-                config.items = [by_category[c] for c in categories if c in by_category] + [
-                    by_category[c] for c in sorted(by_category) if c not in categories
-                ]
-                ordered.append(config)
-            results = GateResults(
-                model=first["model"],
-                run=first["run"],
-                dense=dense_from_json(first["dense"]),
-                configs=ordered,
-            )
+                ordered.append(
+                    replace(
+                        configs[name],
+                        items=[by_category[c] for c in categories if c in by_category]
+                        + [by_category[c] for c in sorted(by_category) if c not in categories],
+                    )
+                )
+            results = replace(parts[0], configs=ordered)
             if run is not None:
-                run.adjust_run_wide(results)
+                from bias_gate.item_results import adjust  # scipy: not at configure time
+
+                adjust(results.items(), run.thresholds.base.correction, "p_adjusted_run")
             out.append(results)
         return out
 

@@ -4,10 +4,11 @@ State lives on this plugin object, registered under one name and kept in
 ``config.stash``; every process (the xdist controller and each worker) has its own.
 The controller hands each worker what it resolved that a worker must not resolve again
 (the data directory) in xdist's ``workerinput``, never through the environment.
-Workers compute; reports travel back to the controller on ``report.bias_gate``
-(a plain dict, which pytest's report serialisation carries across xdist), and only
-the controller writes the summary and the files. Each gate item's reports also carry
-its JUnit case names (:mod:`bias_gate.gate.junitxml`) for pytest's ``--junitxml``.
+Workers compute; each item's results travel back to the controller on
+``report.bias_gate`` in the results' own JSON (:meth:`GateRun.record`, which pytest's
+report serialisation carries across xdist), and only the controller writes the summary
+and the files. Each gate item's reports also carry its JUnit case names
+(:mod:`bias_gate.gate.junitxml`) for pytest's ``--junitxml``.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from bias_gate.config import GateSpec, load_gate_spec
 from bias_gate.gate import junitxml
 from bias_gate.gate.collector import ResultCollector
 from bias_gate.gate.nodes import GateFile, GateItem
 from bias_gate.gate.options import WORKER_DATA_DIR, GateOptions
 from bias_gate.gate.runner import GateRun
+from bias_gate.gate_config import GateConfig, load_gate_config
 from bias_gate.results import GateResults
 
 GATE_KEY = pytest.StashKey["GatePlugin"]()
@@ -36,14 +37,14 @@ def _is_worker(config: pytest.Config) -> bool:
 class GatePlugin:
     """Wires the gate flow into pytest collection, items and reporting."""
 
-    def __init__(self, config: pytest.Config, options: GateOptions, specs: list[GateSpec]):
+    def __init__(self, config: pytest.Config, options: GateOptions, configs: list[GateConfig]):
         self.config = config
         self.options = options
         worker = _worker_index(config)
         self.runs: dict[Path, GateRun] = {
-            spec.source_path.resolve(): GateRun(spec, options, worker, self._policy)
-            for spec in specs
-            if spec.source_path is not None
+            gate.spec.source_path.resolve(): GateRun(gate, options, worker, self._policy)
+            for gate in configs
+            if gate.spec.source_path is not None
         }
         self.collector = ResultCollector(options, list(self.runs.values()))
 
@@ -55,8 +56,8 @@ class GatePlugin:
     def from_config(cls, config: pytest.Config) -> GatePlugin:
         """Validate options and every model.yaml now; raises BiasGateError on bad input."""
         options = GateOptions.from_pytest(config)
-        specs = [load_gate_spec(path) for path in options.config_paths]
-        plugin = cls(config, options, specs)
+        configs = [load_gate_config(path, options.thresholds) for path in options.config_paths]
+        plugin = cls(config, options, configs)
         for run in plugin.runs.values():
             run.check_baseline()
         config.stash[GATE_KEY] = plugin

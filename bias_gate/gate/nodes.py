@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from bias_gate.errors import BiasGateError
+from bias_gate.gate.plan import PERPLEXITY_CHECK, planned_configs
 from bias_gate.report.junit import item_properties, perplexity_properties
 from bias_gate.results import Status
 
 if TYPE_CHECKING:
     from bias_gate.gate.runner import GateRun
-
-PERPLEXITY_ITEM = "perplexity"
 
 
 class BiasGateWarning(UserWarning):
@@ -37,25 +36,25 @@ class GateFile(pytest.File):
     run: GateRun
 
     def collect(self) -> Iterator[pytest.Collector]:
-        shard = self.run.options.shard
-        for position, compression in enumerate(self.run.spec.compressions):
-            if shard is not None and not shard.takes(position):
-                continue
-            yield ConfigNode.from_parent(self, name=compression.name)
+        for config in planned_configs(self.run.spec, self.run.options.shard):
+            node = ConfigNode.from_parent(self, name=config.name)
+            node.checks = config.checks
+            yield node
 
 
 class ConfigNode(pytest.Collector):
-    """One compression config: a perplexity item, then one item per BBQ category."""
+    """One compression config: a perplexity item, then one item per BBQ category
+    (its checks, :func:`bias_gate.gate.plan.planned_configs`)."""
+
+    checks: tuple[str, ...]
 
     def collect(self) -> Iterator[pytest.Item]:
         parent = self.parent
         assert isinstance(parent, GateFile)
         run = parent.run
         group = f"{parent.path.name}::{self.name}"
-        names = [PERPLEXITY_ITEM] if run.spec.perplexity.enabled else []
-        names += list(run.spec.data.categories)
-        for name in names:
-            cls = PerplexityItem if name == PERPLEXITY_ITEM else BiasItem
+        for name in self.checks:
+            cls = PerplexityItem if name == PERPLEXITY_CHECK else BiasItem
             item = cls.from_parent(self, name=name, run=run, config_name=self.name)
             item.add_marker(pytest.mark.bias_gate)
             item.add_marker(pytest.mark.xdist_group(name=group))

@@ -11,12 +11,15 @@ compressed) are in memory. Everything slow is cached on disk under its identity
 so a killed run resumes where it stopped and a changed input is never answered from
 the cache.
 
-The parts it drives, each doing one thing: the baseline file
+The parts it drives, each doing one thing: the loaded config with its typed compressor
+options and resolved thresholds (:mod:`bias_gate.gate_config`), the plan of configs,
+checks and category stages (:mod:`bias_gate.gate.plan`), the baseline file
 (:mod:`bias_gate.gate.baseline`), the cached measurements, answers and perplexity
-(:mod:`bias_gate.gate.measurements`), the decision look by look (:mod:`bias_gate.judge`
-and :mod:`bias_gate.verdict`), the user's policy (:mod:`bias_gate.gate.policy`) and
-what the run says about itself (:mod:`bias_gate.gate.run_info`). This module holds the
-flow between them and the per-process state (items, the dense model, computed configs).
+(:mod:`bias_gate.gate.measurements`), a config's comparisons to item results with their
+adjusted p-values (:mod:`bias_gate.item_results`), the user's policy
+(:mod:`bias_gate.gate.policy`) and what the run says about itself
+(:mod:`bias_gate.gate.run_info`). This module holds the flow between them and the
+per-process state (items, the dense model, computed configs).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,8 +36,10 @@ from bias_gate.config import GateSpec
 from bias_gate.gate.baseline import BaselineFile
 from bias_gate.gate.measurements import Measurements
 from bias_gate.gate.options import GateOptions
+from bias_gate.gate.plan import category_plans
 from bias_gate.gate.policy import Policy, apply_policy
 from bias_gate.gate.run_info import header_lines, model_info, run_info
+from bias_gate.gate_config import GateConfig
 from bias_gate.identity import (
     NO_COMPRESSION,
     baseline_key,
@@ -42,8 +47,8 @@ from bias_gate.identity import (
     compressed_weights_key,
     compression_part,
 )
-from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult
-from bias_gate.thresholds import ThresholdSet, resolve_thresholds
+from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult, Verdict
+from bias_gate.thresholds import ThresholdSet
 from bias_gate.verdict import judge_perplexity
 
 if TYPE_CHECKING:
@@ -51,7 +56,7 @@ if TYPE_CHECKING:
     from bias_gate.compress.base import CompressionContext
     from bias_gate.data.items import BBQItem
     from bias_gate.data.loader import ItemSet
-    from bias_gate.judge import CategoryJudgement, CategoryPlan
+    from bias_gate.judge import CategoryPlan
     from bias_gate.models import LoadedModel
 
 
@@ -106,16 +111,17 @@ class GateRun:
 
     def __init__(
         self,
-        spec: GateSpec,
+        config: GateConfig,
         options: GateOptions,
         worker: int | None = None,
         policy: Policy | None = None,
     ):
-        self.spec = apply_overrides(spec, options)
+        self.spec = apply_overrides(config.spec, options)
+        self.methods = config.methods
         self.options = options
         self.worker = worker
         self.policy = policy
-        self.thresholds: ThresholdSet = resolve_thresholds(self.spec, profile=options.thresholds)
+        self.thresholds: ThresholdSet = config.thresholds
         self.cache_dir = options.cache_dir or self.spec.output.cache_dir or cache_root()
         self.baseline = BaselineFile(options.baseline, options.update_baseline)
         self.measurements = Measurements(
@@ -224,16 +230,9 @@ class GateRun:
         return {item.key: dense.answers[item.key] for item in wanted}
 
     def plans(self) -> dict[str, CategoryPlan]:
-        """Each category's items in answering order, and its looks."""
+        """Each category's items in answering order, and its looks (:mod:`bias_gate.gate.plan`)."""
         if self._plans is None:
-            from bias_gate.judge import plan_categories
-
-            self._plans = plan_categories(
-                self.items().items,
-                self.spec.data.categories,
-                self.spec.sequential.looks,
-                self.spec.data.seed,
-            )
+            self._plans = category_plans(self.spec, self.items().items)
         return self._plans
 
     def compression_context(
@@ -251,11 +250,8 @@ class GateRun:
 
     def compression_identity(self, name: str, context: CompressionContext) -> dict[str, Any]:
         """Config ``name``'s share of its keys, asked of its compressor (every method)."""
-        from bias_gate.compress.pipeline import resolve_method
-
-        spec = self.spec.compression(name)
-        compressor, options = resolve_method(spec)
-        return compression_part(spec, compressor, options, context)
+        method = self.methods[name]
+        return compression_part(method.spec, method.compressor, method.options, context)
 
     def measurement_keys(self, name: str) -> dict[str, str | None]:
         """The keys config ``name``'s measurements and the dense baseline are stored
@@ -290,13 +286,7 @@ class GateRun:
     def _apply_policy(self, outcome: ConfigOutcome) -> None:
         """The user's policy on this config's verdicts (:mod:`bias_gate.gate.policy`)."""
         assert self.policy is not None
-        results = GateResults(
-            model=self.model_info(),
-            run=self.run_info(),
-            dense=self.dense().result,
-            configs=[outcome.result],
-        )
-        apply_policy(self.policy, results)
+        apply_policy(self.policy, self.results([outcome.result]))
         outcome.by_category = {item.category: item for item in outcome.result.items}
 
     def _compute_config(self, name: str) -> ConfigOutcome:
@@ -310,7 +300,7 @@ class GateRun:
         measure = self.spec.measure
         model, report = compress_model(
             dense.loaded,
-            spec,
+            self.methods[name],
             context,
             cache_dir=self.cache_dir / "compressed",
             settings=MeasureSettings(sizes=measure.storage, latency=measure.latency),
@@ -323,7 +313,7 @@ class GateRun:
             perplexity / dense.perplexity if perplexity is not None and dense.perplexity else None
         )
         ppl_verdict = judge_perplexity(ratio, base) if self.spec.perplexity.enabled else None
-        judgements = self._judge(dense.loaded, model, compression)
+        items = self._judge(name, dense.loaded, model, compression, ppl_verdict)
         del model
         gc.collect()
         result = ConfigResult(
@@ -344,59 +334,44 @@ class GateRun:
             perplexity_verdict=ppl_verdict.status if ppl_verdict else None,
             perplexity_reasons=ppl_verdict.reasons if ppl_verdict else [],
             notes=[*report.notes, f"computed in {time.perf_counter() - started:.1f}s"],
+            items=items,
         )
-        outcome = ConfigOutcome(result=result)
+        return ConfigOutcome(result=result, by_category={i.category: i for i in items})
+
+    def _judge(
+        self,
+        name: str,
+        loaded: LoadedModel,
+        model: Any,
+        compression: dict[str, Any],
+        ppl_verdict: Verdict | None,
+    ) -> list[ItemResult]:
+        """The item results of config ``name`` (:func:`bias_gate.item_results.judge_items`),
+        the compressed ``model`` answering only what the looks need."""
+        from bias_gate.gated_metrics import get_metric
+        from bias_gate.item_results import judge_items
+
+        def compressed(wanted: Sequence[BBQItem]) -> dict[str, Answer]:
+            return self.measurements.answers(loaded, model, compression, wanted)
+
+        base = self.thresholds.base
         # Paradox only where a perplexity limit was checked and passed.
         perplexity_passed = (
             ppl_verdict.status == "pass"
             if ppl_verdict is not None and base.max_perplexity_ratio is not None
             else None
         )
-        for judgement in judgements:
-            item = self._item_result(name, judgement, perplexity_passed)
-            outcome.by_category[item.category] = item
-            result.items.append(item)
-        return outcome
-
-    def _judge(
-        self, loaded: LoadedModel, model: Any, compression: dict[str, Any]
-    ) -> list[CategoryJudgement]:
-        """Every category of one config, look by look (bias_gate.judge), the compressed
-        ``model`` answering only what the looks need."""
-        from bias_gate.gated_metrics import get_metric
-        from bias_gate.judge import judge_config
-
-        def compressed(wanted: Sequence[BBQItem]) -> dict[str, Answer]:
-            return self.measurements.answers(loaded, model, compression, wanted)
-
-        base = self.thresholds.base
-        return judge_config(
+        return judge_items(
+            name,
             self.plans(),
             self.dense_answers,
             compressed,
-            base=base,
-            per_category=self.thresholds.per_category,
+            thresholds=self.thresholds,
             metric=get_metric(base.metric),
+            dense_result=self.dense().result,
+            perplexity_passed=perplexity_passed,
             spending=self.spec.sequential.spending,
         )
-
-    def _item_result(
-        self, config: str, judgement: CategoryJudgement, perplexity_passed: bool | None
-    ) -> ItemResult:
-        from bias_gate.judge import item_result
-        from bias_gate.verdict import judge_bias
-
-        dense = self.dense()
-        limits = self.thresholds.for_category(judgement.category)
-        own = dense.result.validity_by_category.get(judgement.category, {})
-        outcome = judge_bias(
-            judgement,
-            limits,
-            dense_informative=dense.result.informative and own.get("informative", True),
-            validity_reasons=dense.result.validity_reasons + own.get("reasons", []),
-            perplexity_passed=perplexity_passed,
-        )
-        return item_result(config, judgement, limits, outcome.verdict, paradox=outcome.paradox)
 
     # -- reporting --------------------------------------------------------------------------
 
@@ -411,34 +386,24 @@ class GateRun:
         """The results' ``model``: name, fingerprint and source of the dense model."""
         return model_info(self.spec, self.dense().loaded.fingerprint)
 
-    def record(self, outcome: ConfigOutcome, item: ItemResult | None) -> dict[str, Any]:
-        """What one pytest item reports to the controller (plain JSON types)."""
-        from dataclasses import asdict
+    def results(self, configs: list[ConfigResult]) -> GateResults:
+        """This run's :class:`GateResults` holding ``configs``."""
+        return GateResults(
+            model=self.model_info(), run=self.run_info(), dense=self.dense().result, configs=configs
+        )
 
-        config = asdict(outcome.result)
-        config["items"] = []
-        return {
-            "config_path": str(self.spec.source_path),
-            "model": self.model_info(),
-            "run": self.run_info(),
-            "dense": asdict(self.dense().result),
-            "config": config,
-            "item": asdict(item) if item is not None else None,
-        }
+    def record(self, outcome: ConfigOutcome, item: ItemResult | None) -> dict[str, Any]:
+        """What one pytest item reports to the controller: the results of its config
+        holding its item only (none for the perplexity item), in the results' own JSON
+        (:meth:`GateResults.to_json`, every flipped item: the controller writes them all
+        to the side file; it reads the record with ``from_json``)."""
+        config = replace(outcome.result, items=[item] if item is not None else [])
+        return self.results([config]).to_json(flip_limit=None)
 
     def failure_text(self, outcome: ConfigOutcome, item: ItemResult) -> str:
         from bias_gate.report.terminal import item_table
 
         return item_table(outcome.result, item, self.dense().result)
-
-    def adjust_run_wide(self, results: GateResults) -> None:
-        """Set ``p_adjusted_run``: the correction over every comparison of the run."""
-        from bias_gate.stats import adjust_pvalues
-
-        items = results.items()
-        adjusted = adjust_pvalues([i.p_value for i in items], self.thresholds.base.correction)
-        for item, value in zip(items, adjusted, strict=True):
-            item.p_adjusted_run = value
 
     def header_lines(self) -> list[str]:
         return header_lines(self.spec, self.options, self.thresholds)

@@ -1,0 +1,49 @@
+"""model.yaml loaded whole, once: the spec, each compression's method and typed options,
+and the resolved threshold profile.
+
+    model.yaml -> schema (bias_gate.config) -> methods (bias_gate.compress.registry)
+               -> thresholds (bias_gate.thresholds) -> :class:`GateConfig`
+
+Every problem is a one-line :class:`~bias_gate.errors.ConfigError` at its file, line and
+key, found here, before anything runs. The stages after this read what it holds and
+validate nothing again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bias_gate.compress.registry import CompressionMethod, resolve_method
+from bias_gate.config import GateSpec, parse_gate_spec
+from bias_gate.thresholds import ThresholdSet, resolve_thresholds
+from bias_gate.yaml_source import YamlDocument, load_yaml
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """A validated model.yaml. ``spec``: its settings (compression options as validated,
+    defaults filled in); ``methods``: each compression config's method and typed options,
+    by config name, in model.yaml order; ``thresholds``: the resolved profile
+    (``--bias-gate-thresholds`` applied)."""
+
+    spec: GateSpec
+    methods: dict[str, CompressionMethod]
+    thresholds: ThresholdSet
+
+
+def parse_gate_config(doc: YamlDocument, profile: str | None = None) -> GateConfig:
+    """Validate a loaded model.yaml whole; ``profile`` replaces its threshold profile."""
+    spec = parse_gate_spec(doc)
+    methods = {
+        compression.name: resolve_method(compression, doc, ("compressions", index))
+        for index, compression in enumerate(spec.compressions)
+    }
+    spec = spec.model_copy(update={"compressions": [m.spec for m in methods.values()]})
+    thresholds = resolve_thresholds(spec.thresholds, spec.data.categories, doc, profile)
+    return GateConfig(spec=spec, methods=methods, thresholds=thresholds)
+
+
+def load_gate_config(path: str | Path, profile: str | None = None) -> GateConfig:
+    """Load and validate model.yaml (:func:`parse_gate_config`)."""
+    return parse_gate_config(load_yaml(Path(path)), profile)
