@@ -18,9 +18,9 @@ import copy
 from typing import Any
 
 from bias_gate.errors import BiasGateError
+from bias_gate.item_results import adjust
 from bias_gate.report.run_info import fingerprints, run_limits
 from bias_gate.results import GateResults
-from bias_gate.stats import adjust_pvalues
 
 
 class MergeError(BiasGateError):
@@ -84,11 +84,7 @@ def _missing_shards(shards: list[GateResults]) -> list[str]:
 def recompute_run_wide(results: GateResults) -> None:
     """Set every item's ``p_adjusted_run``: the run's correction (``run["thresholds"]
     ["correction"]``) over the p-values of every item of ``results`` (None stays None)."""
-    items = results.items()
-    correction = run_limits(results).correction
-    adjusted = adjust_pvalues([item.p_value for item in items], correction)  # type: ignore[arg-type]
-    for item, value in zip(items, adjusted, strict=True):
-        item.p_adjusted_run = value
+    adjust(results.items(), run_limits(results).correction, "p_adjusted_run")
 
 
 def merge_results(shards: list[GateResults], names: list[str] | None = None) -> GateResults:
