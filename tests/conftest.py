@@ -14,7 +14,11 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 # Imported once for the whole session: pytester's in-process runs restore sys.modules
-# afterwards, and torch's C extension cannot be imported a second time.
+# afterwards, and torch's C extension (like numpy.fft's, which scipy.sparse clones) cannot
+# be imported a second time; a test file run on its own must not depend on an earlier
+# file having imported them.
+import scipy.sparse
+import scipy.stats  # noqa: F401
 import torch
 import transformers  # noqa: F401
 
