@@ -52,6 +52,14 @@ def package_file(package: str, file: str) -> Path:
     raise ModelLoadError(f"package {package!r} has no file {file!r}", key="model.file")
 
 
+def gguf_file(spec: ModelSpec) -> Path | None:
+    """The GGUF file the model is loaded from (a package's file or ``gguf``), or ``None``
+    for a directory or hub model."""
+    if spec.package is not None:
+        return package_file(spec.package, spec.file or "")
+    return spec.gguf
+
+
 def resolve_device(device: str) -> str:
     """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``."""
     import torch

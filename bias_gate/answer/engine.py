@@ -34,6 +34,18 @@ def _pad_id(tokenizer: Any) -> int:
     return 0
 
 
+def _scorer(model: Any, prefix: tuple[int, ...], tokenizer: Any, scoring: ScoringSpec) -> Any:
+    """The scorer of ``model``: a :class:`PrefixScorer` for a torch model; a model of
+    another runtime brings its own (``prefix_scorer``, e.g.
+    :class:`bias_gate.llama.runtime.LlamaModel`)."""
+    own = getattr(model, "prefix_scorer", None)
+    if callable(own):
+        return own(prefix)
+    return PrefixScorer(
+        model, prefix, pad_id=_pad_id(tokenizer), max_batch_tokens=scoring.max_batch_tokens
+    )
+
+
 def answer_items(
     model: Any,
     tokenizer: Any,
@@ -89,12 +101,7 @@ def _answer_missing(
 
     tokenizer, scoring = ctx.tokenizer, ctx.scoring
     variants = [mode.variants(ctx, item) for item in todo]
-    scorer = PrefixScorer(
-        model,
-        run_prefix(variants),
-        pad_id=_pad_id(tokenizer),
-        max_batch_tokens=scoring.max_batch_tokens,
-    )
+    scorer = _scorer(model, run_prefix(variants), tokenizer, scoring)
     # Lexicographic order on token ids puts prompts with a common prefix side by side.
     order = sorted(range(len(todo)), key=lambda i: variants[i][0].ids)
     size = scoring.batch_size

@@ -36,12 +36,17 @@ class CompressionContext:
     ``tokenizer``: for calibration text. ``config_dir``: the directory of model.yaml,
     for relative paths in options. ``data_dir``: a local mirror of the official data
     (``BIAS_GATE_DATA_DIR``), or ``None``. ``device``: torch device string.
+    ``dense_gguf``: the dense model's GGUF file when it was loaded from one (the source
+    a method that writes GGUF files starts from), else ``None``. ``artifact_dir``: where
+    a method keeps the files it writes (``None``: ``cache_root() / "artifacts"``).
     """
 
     tokenizer: Any
     config_dir: Path
     data_dir: Path | None = None
     device: str = "cpu"
+    dense_gguf: Path | None = None
+    artifact_dir: Path | None = None
 
 
 @dataclass
@@ -53,6 +58,8 @@ class CompressionResult:
     the method is meant to prune (all linear projections of the decoder blocks), as
     fractions; ``per_layer``: achieved sparsity per module name. ``notes``: anything a
     user must know (e.g. "reproduces the 2026 study's variant: o_proj/down_proj dense").
+    ``artifact``: the file the method wrote and that would ship (a quantized GGUF), or
+    ``None`` for methods that only change the torch model.
     """
 
     model: Any
@@ -60,6 +67,7 @@ class CompressionResult:
     achieved_sparsity: float | None
     per_layer: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    artifact: Path | None = None
 
     @classmethod
     def measured(

@@ -36,6 +36,8 @@ class CompressionReport:
     ``sparse_bytes``: size of the bitmask save (``None`` when not measured or not
     applicable). ``latency_*_ms``: median forward latency of the dense and compressed
     model on the same input, in milliseconds (``None`` when not measured).
+    ``artifact_path`` / ``artifact_bytes``: the file a method wrote that would ship (a
+    quantized GGUF) and its real size on disk; ``None`` for other methods.
     """
 
     name: str
@@ -52,6 +54,8 @@ class CompressionReport:
     sparse_bytes: int | None = None
     latency_dense_ms: float | None = None
     latency_compressed_ms: float | None = None
+    artifact_path: str | None = None
+    artifact_bytes: int | None = None
     notes: list[str] = field(default_factory=list)
 
     @property

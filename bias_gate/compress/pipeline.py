@@ -121,6 +121,9 @@ def compress_model(
     report.from_cache = cached is not None
     report.cache_key = key
     report.compression = compression
+    if result.artifact is not None:
+        report.artifact_path = str(result.artifact)
+        report.artifact_bytes = result.artifact.stat().st_size
     _measure(report, dense.model, model, settings)
     return model, report
 

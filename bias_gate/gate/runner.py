@@ -54,6 +54,7 @@ from bias_gate.verdict import judge_perplexity
 if TYPE_CHECKING:
     from bias_gate.answer.types import Answer
     from bias_gate.compress.base import CompressionContext
+    from bias_gate.compress.measure import CompressionReport
     from bias_gate.data.items import BBQItem
     from bias_gate.data.loader import ItemSet
     from bias_gate.judge import CategoryPlan
@@ -80,6 +81,15 @@ class ConfigOutcome:
 
     def item(self, category: str) -> ItemResult:
         return self.by_category[category]
+
+
+def _storage(report: CompressionReport) -> dict[str, int | None]:
+    """The sizes a config's result shows: the plain and bitmask saves, and the real size
+    of the file that ships when the method wrote one (``artifact_bytes``)."""
+    storage = {"dense_bytes": report.dense_bytes, "sparse_bytes": report.sparse_bytes}
+    if report.artifact_bytes is not None:
+        storage["artifact_bytes"] = report.artifact_bytes
+    return storage
 
 
 def apply_overrides(spec: GateSpec, options: GateOptions) -> GateSpec:
@@ -240,12 +250,15 @@ class GateRun:
     ) -> CompressionContext:
         """The :class:`CompressionContext` of this run's compressions."""
         from bias_gate.compress.base import CompressionContext
+        from bias_gate.models import gguf_file
 
         return CompressionContext(
             tokenizer=tokenizer,
             config_dir=(self.spec.source_path or Path("model.yaml")).parent.resolve(),
             data_dir=self.options.data_dir,
             device=device or self.device(),
+            dense_gguf=gguf_file(self.spec.model),
+            artifact_dir=self.cache_dir / "artifacts",
         )
 
     def compression_identity(self, name: str, context: CompressionContext) -> dict[str, Any]:
@@ -324,7 +337,7 @@ class GateRun:
             target_sparsity=report.target_sparsity,
             achieved_sparsity=report.achieved_sparsity,
             compress_seconds=report.compress_seconds,
-            storage={"dense_bytes": report.dense_bytes, "sparse_bytes": report.sparse_bytes},
+            storage=_storage(report),
             latency_ms={
                 "dense": report.latency_dense_ms,
                 "compressed": report.latency_compressed_ms,
