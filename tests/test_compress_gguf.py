@@ -14,7 +14,8 @@ from bias_gate.compress import gguf_quant
 from bias_gate.compress.base import CompressionContext
 from bias_gate.compress.gguf_file import numpy_tensor_type, tensor_types
 from bias_gate.compress.measure import MeasureSettings
-from bias_gate.compress.pipeline import compress_model, resolve_method
+from bias_gate.compress.pipeline import compress_model
+from bias_gate.compress.registry import resolve_method
 from bias_gate.compress.targets import projection_linears
 from bias_gate.config import CompressionSpec, default_model
 from bias_gate.errors import BiasGateError, ConfigError
@@ -25,7 +26,7 @@ QUICK = MeasureSettings(sizes=False, latency=False)
 
 def _options(**options):
     spec = CompressionSpec(name="q", method="gguf", options=options)
-    return resolve_method(spec)[1]
+    return resolve_method(spec).options
 
 
 def test_an_unknown_type_is_a_config_error_listing_the_llama_cpp_types():
@@ -81,7 +82,9 @@ def test_q8_0_by_numpy_writes_a_real_gguf_that_answers_like_the_dense_model(
         artifact_dir=tmp_path / "artifacts",
     )
     spec = CompressionSpec(name="q8", method="gguf", options={"type": "Q8_0", "quantizer": "numpy"})
-    model, report = compress_model(smollm2, spec, context, tmp_path / "compressed", QUICK)
+    model, report = compress_model(
+        smollm2, resolve_method(spec), context, tmp_path / "compressed", QUICK
+    )
 
     artifact = Path(report.artifact_path or "")
     assert artifact.parent == tmp_path / "artifacts" and artifact.suffix == ".gguf"
@@ -114,7 +117,7 @@ def test_q8_0_by_numpy_writes_a_real_gguf_that_answers_like_the_dense_model(
 
     # A second run reuses the file instead of writing it again.
     written = artifact.stat().st_mtime_ns
-    options = resolve_method(spec)[1]
+    options = resolve_method(spec).options
     assert gguf_quant.write_artifact(options, context) == artifact
     assert artifact.stat().st_mtime_ns == written
 

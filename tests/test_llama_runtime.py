@@ -21,6 +21,7 @@ from bias_gate.compress.base import CompressionContext
 from bias_gate.compress.gguf_file import tensor_types
 from bias_gate.compress.measure import MeasureSettings
 from bias_gate.compress.pipeline import compress_model
+from bias_gate.compress.registry import resolve_method
 from bias_gate.config import CompressionSpec, DataSpec, PerplexitySpec, ScoringSpec, default_model
 from bias_gate.data.loader import load_items
 from bias_gate.llama.agreement import agreement
@@ -102,7 +103,8 @@ def test_q4_k_m_by_llama_cpp_is_a_k_quant_mix_loaded_back_for_the_gate(smollm2, 
         name="q4km", method="gguf", options={"type": "Q4_K_M", "quantizer": "llama_cpp"}
     )
     quick = MeasureSettings(sizes=False, latency=False)
-    model, report = compress_model(smollm2, spec, context, context.config_dir / "c", quick)
+    method = resolve_method(spec)
+    model, report = compress_model(smollm2, method, context, context.config_dir / "c", quick)
     artifact = Path(report.artifact_path or "")
     types = Counter(tensor_types(artifact).values())
     assert types["Q4_K"] > 0 and types["F32"] == 61

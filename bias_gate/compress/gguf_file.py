@@ -11,8 +11,6 @@ as llama.cpp keeps them. Writes are atomic: a temporary file, then a rename.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +23,8 @@ from gguf import (
     LlamaFileType,
 )
 from gguf.quants import dequantize, quantize
+
+from bias_gate.cache import atomic_replace
 
 #: Keys the writer sets itself, or that change with the new tensor types.
 _OWN_KEYS = frozenset({"general.architecture", "general.file_type", "general.quantization_version"})
@@ -91,10 +91,8 @@ def write_gguf(
     of the file written, in bytes."""
     reader = GGUFReader(source)
     architecture = str(reader.fields["general.architecture"].contents())
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+
+    def write(tmp: Path) -> None:
         writer = GGUFWriter(tmp, architecture)
         _copy_metadata(reader, writer)
         writer.add_file_type(int(kind))
@@ -102,16 +100,13 @@ def write_gguf(
         for tensor in reader.tensors:
             weights = dequantize(tensor.data, tensor.tensor_type).astype(np.float32)
             stored = _stored_type(weights, tensor_type)
-            data = quantize(weights, stored)
-            writer.add_tensor(tensor.name, data, raw_dtype=stored)
+            writer.add_tensor(tensor.name, quantize(weights, stored), raw_dtype=stored)
         writer.write_header_to_file()
         writer.write_kv_data_to_file()
         writer.write_tensors_to_file()
         writer.close()
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    atomic_replace(target, write)
     return target.stat().st_size
 
 

@@ -4,10 +4,9 @@ every llama.cpp type, K-quants and their per-tensor mixes included."""
 from __future__ import annotations
 
 import ctypes
-import os
-import tempfile
 from pathlib import Path
 
+from bias_gate.cache import atomic_replace
 from bias_gate.compress.gguf_file import file_type
 from bias_gate.errors import BiasGateError
 from bias_gate.llama.available import require_llama_cpp
@@ -21,20 +20,16 @@ def llama_quantize(source: Path, target: Path, type_name: str, threads: int = 0)
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_{file_type(type_name).name}")
     params.nthread = threads
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+
+    def write(tmp: Path) -> None:
         status = llama_cpp.llama_model_quantize(
-            str(source).encode(), tmp.encode(), ctypes.byref(params)
+            str(source).encode(), str(tmp).encode(), ctypes.byref(params)
         )
         if status != 0:
             raise BiasGateError(
                 f"llama.cpp could not quantize {source.name} to {type_name} (status {status})",
                 key="type",
             )
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    atomic_replace(target, write)
     return target.stat().st_size
