@@ -87,11 +87,17 @@ def perplexity(
         chunk = starts[i : i + batch_size]
         batch = torch.stack([ids[s : s + spec.window] for s in chunk]).to(device)
         total_nll += window_nll(model, batch)
-    n_tokens = len(starts) * (spec.window - 1)
+    return perplexity_result(total_nll, len(starts), spec)
+
+
+def perplexity_result(total_nll: float, n_windows: int, spec: PerplexitySpec) -> PerplexityResult:
+    """The perplexity of ``n_windows`` windows of ``spec`` whose scored tokens (all but
+    each window's first) have summed negative log-likelihood ``total_nll``."""
+    n_tokens = n_windows * (spec.window - 1)
     return PerplexityResult(
         perplexity=math.exp(total_nll / n_tokens),
         n_tokens=n_tokens,
-        n_windows=len(starts),
+        n_windows=n_windows,
         window=spec.window,
         corpus=spec.corpus,
     )

@@ -16,7 +16,6 @@ does.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ from bias_gate.answer.scorer import DecodeState, Variant, VariantScore
 from bias_gate.config import PerplexitySpec
 from bias_gate.errors import ConfigError
 from bias_gate.llama.available import require_llama_cpp
-from bias_gate.perplexity import PerplexityResult, corpus_ids, window_starts
+from bias_gate.perplexity import PerplexityResult, corpus_ids, perplexity_result, window_starts
 
 #: Default context size: BBQ prompts and perplexity windows of up to 1024 tokens.
 N_CTX = 1024
@@ -201,11 +200,4 @@ def llama_perplexity(
     ids = corpus_ids(tokenizer, spec.corpus, data_dir, base_dir)
     starts = window_starts(ids.numel(), spec.window, spec.windows)
     total = sum(llama_window_nll(model, ids[s : s + spec.window].tolist()) for s in starts)
-    n_tokens = len(starts) * (spec.window - 1)
-    return PerplexityResult(
-        perplexity=math.exp(total / n_tokens),
-        n_tokens=n_tokens,
-        n_windows=len(starts),
-        window=spec.window,
-        corpus=spec.corpus,
-    )
+    return perplexity_result(total, len(starts), spec)
