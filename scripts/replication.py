@@ -351,6 +351,17 @@ def _report_lines(
     ]
     if study is not None:
         lines += _study_lines(study)
+    else:
+        lines += [
+            "## The study's generation setting",
+            "",
+            "Not run for this write-up (`--skip-study`). The study's polarity-blind SRS and "
+            "its unpaired chi-square above are computed on the gate's own answers; its "
+            "generation setting (temperature 0.3, five seeds, the letter prompt; "
+            "`examples/replication-study.yaml`) runs when the script is started without "
+            "`--skip-study`.",
+            "",
+        ]
     return lines
 
 
@@ -611,8 +622,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             timings_file.write_text(json.dumps(timings))
         study = json.loads(study_json.read_text())
-    command = "python scripts/replication.py --data-dir ../shared/data" + (
-        f" --limit {args.limit}" if args.limit else ""
+    command = " ".join(
+        [
+            "python scripts/replication.py --data-dir ../shared/data",
+            *([f"--limit {args.limit}"] if args.limit else []),
+            *([f"--only {' '.join(args.only)}"] if args.only else []),
+            f"--validity-items {args.validity_items}",
+            *(["--skip-study"] if args.skip_study else []),
+        ]
     )
     path = write_report(
         args.out, json.loads(main_json.read_text()), study, validity, timings, command

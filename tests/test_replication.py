@@ -96,6 +96,7 @@ def test_a_paradox_and_an_amplification_are_stated_when_the_results_hold_them(
     assert "found |" in text and "not found on this model" not in text
     assert "1 of 3 categories FAIL | survives: amplification beyond the limit" in text
     assert "The study's own reading" not in text
+    assert "Not run for this write-up (`--skip-study`)" in text
 
 
 @pytest.mark.parametrize("missing", ["replication.json"])
