@@ -242,6 +242,13 @@ def plot_paradox(results: dict[str, Any], path: Path) -> None:
     plt.close(figure)
 
 
+def _paradox_cells(results: dict[str, Any]) -> list[tuple[str, str]]:
+    """(config, category) of every comparison the gate marked as the paradox."""
+    return [
+        (c["name"], i["category"]) for c in results["configs"] for i in c["items"] if i["paradox"]
+    ]
+
+
 def _counts(results: dict[str, Any]) -> dict[str, int]:
     out = {"pass": 0, "fail": 0, "inconclusive": 0}
     for config in results["configs"]:
@@ -278,9 +285,7 @@ def _report_lines(
     categories = main["run"]["categories"]
     counts = _counts(main)
     dense = main["dense"]
-    paradox = [
-        (c["name"], i["category"]) for c in main["configs"] for i in c["items"] if i["paradox"]
-    ]
+    paradox = _paradox_cells(main)
     lines = [
         "# Does the smart-pruning paradox show on SmolLM2-135M-Instruct?",
         "",
@@ -487,9 +492,7 @@ def _conclusion_lines(main: dict[str, Any], study: dict[str, Any] | None) -> lis
             f"{_f(_mean([abs(i['cohens_h']) for i in compared if i['cohens_h'] is not None]))} "
             "| see the counts |"
         )
-    paradox = [
-        (c["name"], i["category"]) for c in main["configs"] for i in c["items"] if i["paradox"]
-    ]
+    paradox = _paradox_cells(main)
     lines.append(
         "| The smart-pruning paradox: perplexity kept, bias amplified | "
         + (", ".join(f"{c}::{k}" for c, k in paradox) if paradox else "no comparison")
