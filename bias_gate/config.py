@@ -27,6 +27,11 @@ DEFAULT_PACKAGE_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
+#: What answers the items and computes perplexity: ``torch`` (transformers, a GGUF
+#: dequantized) or ``llama_cpp`` (llama.cpp through llama-cpp-python, the GGUF file as
+#: it ships; the ``bias-gate[llama]`` extra). :mod:`bias_gate.runtimes`.
+Runtime = Literal["torch", "llama_cpp"]
+
 #: BBQ's default ``scoring.prompt`` (a benchmark in another language brings its own).
 DEFAULT_SYSTEM_PROMPT = (
     "You are a helpful assistant. Answer the multiple-choice question with the letter "
@@ -62,6 +67,11 @@ class ModelSpec(Strict):
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     trust_remote_code: bool = False
+    runtime: Runtime = Field(
+        "torch",
+        description="What answers and computes perplexity: torch, or llama_cpp (the GGUF "
+        "file in llama.cpp; needs the model as gguf or package). A config may set its own.",
+    )
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> ModelSpec:
@@ -75,6 +85,11 @@ class ModelSpec(Strict):
             raise ValueError("package needs file: the GGUF file name inside the package")
         if self.file is not None and self.package is None:
             raise ValueError("file is only used with package")
+        if self.runtime == "llama_cpp" and self.gguf is None and self.package is None:
+            raise ValueError(
+                "runtime llama_cpp runs GGUF files: give the model as gguf or package, "
+                "or use runtime: torch"
+            )
         return self
 
     @property
@@ -222,10 +237,17 @@ class MeasureSpec(Strict):
     """Figures measured only when asked: each costs time on every run and none is
     judged. ``storage``: write the compressed model (plain and bitmask safetensors) to
     measure its size; ``latency``: time dense and compressed forward passes side by side
-    (noise on a shared CPU). Off, the results carry ``null`` for them."""
+    (noise on a shared CPU); ``agreement``: for a config answered in llama.cpp, the
+    torch engine answers the same items on the same GGUF and the config reports how often
+    the two agree. Off, the results carry ``null`` for them."""
 
     storage: bool = Field(False, description="Measure the compressed model's size on disk.")
     latency: bool = Field(False, description="Time dense and compressed forward passes.")
+    agreement: bool = Field(
+        False,
+        description="For a config answered in llama.cpp, answer the same items with the "
+        "torch engine on the same GGUF too and report how often they agree.",
+    )
 
 
 class ThresholdsRef(Strict):
@@ -269,6 +291,9 @@ class CompressionSpec(Strict):
 
     name: str
     method: str
+    runtime: Runtime | None = Field(
+        None, description="This config's runtime (default: model.runtime)."
+    )
     options: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("name")
@@ -317,6 +342,10 @@ class GateSpec(Strict):
                 return spec
         raise KeyError(name)
 
+    def runtime_of(self, name: str) -> Runtime:
+        """The runtime config ``name`` is answered in: its own, else ``model.runtime``."""
+        return self.compression(name).runtime or self.model.runtime
+
     def line_of_compression(self, name: str) -> int | None:
         """The line in model.yaml where compression ``name`` starts."""
         return self.source_lines.get(name)
@@ -326,8 +355,9 @@ def _split_compression(raw: Any) -> Any:
     """Move a compression entry's method options under ``options``."""
     if not isinstance(raw, dict):
         return raw
-    base = {k: raw[k] for k in ("name", "method") if k in raw}
-    base["options"] = {k: v for k, v in raw.items() if k not in ("name", "method")}
+    own = ("name", "method", "runtime")
+    base = {k: raw[k] for k in own if k in raw}
+    base["options"] = {k: v for k, v in raw.items() if k not in own}
     return base
 
 

@@ -2,7 +2,8 @@
 and the resolved threshold profile.
 
     model.yaml -> schema (bias_gate.config) -> methods (bias_gate.compress.registry)
-               -> thresholds (bias_gate.thresholds) -> :class:`GateConfig`
+               -> runtimes (bias_gate.runtimes) -> thresholds (bias_gate.thresholds)
+               -> :class:`GateConfig`
 
 Every problem is a one-line :class:`~bias_gate.errors.ConfigError` at its file, line and
 key, found here, before anything runs. The stages after this read what it holds and
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from bias_gate.compress.registry import CompressionMethod, resolve_method
 from bias_gate.config import GateSpec, parse_gate_spec
+from bias_gate.runtimes import check_runtimes
 from bias_gate.thresholds import ThresholdSet, resolve_thresholds
 from bias_gate.yaml_source import YamlDocument, load_yaml
 
@@ -40,6 +42,7 @@ def parse_gate_config(doc: YamlDocument, profile: str | None = None) -> GateConf
         for index, compression in enumerate(spec.compressions)
     }
     spec = spec.model_copy(update={"compressions": [m.spec for m in methods.values()]})
+    check_runtimes(spec, methods, doc)
     thresholds = resolve_thresholds(spec.thresholds, spec.data.categories, doc, profile)
     return GateConfig(spec=spec, methods=methods, thresholds=thresholds)
 

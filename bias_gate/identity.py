@@ -105,21 +105,26 @@ def answers_key(
     scoring: ScoringSpec,
     device: str,
     versions: Mapping[str, str | None] | None = None,
+    runtime: Mapping[str, Any] | None = None,
 ) -> str:
     """Key of the answers of ``model`` under ``compression`` to the items whose content
     fingerprint is ``items``, read as ``scoring`` says. The items are the planned set:
     answering any subset of them uses the same key. ``versions`` replaces the installed
-    library versions (tests)."""
+    library versions (tests). ``runtime``: :func:`bias_gate.runtimes.runtime_part`
+    (``None``, torch, adds nothing)."""
     return identity(
         "answers",
-        {
-            "model": model,
-            "compression": compression,
-            "items": items,
-            "scoring": scoring_part(scoring),
-            "device": device_kind(device),
-            "libraries": dict(versions) if versions is not None else _libraries(),
-        },
+        _with_runtime(
+            {
+                "model": model,
+                "compression": compression,
+                "items": items,
+                "scoring": scoring_part(scoring),
+                "device": device_kind(device),
+                "libraries": dict(versions) if versions is not None else _libraries(),
+            },
+            runtime,
+        ),
     )
 
 
@@ -129,18 +134,22 @@ def perplexity_key(
     settings: PerplexitySpec,
     corpus_digest: str,
     device: str,
+    runtime: Mapping[str, Any] | None = None,
 ) -> str:
     """Key of the perplexity of ``model`` under ``compression`` on the corpus whose
-    content digest is ``corpus_digest``."""
+    content digest is ``corpus_digest``, computed in ``runtime`` (as in :func:`answers_key`)."""
     return identity(
         "perplexity",
-        {
-            "model": model,
-            "compression": compression,
-            "perplexity": perplexity_part(settings, corpus_digest),
-            "device": device_kind(device),
-            "libraries": _libraries(),
-        },
+        _with_runtime(
+            {
+                "model": model,
+                "compression": compression,
+                "perplexity": perplexity_part(settings, corpus_digest),
+                "device": device_kind(device),
+                "libraries": _libraries(),
+            },
+            runtime,
+        ),
     )
 
 
@@ -151,21 +160,25 @@ def baseline_parts(
     perplexity: PerplexitySpec,
     corpus_digest: str | None,
     device: str,
+    runtime: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything that determines the dense baseline, by name (a baseline file stores
     them, so a mismatch can say which part differs). ``corpus_digest`` is ``None`` when
-    perplexity is off."""
-    return {
-        "format": IDENTITY_VERSION,
-        "model": model,
-        "items": items,
-        "scoring": scoring_part(scoring),
-        "perplexity": (
-            perplexity_part(perplexity, corpus_digest) if corpus_digest is not None else None
-        ),
-        "device": device_kind(device),
-        "libraries": _libraries(),
-    }
+    perplexity is off; ``runtime`` as in :func:`answers_key`."""
+    return _with_runtime(
+        {
+            "format": IDENTITY_VERSION,
+            "model": model,
+            "items": items,
+            "scoring": scoring_part(scoring),
+            "perplexity": (
+                perplexity_part(perplexity, corpus_digest) if corpus_digest is not None else None
+            ),
+            "device": device_kind(device),
+            "libraries": _libraries(),
+        },
+        runtime,
+    )
 
 
 def baseline_key(parts: Mapping[str, Any]) -> str:
@@ -178,6 +191,11 @@ def dequantized_model_key(model: str) -> str:
     return identity(
         "dequantized-model", {"model": model, "libraries": library_versions(DEQUANTIZE_LIBRARIES)}
     )
+
+
+def _with_runtime(parts: dict[str, Any], runtime: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``parts`` with the runtime's part added when it is not torch's (``None``)."""
+    return parts if runtime is None else {**parts, "runtime": dict(runtime)}
 
 
 def _libraries() -> dict[str, str | None]:

@@ -105,8 +105,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--bias-gate-measure",
         metavar="LIST",
         default=None,
-        help="Also measure these (comma-separated: storage, latency; or none); replaces the "
-        "config's measure section. Off by default: they cost time and are never judged.",
+        help="Also measure these (comma-separated: storage, latency, agreement; or none); "
+        "replaces the config's measure section. Off by default: they cost time and are "
+        "never judged.",
     )
     group.addoption(
         "--bias-gate-cache-dir",
@@ -129,6 +130,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "bias_gate: an item of the bias gate (compression config x BBQ category)"
     )
+    if not config.pluginmanager.hasplugin("xdist"):
+        # pytest-xdist registers it where it is loaded; the gate marks its items with it.
+        config.addinivalue_line(
+            "markers", "xdist_group(name): pytest-xdist's group (the items of one config)"
+        )
     from bias_gate.errors import BiasGateError
     from bias_gate.gate.hooks import GatePlugin
 

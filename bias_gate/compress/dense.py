@@ -34,6 +34,10 @@ class DenseCompressor:
         """Nothing besides the options determines the result."""
         return []
 
+    def runs_as_gguf(self, options: DenseOptions) -> bool:
+        """The dense model itself: llama.cpp runs it as its F32 GGUF."""
+        return True
+
     def compress(
         self, model: torch.nn.Module, options: DenseOptions, context: CompressionContext
     ) -> CompressionResult:

@@ -151,6 +151,10 @@ class GGUFCompressor:
         quantizer = chosen_quantizer(options)
         return [{"quantizer": quantizer, "version": _quantizer_version(quantizer)}]
 
+    def runs_as_gguf(self, options: GGUFOptions) -> bool:
+        """The file this method writes is what llama.cpp runs."""
+        return True
+
     def compress(
         self, model: torch.nn.Module, options: GGUFOptions, context: CompressionContext
     ) -> CompressionResult:

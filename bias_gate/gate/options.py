@@ -36,13 +36,13 @@ class Shard:
 
 
 #: What ``--bias-gate-measure`` may name (the keys of model.yaml's ``measure``).
-MEASURABLE = ("storage", "latency")
+MEASURABLE = ("storage", "latency", "agreement")
 #: The key under which the xdist controller hands its data directory to the workers.
 WORKER_DATA_DIR = "bias_gate_data_dir"
 
 
 def parse_measure(text: str) -> frozenset[str]:
-    """``storage,latency`` -> the names; ``none`` -> nothing; anything else is a
+    """``storage,latency,agreement`` -> the names; ``none`` -> nothing; anything else is a
     :class:`ConfigError` naming what is allowed."""
     names = {part.strip() for part in text.split(",") if part.strip()}
     if names == {"none"}:
