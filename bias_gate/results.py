@@ -136,6 +136,14 @@ class ConfigResult:
     perplexity_reasons: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     items: list[ItemResult] = field(default_factory=list)
+    #: What answered and computed perplexity (``torch`` or ``llama_cpp``); the config is
+    #: compared with the dense model in the same runtime.
+    runtime: str = "torch"
+    #: The dense model's perplexity in this config's runtime (its ratio's denominator).
+    dense_perplexity: float | None = None
+    #: ``measure.agreement`` for a config answered in llama.cpp: the torch engine on the
+    #: same GGUF (:class:`bias_gate.llama.agreement.Agreement`), else ``None``.
+    agreement: dict[str, Any] | None = None
 
 
 @dataclass

@@ -37,7 +37,8 @@ class BaselineFile:
             return
         assert self.path is not None
         stored = _read(self.path)
-        differing = [k for k in parts if stored.get("parts", {}).get(k) != parts[k]]
+        made_for = stored.get("parts", {})
+        differing = [k for k in {**made_for, **parts} if made_for.get(k) != parts.get(k)]
         if differing:
             raise BaselineError(
                 f"baseline was made for a different {', '.join(differing)}; rerun with "

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bias_gate.cache import atomic_write_json
-from bias_gate.config import GateSpec
+from bias_gate.config import GateSpec, Runtime
 from bias_gate.identity import answers_key, perplexity_key
+from bias_gate.runtimes import LLAMA_CPP, TORCH, runtime_device, runtime_part
 
 if TYPE_CHECKING:
     from bias_gate.answer.types import Answer
@@ -46,18 +47,35 @@ class Measurements:
 
         return corpus_fingerprint(self.spec.perplexity.corpus, self.data_dir)
 
-    def answers_key(self, model: str, compression: dict[str, Any], device: str) -> str:
+    def answers_key(
+        self, model: str, compression: dict[str, Any], device: str, runtime: Runtime = TORCH
+    ) -> str:
         # Another benchmark reads generated answers with its own parser: its name is
         # part of the items' identity (BBQ's keys are those of earlier releases).
         items = self.items_fingerprint()
         benchmark = self.spec.data.benchmark
         if benchmark != "bbq":
             items = f"{benchmark}:{items}"
-        return answers_key(model, compression, items, self.spec.scoring, device)
+        return answers_key(
+            model,
+            compression,
+            items,
+            self.spec.scoring,
+            runtime_device(runtime, device),
+            runtime=runtime_part(runtime),
+        )
 
-    def perplexity_key(self, model: str, compression: dict[str, Any], device: str) -> str:
-        settings = self.spec.perplexity
-        return perplexity_key(model, compression, settings, self.corpus_digest(), device)
+    def perplexity_key(
+        self, model: str, compression: dict[str, Any], device: str, runtime: Runtime = TORCH
+    ) -> str:
+        return perplexity_key(
+            model,
+            compression,
+            self.spec.perplexity,
+            self.corpus_digest(),
+            runtime_device(runtime, device),
+            runtime=runtime_part(runtime),
+        )
 
     def answers(
         self,
@@ -65,17 +83,19 @@ class Measurements:
         model: Any,
         compression: dict[str, Any],
         wanted: Sequence[BBQItem],
+        runtime: Runtime = TORCH,
     ) -> dict[str, Answer]:
-        """Answers of ``model`` (``loaded``'s model under ``compression``) to ``wanted``
-        (a part of the planned items), through the answer store keyed by the whole plan,
-        so later looks and reruns reuse them; the key's batch shards are compacted into
-        one file after each call (a look's answers are then one file). Generated
-        answers are read by the benchmark's parser."""
+        """Answers of ``model`` (``loaded``'s model under ``compression``, in
+        ``runtime``: a torch module, or a :class:`~bias_gate.llama.runtime.LlamaModel`)
+        to ``wanted`` (a part of the planned items), through the answer store keyed by
+        the whole plan, so later looks and reruns reuse them; the key's batch shards are
+        compacted into one file after each call (a look's answers are then one file).
+        Generated answers are read by the benchmark's parser."""
         from bias_gate.answer.engine import answer_items
         from bias_gate.answer.store import AnswerStore
         from bias_gate.registries import BENCHMARKS
 
-        key = self.answers_key(loaded.fingerprint, compression, loaded.device)
+        key = self.answers_key(loaded.fingerprint, compression, loaded.device, runtime)
         store = AnswerStore(self.cache_dir / "answers")
         answers = answer_items(
             model,
@@ -90,20 +110,31 @@ class Measurements:
         return answers
 
     def perplexity(
-        self, loaded: LoadedModel, model: Any, compression: dict[str, Any]
+        self,
+        loaded: LoadedModel,
+        model: Any,
+        compression: dict[str, Any],
+        runtime: Runtime = TORCH,
     ) -> float | None:
-        """The perplexity of ``model`` on the configured corpus; ``None`` when off."""
+        """The perplexity of ``model`` (in ``runtime``) on the configured corpus;
+        ``None`` when off."""
         settings = self.spec.perplexity
         if not settings.enabled:
             return None
-        key = self.perplexity_key(loaded.fingerprint, compression, loaded.device)
+        key = self.perplexity_key(loaded.fingerprint, compression, loaded.device, runtime)
         path = self.cache_dir / "perplexity" / f"{key}.json"
         cached = _read_perplexity(path)
         if cached is not None:
             return cached
-        from bias_gate.perplexity import perplexity
+        if runtime == LLAMA_CPP:
+            from bias_gate.llama.runtime import llama_perplexity
 
-        value = perplexity(model, loaded.tokenizer, settings, data_dir=self.data_dir).perplexity
+            result = llama_perplexity(model, loaded.tokenizer, settings, data_dir=self.data_dir)
+        else:
+            from bias_gate.perplexity import perplexity
+
+            result = perplexity(model, loaded.tokenizer, settings, data_dir=self.data_dir)
+        value = result.perplexity
         atomic_write_json(path, {"perplexity": value, "key": key})
         return value
 

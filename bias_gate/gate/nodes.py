@@ -116,7 +116,7 @@ class PerplexityItem(GateItem):
         self.user_properties.extend(
             perplexity_properties(
                 config,
-                dense_perplexity=self.run.dense_perplexity(),
+                dense_perplexity=config.dense_perplexity,
                 max_perplexity_ratio=self.run.thresholds.base.max_perplexity_ratio,
             )
         )

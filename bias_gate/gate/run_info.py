@@ -63,6 +63,9 @@ def header_lines(spec: GateSpec, options: GateOptions, thresholds: ThresholdSet)
     names = ", ".join(c.name for c in spec.compressions)
     per_category = data.items_per_category if data.items_per_category else "all"
     baseline = options.baseline or "answer cache (no --bias-gate-baseline)"
+    runtimes = sorted({spec.runtime_of(c.name) for c in spec.compressions})
+    if runtimes != ["torch"]:
+        names += f" | runtime {', '.join(runtimes)} (each config beside the dense model in its own)"
     return [
         f"bias-gate: {spec.source_path} | model {spec.model.display_name}",
         f"bias-gate: categories {', '.join(data.categories)} x {per_category} items "

@@ -4,6 +4,10 @@ process and shared by all of its pytest items.
     spec -> items + dense model -> dense answers, perplexity, validity (the baseline)
     each config: compress -> perplexity -> answers -> paired comparisons -> verdicts
 
+Each config is answered in its runtime (:mod:`bias_gate.runtimes`: torch, or the GGUF
+file in llama.cpp) and compared with the dense model in the same runtime: the dense
+baseline is computed once per runtime the configs use.
+
 A config is computed whole (all its categories) the first time one of its items runs,
 and its compressed model is released at once, so at most two models (dense and one
 compressed) are in memory. Everything slow is cached on disk under its identity
@@ -32,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bias_gate.cache import cache_root
-from bias_gate.config import GateSpec
+from bias_gate.config import GateSpec, Runtime
 from bias_gate.gate.baseline import BaselineFile
 from bias_gate.gate.measurements import Measurements
 from bias_gate.gate.options import GateOptions
@@ -48,6 +52,7 @@ from bias_gate.identity import (
     compression_part,
 )
 from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult, Verdict
+from bias_gate.runtimes import LLAMA_CPP, TORCH, runtime_device, runtime_part
 from bias_gate.thresholds import ThresholdSet
 from bias_gate.verdict import judge_perplexity
 
@@ -58,14 +63,20 @@ if TYPE_CHECKING:
     from bias_gate.data.items import BBQItem
     from bias_gate.data.loader import ItemSet
     from bias_gate.judge import CategoryPlan
+    from bias_gate.llama.agreement import Agreement
     from bias_gate.models import LoadedModel
 
 
 @dataclass
 class DenseState:
-    """The dense baseline, computed (or read from the baseline file) once."""
+    """The dense baseline in one runtime, computed (or read from the baseline file) once.
+    ``loaded``: the dense model as torch loads it (tokenizer, fingerprint; what every
+    compression starts from); ``model``: what answers in ``runtime`` (``loaded.model``,
+    or a :class:`~bias_gate.llama.runtime.LlamaModel` of the dense F32 GGUF)."""
 
     loaded: LoadedModel
+    runtime: Runtime
+    model: Any
     items: ItemSet
     answers: dict[str, Answer]
     perplexity: float | None
@@ -138,16 +149,19 @@ class GateRun:
             self.spec, self.cache_dir, options.data_dir, lambda: self.items().fingerprint
         )
         self._items: ItemSet | None = None
-        self._dense: DenseState | None = None
+        self._loaded: LoadedModel | None = None
+        self._dense: dict[Runtime, DenseState] = {}
         self._outcomes: dict[str, ConfigOutcome] = {}
         self._plans: dict[str, CategoryPlan] | None = None
 
     # -- checks at configure time ---------------------------------------------------------
 
     def baseline_parts(self) -> dict[str, Any]:
-        """Everything that determines the dense baseline, by name (to say what differs)."""
+        """Everything that determines the dense baseline (in ``model.runtime``, the one a
+        baseline file holds), by name (to say what differs)."""
         from bias_gate.models import model_fingerprint
 
+        runtime = self.spec.model.runtime
         return baseline_parts(
             model=model_fingerprint(self.spec.model),
             items=self.items().fingerprint,
@@ -156,7 +170,8 @@ class GateRun:
             corpus_digest=(
                 self.measurements.corpus_digest() if self.spec.perplexity.enabled else None
             ),
-            device=self.device(),
+            device=runtime_device(runtime, self.device()),
+            runtime=runtime_part(runtime),
         )
 
     def check_baseline(self) -> None:
@@ -183,38 +198,57 @@ class GateRun:
             device = f"cuda:{self.worker % torch.cuda.device_count()}"
         return device
 
-    def dense(self) -> DenseState:
-        if self._dense is None:
-            self._dense = self._compute_dense()
-        return self._dense
+    def loaded(self) -> LoadedModel:
+        """The dense model as torch loads it, once."""
+        if self._loaded is None:
+            from bias_gate.models import load_model
 
-    def dense_perplexity(self) -> float | None:
-        return self.dense().perplexity
+            self._loaded = load_model(
+                self.spec.model, device=self.device(), cache_dir=self.cache_dir
+            )
+        return self._loaded
 
-    def _compute_dense(self) -> DenseState:
+    def dense(self, runtime: Runtime | None = None) -> DenseState:
+        """The dense baseline in ``runtime`` (default ``model.runtime``: the one the
+        results' ``dense`` shows)."""
+        runtime = runtime or self.spec.model.runtime
+        if runtime not in self._dense:
+            self._dense[runtime] = self._compute_dense(runtime)
+        return self._dense[runtime]
+
+    def dense_gguf(self) -> Path:
+        """The dense model as an F32 GGUF file (written once): what llama.cpp runs for it."""
+        from bias_gate.compress.gguf_quant import write_dense_gguf
+
+        return write_dense_gguf(self.compression_context())
+
+    def _compute_dense(self, runtime: Runtime) -> DenseState:
         """Load the dense model and answer what every config needs first: all
-        disambiguated items (the validity check) and, with a baseline file, every item.
-        Ambiguous items are otherwise answered lazily, look by look (:meth:`dense_answers`)."""
+        disambiguated items (the validity check) and, with a baseline file (which holds
+        ``model.runtime``'s baseline), every item. Ambiguous items are otherwise answered
+        lazily, look by look (:meth:`dense_answers`)."""
         from bias_gate.answer.validity import validity, validity_by_category
-        from bias_gate.models import load_model
+        from bias_gate.runtimes import open_llama
 
-        loaded = load_model(self.spec.model, device=self.device(), cache_dir=self.cache_dir)
+        loaded = self.loaded()
+        model = loaded.model if runtime == TORCH else open_llama(self.dense_gguf(), loaded)
         items = self.items()
         parts = self.baseline_parts()
         baseline_fp = baseline_key(parts)
-        stored = self.baseline.load(baseline_fp)
+        baseline = self.baseline if runtime == self.spec.model.runtime else BaselineFile(None)
+        stored = baseline.load(baseline_fp)
         disambiguated = [item for item in items.items if not item.is_ambiguous]
         measure = self.measurements
         if stored is not None:
             answers, perplexity = stored
-        elif self.baseline.path is not None:
-            answers = measure.answers(loaded, loaded.model, NO_COMPRESSION, items.items)
-            perplexity = measure.perplexity(loaded, loaded.model, NO_COMPRESSION)
+        elif baseline.path is not None:
+            answers = measure.answers(loaded, model, NO_COMPRESSION, items.items, runtime)
+            perplexity = measure.perplexity(loaded, model, NO_COMPRESSION, runtime)
             name = self.spec.model.display_name
-            self.baseline.save(parts, baseline_fp, name, answers, perplexity)
+            baseline.save(parts, baseline_fp, name, answers, perplexity)
         else:
-            answers = measure.answers(loaded, loaded.model, NO_COMPRESSION, disambiguated)
-            perplexity = measure.perplexity(loaded, loaded.model, NO_COMPRESSION)
+            answers = measure.answers(loaded, model, NO_COMPRESSION, disambiguated, runtime)
+            perplexity = measure.perplexity(loaded, model, NO_COMPRESSION, runtime)
         diagnostics = validity(disambiguated, answers)
         informative, reasons = diagnostics.assess(self.thresholds.base.validity)
         result = DenseResult(
@@ -227,15 +261,20 @@ class GateRun:
                 disambiguated, answers, self.spec.data.categories, self.thresholds.base.validity
             ),
         )
-        return DenseState(loaded, items, dict(answers), perplexity, result)
+        return DenseState(loaded, runtime, model, items, dict(answers), perplexity, result)
 
-    def dense_answers(self, wanted: Sequence[BBQItem]) -> dict[str, Answer]:
-        """The dense model's answers to ``wanted`` (answered now where missing)."""
-        dense = self.dense()
+    def dense_answers(
+        self, wanted: Sequence[BBQItem], runtime: Runtime | None = None
+    ) -> dict[str, Answer]:
+        """The dense model's answers in ``runtime`` to ``wanted`` (answered now where
+        missing)."""
+        dense = self.dense(runtime)
         missing = [item for item in wanted if item.key not in dense.answers]
         if missing:
             dense.answers.update(
-                self.measurements.answers(dense.loaded, dense.loaded.model, NO_COMPRESSION, missing)
+                self.measurements.answers(
+                    dense.loaded, dense.model, NO_COMPRESSION, missing, dense.runtime
+                )
             )
         return {item.key: dense.answers[item.key] for item in wanted}
 
@@ -270,20 +309,23 @@ class GateRun:
         """The keys config ``name``'s measurements and the dense baseline are stored
         under, from the config and the files it names alone (no model is loaded):
         ``compressed_weights`` (used when the method is cacheable), ``answers``,
-        ``perplexity`` (``None`` when off), ``baseline``, ``dense_answers``."""
+        ``perplexity`` (``None`` when off), ``baseline``, ``dense_answers`` (in the
+        config's runtime)."""
         from bias_gate.models import model_fingerprint
 
         model, device = model_fingerprint(self.spec.model), self.device()
         compression = self.compression_identity(name, self.compression_context(device=device))
         enabled = self.spec.perplexity.enabled
+        runtime = self.spec.runtime_of(name)
+        keys = self.measurements
         return {
             "compressed_weights": compressed_weights_key(model, compression, device),
-            "answers": self.measurements.answers_key(model, compression, device),
+            "answers": keys.answers_key(model, compression, device, runtime),
             "perplexity": (
-                self.measurements.perplexity_key(model, compression, device) if enabled else None
+                keys.perplexity_key(model, compression, device, runtime) if enabled else None
             ),
             "baseline": baseline_key(self.baseline_parts()),
-            "dense_answers": self.measurements.answers_key(model, NO_COMPRESSION, device),
+            "dense_answers": keys.answers_key(model, NO_COMPRESSION, device, runtime),
         }
 
     # -- one compression config -------------------------------------------------------------------
@@ -306,7 +348,8 @@ class GateRun:
         from bias_gate.compress.measure import MeasureSettings
         from bias_gate.compress.pipeline import compress_model
 
-        dense = self.dense()
+        runtime = self.spec.runtime_of(name)
+        dense = self.dense(runtime)
         spec = self.spec.compression(name)
         context = self.compression_context(dense.loaded.tokenizer, dense.loaded.device)
         started = time.perf_counter()
@@ -320,14 +363,28 @@ class GateRun:
         )
         # The compressor's own identity of this compression (every method, cached or not).
         compression = self.compression_identity(name, context)
-        perplexity = self.measurements.perplexity(dense.loaded, model, compression)
+        answering = model
+        if runtime == LLAMA_CPP:
+            from bias_gate.runtimes import open_llama
+
+            path = Path(report.artifact_path) if report.artifact_path else self.dense_gguf()
+            answering = open_llama(path, dense.loaded)
+            if not measure.agreement:
+                del model
+                model = None
+                gc.collect()
+        perplexity = self.measurements.perplexity(dense.loaded, answering, compression, runtime)
         base = self.thresholds.base
         ratio = (
             perplexity / dense.perplexity if perplexity is not None and dense.perplexity else None
         )
         ppl_verdict = judge_perplexity(ratio, base) if self.spec.perplexity.enabled else None
-        items = self._judge(name, dense.loaded, model, compression, ppl_verdict)
-        del model
+        answered: list[BBQItem] = []
+        items = self._judge(name, dense, answering, compression, ppl_verdict, answered)
+        agreement = None
+        if runtime == LLAMA_CPP and measure.agreement:
+            agreement = self._agreement(dense.loaded, model, answering, compression, answered)
+        del model, answering
         gc.collect()
         result = ConfigResult(
             name=name,
@@ -346,26 +403,60 @@ class GateRun:
             perplexity_ratio=ratio,
             perplexity_verdict=ppl_verdict.status if ppl_verdict else None,
             perplexity_reasons=ppl_verdict.reasons if ppl_verdict else [],
-            notes=[*report.notes, f"computed in {time.perf_counter() - started:.1f}s"],
+            notes=[
+                *report.notes,
+                *([agreement.note()] if agreement is not None else []),
+                f"computed in {time.perf_counter() - started:.1f}s"
+                + (" in llama.cpp" if runtime == LLAMA_CPP else ""),
+            ],
             items=items,
+            runtime=runtime,
+            dense_perplexity=dense.perplexity,
+            agreement=agreement.to_dict() if agreement is not None else None,
         )
         return ConfigOutcome(result=result, by_category={i.category: i for i in items})
+
+    def _agreement(
+        self,
+        loaded: LoadedModel,
+        torch_model: Any,
+        llama_model: Any,
+        compression: dict[str, Any],
+        answered: Sequence[BBQItem],
+    ) -> Agreement:
+        """``measure.agreement``: the torch engine answers the items llama.cpp answered,
+        on the same GGUF (dequantized), and the two are compared item by item."""
+        from bias_gate.llama.agreement import agreement
+
+        unique = list({item.key: item for item in answered}.values())
+        measure = self.measurements
+        in_torch = measure.answers(loaded, torch_model, compression, unique, TORCH)
+        in_llama = measure.answers(loaded, llama_model, compression, unique, LLAMA_CPP)
+        return agreement(in_torch, in_llama)
 
     def _judge(
         self,
         name: str,
-        loaded: LoadedModel,
+        dense: DenseState,
         model: Any,
         compression: dict[str, Any],
         ppl_verdict: Verdict | None,
+        answered: list[BBQItem],
     ) -> list[ItemResult]:
         """The item results of config ``name`` (:func:`bias_gate.item_results.judge_items`),
-        the compressed ``model`` answering only what the looks need."""
+        the compressed ``model`` answering only what the looks need (each item asked is
+        added to ``answered``), compared with ``dense`` (the same runtime)."""
         from bias_gate.gated_metrics import get_metric
         from bias_gate.item_results import judge_items
 
         def compressed(wanted: Sequence[BBQItem]) -> dict[str, Answer]:
-            return self.measurements.answers(loaded, model, compression, wanted)
+            answered.extend(wanted)
+            return self.measurements.answers(
+                dense.loaded, model, compression, wanted, dense.runtime
+            )
+
+        def dense_answers(wanted: Sequence[BBQItem]) -> dict[str, Answer]:
+            return self.dense_answers(wanted, dense.runtime)
 
         base = self.thresholds.base
         # Paradox only where a perplexity limit was checked and passed.
@@ -377,11 +468,11 @@ class GateRun:
         return judge_items(
             name,
             self.plans(),
-            self.dense_answers,
+            dense_answers,
             compressed,
             thresholds=self.thresholds,
             metric=get_metric(base.metric),
-            dense_result=self.dense().result,
+            dense_result=dense.result,
             perplexity_passed=perplexity_passed,
             spending=self.spec.sequential.spending,
         )
@@ -390,14 +481,14 @@ class GateRun:
 
     def run_info(self) -> dict[str, Any]:
         """The results' ``run`` (:mod:`bias_gate.gate.run_info`)."""
-        fingerprint = self.dense().loaded.fingerprint
+        fingerprint = self.loaded().fingerprint
         return run_info(
             self.spec, self.options, self.thresholds, self.items().fingerprint, fingerprint
         )
 
     def model_info(self) -> dict[str, Any]:
         """The results' ``model``: name, fingerprint and source of the dense model."""
-        return model_info(self.spec, self.dense().loaded.fingerprint)
+        return model_info(self.spec, self.loaded().fingerprint)
 
     def results(self, configs: list[ConfigResult]) -> GateResults:
         """This run's :class:`GateResults` holding ``configs``."""
@@ -416,7 +507,8 @@ class GateRun:
     def failure_text(self, outcome: ConfigOutcome, item: ItemResult) -> str:
         from bias_gate.report.terminal import item_table
 
-        return item_table(outcome.result, item, self.dense().result)
+        runtime = self.spec.runtime_of(outcome.result.name)
+        return item_table(outcome.result, item, self.dense(runtime).result)
 
     def header_lines(self) -> list[str]:
         return header_lines(self.spec, self.options, self.thresholds)

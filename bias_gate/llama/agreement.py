@@ -25,6 +25,18 @@ class Agreement:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def note(self) -> str:
+        """One line for a config's notes."""
+        diff = (
+            f", largest |log p difference| {self.max_logprob_diff:.3g}"
+            if self.max_logprob_diff is not None
+            else ""
+        )
+        return (
+            f"llama.cpp and the torch engine on the same GGUF: same choice on "
+            f"{self.same_choice:.1%} of {self.items} items{diff}"
+        )
+
 
 def _largest_logprob_diff(first: Answer, second: Answer) -> float | None:
     if first.probs is None or second.probs is None or first.mode == "generate":

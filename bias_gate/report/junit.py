@@ -90,6 +90,7 @@ def perplexity_properties(
         ("bias_gate.config", config.name),
         ("bias_gate.verdict", config.perplexity_verdict or ""),
         ("bias_gate.method", config.method),
+        ("bias_gate.runtime", config.runtime),
         ("bias_gate.perplexity_dense", _num(dense_perplexity)),
         ("bias_gate.perplexity", _num(config.perplexity)),
         ("bias_gate.perplexity_ratio", _num(config.perplexity_ratio)),
@@ -149,8 +150,12 @@ def _cases(results: GateResults) -> list[tuple[TestCase, Properties]]:
         else:
             message = f"{config.name} / perplexity: {text.splitlines()[0]}"
             _conclude(case, config.perplexity_verdict, message, text, warn_mode)
+        # The dense perplexity in the config's runtime (results before runtimes: the run's).
+        dense = config.dense_perplexity
         properties = perplexity_properties(
-            config, dense_perplexity=results.dense.perplexity, max_perplexity_ratio=limit
+            config,
+            dense_perplexity=results.dense.perplexity if dense is None else dense,
+            max_perplexity_ratio=limit,
         )
         out.append((case, properties))
         for item in config.items:
