@@ -15,11 +15,20 @@ fi
 install() { python -m pip install --quiet "${pin[@]}" "$@"; }
 install --upgrade pip
 install "torch==2.13.0"
-# The build backend (and editables, for editable installs), pinned like the rest, then
-# the project built with it (not in an isolated build environment, which would fetch
-# the newest hatchling).
-install hatchling editables
-install --no-build-isolation -e ".[test,quant]"
+# The build backends (hatchling and editables for the project; scikit-build-core and
+# ninja for llama-cpp-python), pinned like the rest, then the project built with them
+# (not in an isolated build environment, which would fetch the newest ones).
+install hatchling editables scikit-build-core ninja
+if ! command -v cmake >/dev/null 2>&1; then
+  install cmake
+fi
+# The llama extra (llama-cpp-python: the llama_cpp runtime and llama.cpp's quantizer) is
+# on PyPI only as source, so this compiles llama.cpp: about 3.5 minutes on two idle cores
+# (docs/decisions.md #41). pip keeps the wheel it built in its cache, so a later install
+# on the same machine takes seconds. Only the libraries the binding loads are built.
+export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TOOLS=OFF}"
+export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
+install --no-build-isolation -e ".[test,quant,llama]"
 # The optimum-quanto adapter under plugins/ (a separate distribution) and its library,
 # so its test runs rather than skips; editable, so the tests run this checkout's code.
 install --no-build-isolation "optimum-quanto==0.2.7" -e ./plugins/bias-gate-quanto

@@ -26,6 +26,37 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)
 
 ROOT = Path(__file__).resolve().parent.parent
+
+#: The test files measured slowest (``--durations``, 2026-12-05), slowest first. xdist's
+#: ``loadfile`` hands files out in collection order, one at a time as a worker runs low;
+#: started first, the long files run side by side instead of one of them ending the run
+#: alone on one worker (docs/decisions.md #32). Every other file keeps its place after them.
+SLOWEST_FILES = (
+    "test_gate_run.py",
+    "test_llama_runtime.py",
+    "test_gate_smollm2.py",
+    "test_benchmarks.py",
+    "test_compress_smollm2.py",
+    "test_compress_quanto_plugin.py",
+    "test_crash_safety.py",
+    "test_gate_identity.py",
+    "test_compress_gguf.py",
+    "test_extensions.py",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # xdist otherwise reorders the files by their number of tests, which puts the long
+    # single-test files last.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(SLOWEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 SHARED_DATA = Path(os.environ.get("BIAS_GATE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 BBQ_DIR = SHARED_DATA / "bbq"
 WIKITEXT_DIR = SHARED_DATA / "wikitext-2"
