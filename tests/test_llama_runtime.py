@@ -129,6 +129,7 @@ compressions:
   - {name: dense-null, method: dense}
   - {name: q8, method: gguf, type: Q8_0, quantizer: llama_cpp}
   - {name: q8-torch, method: gguf, type: Q8_0, quantizer: llama_cpp, runtime: torch}
+  - {name: own-file, method: checkpoint, gguf: "{own_file}"}
 scoring:
   mode: continuation
 perplexity:
@@ -148,8 +149,9 @@ def test_the_gate_answers_in_llama_cpp_beside_the_dense_model_in_llama_cpp(
     """``model.runtime: llama_cpp`` through a real gate run: each config beside the
     dense model in its own runtime, the agreement with the torch engine on the same
     file in the results, and a second run answered wholly from the cache."""
+    own_file = gguf_file(default_model())  # a user's own GGUF: the embedded Q4_1 file
     config = pytester.path / "model.yaml"
-    config.write_text(GATE)
+    config.write_text(GATE.replace("{own_file}", str(own_file)))
     out = pytester.path / "results.json"
     args = (
         "--bias-gate",
@@ -171,11 +173,16 @@ def test_the_gate_answers_in_llama_cpp_beside_the_dense_model_in_llama_cpp(
     assert results["model"]["source"]["runtime"] == "llama_cpp"
     configs = {c["name"]: c for c in results["configs"]}
     dense, q8, q8_torch = configs["dense-null"], configs["q8"], configs["q8-torch"]
-    assert (dense["runtime"], q8["runtime"], q8_torch["runtime"]) == (
+    own = configs["own-file"]
+    assert [c["runtime"] for c in (dense, q8, q8_torch, own)] == [
         "llama_cpp",
         "llama_cpp",
         "torch",
-    )
+        "llama_cpp",
+    ]
+    # A user's own GGUF answers in llama.cpp as the file it is, and its size is the file's.
+    assert own["storage"]["artifact_bytes"] == own_file.stat().st_size
+    assert own["agreement"]["items"] > 0
     # The dense F32 file is the torch engine's weights: the same choices on every item
     # and nearly the same perplexity in both runtimes (each config's ratio is against
     # the dense model in its own runtime).
@@ -188,7 +195,7 @@ def test_the_gate_answers_in_llama_cpp_beside_the_dense_model_in_llama_cpp(
     assert q8["storage"]["artifact_bytes"] == q8_torch["storage"]["artifact_bytes"]
     assert q8_torch["agreement"] is None
     assert any("same choice on" in note for note in q8["notes"])
-    for config in (dense, q8, q8_torch):
+    for config in (dense, q8, q8_torch, own):
         (item,) = config["items"]
         assert item["n"] > 0 and item["verdict"] in ("pass", "warn", "fail")
 
