@@ -13,22 +13,30 @@ if [ "$constraints" != "none" ]; then
   pin=(-c "$constraints")
 fi
 install() { python -m pip install --quiet "${pin[@]}" "$@"; }
+wheel() { python -m pip wheel --quiet "${pin[@]}" "$@"; }
 install --upgrade pip
-install "torch==2.13.0"
 # The build backends (hatchling and editables for the project; scikit-build-core and
-# ninja for llama-cpp-python), pinned like the rest, then the project built with them
-# (not in an isolated build environment, which would fetch the newest ones).
+# ninja for llama-cpp-python), pinned like the rest; the packages are then built with
+# them (not in an isolated build environment, which would fetch the newest ones).
 install hatchling editables scikit-build-core ninja
 if ! command -v cmake >/dev/null 2>&1; then
   install cmake
 fi
 # The llama extra (llama-cpp-python: the llama_cpp runtime and llama.cpp's quantizer) is
-# on PyPI only as source, so this compiles llama.cpp: about 3.5 minutes on two idle cores
-# (docs/decisions.md #41). pip keeps the wheel it built in its cache, so a later install
-# on the same machine takes seconds. Only the libraries the binding loads are built.
+# on PyPI only as source, so it compiles llama.cpp: about 3.5 minutes on two idle cores
+# (docs/decisions.md #41, #45). Its wheel is built in the background while the rest
+# downloads and installs, and installed with the project below; pip keeps it in its
+# cache, so on the same machine again this takes seconds. Only the libraries the
+# binding loads are built. The version is the one pyproject.toml's llama extra pins.
 export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TOOLS=OFF}"
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
-install --no-build-isolation -e ".[test,quant,llama]"
+wheels="$(mktemp -d)"
+wheel --no-deps --no-build-isolation -w "$wheels" "llama-cpp-python==0.3.36" \
+  >"$wheels/build.log" 2>&1 &
+llama_build=$!
+trap 'kill "$llama_build" 2>/dev/null || true' EXIT
+install "torch==2.13.0"
+install --no-build-isolation -e ".[test,quant]"
 # The optimum-quanto adapter under plugins/ (a separate distribution) and its library,
 # so its test runs rather than skips; editable, so the tests run this checkout's code.
 install --no-build-isolation "optimum-quanto==0.2.7" -e ./plugins/bias-gate-quanto
@@ -50,3 +58,10 @@ if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; 
   { "${as_root[@]}" apt-get update -qq && "${as_root[@]}" apt-get install -y -qq chromium; } \
     >/dev/null 2>&1 || echo "setup: chromium not installed; the browser test will skip"
 fi
+# The llama extra, from the wheel built above.
+if ! wait "$llama_build"; then
+  tail -n 40 "$wheels/build.log"
+  echo "setup: building llama-cpp-python failed (log above)"
+  exit 1
+fi
+install --find-links "$wheels" "llama-cpp-python==0.3.36"

@@ -77,10 +77,14 @@ def test_every_requirement_is_pinned(distribution, extras):
 
 
 def test_setup_installs_nothing_unpinned():
-    """setup.sh calls pip in one place, the function that adds -c constraints/ci.txt."""
+    """setup.sh calls pip in two places, the functions that install and build wheels,
+    and both add -c constraints/ci.txt."""
     text = SETUP.read_text()
     assert 'constraints="${BIAS_GATE_CONSTRAINTS:-constraints/ci.txt}"' in text
     assert 'pin=(-c "$constraints")' in text
     code = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
-    calls = [line for line in code if re.search(r"\bpip install\b", line)]
-    assert calls == ['install() { python -m pip install --quiet "${pin[@]}" "$@"; }']
+    calls = [line for line in code if re.search(r"\bpip (install|wheel|download)\b", line)]
+    assert calls == [
+        'install() { python -m pip install --quiet "${pin[@]}" "$@"; }',
+        'wheel() { python -m pip wheel --quiet "${pin[@]}" "$@"; }',
+    ]
