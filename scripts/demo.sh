@@ -3,7 +3,8 @@
 # Extra arguments go to pytest, e.g. --bias-gate-limit 24 for a smoke run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# The demo does not use llama.cpp: its source build (~3.5 min) is left to the tests' set-up.
+BIAS_GATE_LLAMA=0 bash scripts/setup.sh
 # Offline machines: point BIAS_GATE_DATA_DIR at a local mirror of the official data
 # (bbq/<Category>.jsonl, wikitext-2/{valid,test}.txt); otherwise it is downloaded once.
 if [ -z "${BIAS_GATE_DATA_DIR:-}" ] && [ -d ../shared/data/bbq ]; then

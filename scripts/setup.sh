@@ -30,11 +30,15 @@ fi
 # binding loads are built. The version is the one pyproject.toml's llama extra pins.
 export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TOOLS=OFF}"
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
-wheels="$(mktemp -d)"
-wheel --no-deps --no-build-isolation -w "$wheels" "llama-cpp-python==0.3.36" \
-  >"$wheels/build.log" 2>&1 &
-llama_build=$!
-trap 'kill "$llama_build" 2>/dev/null || true' EXIT
+# BIAS_GATE_LLAMA=0 skips it (scripts/demo.sh: the demo does not use llama.cpp).
+llama="${BIAS_GATE_LLAMA:-1}"
+if [ "$llama" = "1" ]; then
+  wheels="$(mktemp -d)"
+  wheel --no-deps --no-build-isolation -w "$wheels" "llama-cpp-python==0.3.36" \
+    >"$wheels/build.log" 2>&1 &
+  llama_build=$!
+  trap 'kill "$llama_build" 2>/dev/null || true' EXIT
+fi
 install "torch==2.13.0"
 install --no-build-isolation -e ".[test,quant]"
 # The optimum-quanto adapter under plugins/ (a separate distribution) and its library,
@@ -59,9 +63,11 @@ if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; 
     >/dev/null 2>&1 || echo "setup: chromium not installed; the browser test will skip"
 fi
 # The llama extra, from the wheel built above.
-if ! wait "$llama_build"; then
-  tail -n 40 "$wheels/build.log"
-  echo "setup: building llama-cpp-python failed (log above)"
-  exit 1
+if [ "$llama" = "1" ]; then
+  if ! wait "$llama_build"; then
+    tail -n 40 "$wheels/build.log"
+    echo "setup: building llama-cpp-python failed (log above)"
+    exit 1
+  fi
+  install --find-links "$wheels" "llama-cpp-python==0.3.36"
 fi
-install --find-links "$wheels" "llama-cpp-python==0.3.36"
