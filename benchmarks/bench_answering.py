@@ -168,11 +168,11 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     from bias_gate.answer.engine import answer_items
     from bias_gate.answer.prompts import encode, prompt_text
-    from bias_gate.answer.validity import validity
-    from bias_gate.config import GenerateSpec, ScoringSpec, default_model
+    from bias_gate.config.schema import GenerateSpec, ScoringSpec, default_model
     from bias_gate.data.bbq import parse_lines
-    from bias_gate.models import load_model
-    from bias_gate.thresholds import ValidityThresholds
+    from bias_gate.judge.thresholds import ValidityThresholds
+    from bias_gate.judge.validity import validity
+    from bias_gate.models.loading import load_model
 
     load_start = os.getloadavg()
     print(f"load average at start: {load_start[0]:.2f} {load_start[1]:.2f} {load_start[2]:.2f}")

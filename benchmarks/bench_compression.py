@@ -20,11 +20,11 @@ from pathlib import Path
 
 from bias_gate.compress.base import CompressionContext
 from bias_gate.compress.measure import MeasureSettings
+from bias_gate.compress.methods import resolve_method
 from bias_gate.compress.pipeline import compress_model
-from bias_gate.compress.registry import resolve_method
-from bias_gate.config import CompressionSpec, PerplexitySpec, default_model
-from bias_gate.models import load_model
-from bias_gate.perplexity import perplexity
+from bias_gate.config.schema import CompressionSpec, PerplexitySpec, default_model
+from bias_gate.models.loading import load_model
+from bias_gate.models.perplexity import perplexity
 
 CONFIGS: list[CompressionSpec] = [
     CompressionSpec(name="dense", method="dense"),

@@ -40,12 +40,18 @@ def main() -> None:
     from bias_gate.answer.engine import answer_items
     from bias_gate.compress import gguf_quant
     from bias_gate.compress.base import CompressionContext
-    from bias_gate.config import DataSpec, ModelSpec, PerplexitySpec, ScoringSpec, default_model
+    from bias_gate.config.schema import (
+        DataSpec,
+        ModelSpec,
+        PerplexitySpec,
+        ScoringSpec,
+        default_model,
+    )
     from bias_gate.data.loader import load_items
     from bias_gate.llama.agreement import agreement
     from bias_gate.llama.runtime import LlamaModel, llama_perplexity
-    from bias_gate.models import gguf_file, load_model
-    from bias_gate.perplexity import perplexity
+    from bias_gate.models.loading import gguf_file, load_model
+    from bias_gate.models.perplexity import perplexity
 
     torch.set_num_threads(args.threads)
     context = CompressionContext(

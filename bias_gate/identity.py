@@ -5,7 +5,8 @@ stored result (compressed weights, answers, perplexity, the dense baseline, the
 dequantized copy of a GGUF model) is keyed here, by one core function
 (:func:`identity`) over named parts that each say *what the result is made of*:
 
-* the model: its fingerprint, taken from file content (:func:`bias_gate.models.model_fingerprint`);
+* the model: its fingerprint, taken from file content
+  (:func:`bias_gate.models.loading.model_fingerprint`);
 * the compression (:func:`compression_part`), asked of the compressor itself for every
   method, cacheable or not: its name, its validated options (less the options that only
   say where an input lies), and what it declares through ``fingerprint_inputs`` (a
@@ -25,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bias_gate.config import CompressionSpec, PerplexitySpec, ScoringSpec
+from bias_gate.config.schema import CompressionSpec, PerplexitySpec, ScoringSpec
 from bias_gate.fingerprint import fingerprint, library_versions
 
 #: Bumped when the meaning of a part changes, so old entries are never read as new.
@@ -110,7 +111,7 @@ def answers_key(
     """Key of the answers of ``model`` under ``compression`` to the items whose content
     fingerprint is ``items``, read as ``scoring`` says. The items are the planned set:
     answering any subset of them uses the same key. ``versions`` replaces the installed
-    library versions (tests). ``runtime``: :func:`bias_gate.runtimes.runtime_part`
+    library versions (tests). ``runtime``: :func:`bias_gate.models.runtimes.runtime_part`
     (``None``, torch, adds nothing)."""
     return identity(
         "answers",

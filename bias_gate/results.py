@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bias_gate.cache import atomic_write_json, atomic_write_text
-from bias_gate.flips import (
+from bias_gate.metrics.flips import (
     FLIP_LIMIT,
     Flips,
     digest,
@@ -61,7 +61,7 @@ class ItemResult:
     model's own valid answers), ``p_chi2_unpaired`` its unpaired test, and with several
     seeds the dense model's seed-to-seed ``dense_noise_new_bias_rate`` and
     ``dense_noise_flip_rate`` (the noise floor flip rates are read against).
-    ``flips``: the flipped items themselves (:mod:`bias_gate.flips`); ``None`` in results
+    ``flips``: the flipped items themselves (:mod:`bias_gate.metrics.flips`); ``None`` in results
     written before they were recorded.
     """
 
@@ -203,7 +203,7 @@ class GateResults:
 
     def write(self, path: Path) -> None:
         """Write the results JSON at ``path``, then the full flip lists beside it
-        (:func:`bias_gate.flips.side_file`), each atomically. The JSON goes first and
+        (:func:`bias_gate.metrics.flips.side_file`), each atomically. The JSON goes first and
         records the side file's SHA-256, so a crash between the two loses nothing the
         JSON holds, and a stale or torn side file is never read as this run's."""
         path = Path(path)

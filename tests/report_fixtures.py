@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from statsmodels.stats.multitest import multipletests
 
-from bias_gate.flips import Flip, Flips
+from bias_gate.metrics.flips import Flip, Flips
 from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult
 
 FIXTURE_JSON = Path(__file__).parent / "fixtures" / "results_small.json"

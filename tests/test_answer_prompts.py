@@ -16,7 +16,7 @@ from bias_gate.answer.prompts import (
     user_message,
 )
 from bias_gate.answer.scorer import VariantScore
-from bias_gate.config import PromptSpec
+from bias_gate.config.schema import PromptSpec
 from bias_gate.data.bbq import parse_lines
 
 

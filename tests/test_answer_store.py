@@ -10,7 +10,7 @@ import pytest
 from bias_gate.answer.engine import answer_items
 from bias_gate.answer.store import AnswerStore, answer_store_key
 from bias_gate.answer.types import Answer
-from bias_gate.config import GenerateSpec, PromptSpec, ScoringSpec
+from bias_gate.config.schema import GenerateSpec, PromptSpec, ScoringSpec
 from bias_gate.data.bbq import parse_lines
 from bias_gate.data.items import items_fingerprint
 from tests import store_workers

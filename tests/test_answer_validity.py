@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bias_gate.answer.types import Answer
-from bias_gate.answer.validity import binomial_pvalue_above_chance, position_shares, validity
 from bias_gate.data.bbq import parse_lines
-from bias_gate.thresholds import ValidityThresholds
+from bias_gate.judge.thresholds import ValidityThresholds
+from bias_gate.judge.validity import binomial_pvalue_above_chance, position_shares, validity
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +128,8 @@ def test_note_when_only_a_coin_flip_between_people_beats_chance():
     """Never answering 'unknown' and guessing between the two people gives 50% on
     disambiguated items: above the 1/3 line, and the note says so."""
     from bias_gate.answer.types import Answer
-    from bias_gate.answer.validity import validity
     from bias_gate.data.items import BBQItem
+    from bias_gate.judge.validity import validity
 
     items = [
         BBQItem(
@@ -159,7 +159,7 @@ def test_note_when_only_a_coin_flip_between_people_beats_chance():
 def test_each_category_is_checked_on_its_own(bbq_dir: Path):
     """The run can be informative while one category is at chance: that category alone
     is not judged for bias."""
-    from bias_gate.answer.validity import validity_by_category
+    from bias_gate.judge.validity import validity_by_category
 
     age = parse_lines((bbq_dir / "Age.jsonl").read_text().splitlines()[:120], "Age.jsonl")
     religion = parse_lines(

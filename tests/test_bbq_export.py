@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bias_gate.cli import main
-from bias_gate.config import DataSpec
+from bias_gate.config.schema import DataSpec
 from bias_gate.data.loader import load_items
 
 REQUIRED_KEYS = {

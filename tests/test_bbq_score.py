@@ -13,7 +13,7 @@ from bias_gate.answer.types import Answer
 from bias_gate.cli import main
 from bias_gate.commands.bbq_score import match_prediction, normalize_answer_text
 from bias_gate.data.sources import DirectorySource
-from bias_gate.metrics import compute_metrics
+from bias_gate.metrics.bbq import compute_metrics
 
 ROOT = Path(__file__).resolve().parent.parent
 

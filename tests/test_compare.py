@@ -10,15 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from bias_gate import stats
 from bias_gate.answer.types import Answer
-from bias_gate.compare import (
+from bias_gate.data.items import BBQItem
+from bias_gate.metrics.comparison import (
     Comparison,
     compare_category,
     seed_noise,
     transition_table,
 )
-from bias_gate.data.items import BBQItem
+from bias_gate.stats import core as stats
 
 ANSWERS = ("The grandfather", "The grandson", "Can't be determined")
 
@@ -155,7 +155,7 @@ def test_expected_srs_and_soft_test(crafted) -> None:
 def test_the_expected_srs_gated_metric_against_scipy(crafted) -> None:
     """The soft metric's tests: the one-sided paired t test of no increase
     (scipy.stats.ttest_rel) and a t-based delta-method bound on h."""
-    from bias_gate.gated_metrics import get_metric
+    from bias_gate.metrics.gated import get_metric
 
     _, items, dense, compressed = crafted
     metric = get_metric("expected_srs")
@@ -179,8 +179,8 @@ def test_the_expected_srs_gated_metric_against_scipy(crafted) -> None:
 
 
 def test_the_srs_gated_metric_against_scipy(crafted) -> None:
-    from bias_gate import paired_score
-    from bias_gate.gated_metrics import get_metric
+    from bias_gate.metrics.gated import get_metric
+    from bias_gate.stats import paired_score
 
     _, items, dense, compressed = crafted
     metric = get_metric("srs")

@@ -12,14 +12,14 @@ import torch
 
 from bias_gate.compress import gguf_quant
 from bias_gate.compress.base import CompressionContext
-from bias_gate.compress.gguf_file import numpy_tensor_type, tensor_types
 from bias_gate.compress.measure import MeasureSettings
+from bias_gate.compress.methods import resolve_method
 from bias_gate.compress.pipeline import compress_model
-from bias_gate.compress.registry import resolve_method
 from bias_gate.compress.targets import projection_linears
-from bias_gate.config import CompressionSpec, default_model
+from bias_gate.config.schema import CompressionSpec, default_model
 from bias_gate.errors import BiasGateError, ConfigError
-from bias_gate.models import gguf_file
+from bias_gate.llama.gguf_file import numpy_tensor_type, tensor_types
+from bias_gate.models.loading import gguf_file
 
 QUICK = MeasureSettings(sizes=False, latency=False)
 

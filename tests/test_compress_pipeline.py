@@ -14,14 +14,14 @@ from bias_gate.compress.base import CompressionContext, CompressionResult
 from bias_gate.compress.magnitude import MagnitudeOptions
 from bias_gate.compress.masks import smallest_mask
 from bias_gate.compress.measure import MeasureSettings
+from bias_gate.compress.methods import CompressionMethod, resolve_method
 from bias_gate.compress.pipeline import compress_model
 from bias_gate.compress.pruning import prune_each, pruning_result
-from bias_gate.compress.registry import CompressionMethod, resolve_method
 from bias_gate.compress.rtn import fake_quantize
 from bias_gate.compress.sparsity import SparsityShortfallError, weight_values
 from bias_gate.compress.targets import projection_linears
 from bias_gate.compress.wanda import WandaCompressor
-from bias_gate.config import CompressionSpec
+from bias_gate.config.schema import CompressionSpec
 from bias_gate.errors import ConfigError
 
 QUICK = MeasureSettings(sizes=False, latency=False)

@@ -10,10 +10,10 @@ import pytest
 
 from bias_gate.compress.base import CompressionContext
 from bias_gate.compress.measure import MeasureSettings, saved_sizes
+from bias_gate.compress.methods import resolve_method
 from bias_gate.compress.pipeline import compress_model
-from bias_gate.compress.registry import resolve_method
-from bias_gate.config import CompressionSpec, PerplexitySpec
-from bias_gate.perplexity import perplexity
+from bias_gate.config.schema import CompressionSpec, PerplexitySpec
+from bias_gate.models.perplexity import perplexity
 
 pytestmark = pytest.mark.slow
 

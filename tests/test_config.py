@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bias_gate.config.validated import load_gate_config
 from bias_gate.errors import ConfigError
-from bias_gate.gate_config import load_gate_config
 
 VALID = """\
 model:

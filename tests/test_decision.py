@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bias_gate.decision import (
+from bias_gate.errors import ConfigError
+from bias_gate.judge.decision import (
     FAIL,
     INCONCLUSIVE,
     PASS,
@@ -19,9 +20,8 @@ from bias_gate.decision import (
     RoundStats,
     decide_round,
 )
-from bias_gate.errors import ConfigError
-from bias_gate.gated_metrics import LookStats
-from bias_gate.sequential import boundaries, equal_fractions, nominal_levels
+from bias_gate.metrics.gated import LookStats
+from bias_gate.stats.sequential import boundaries, equal_fractions, nominal_levels
 
 
 def _look(h: float, pass_p: float, increase_p: float, exceed_p: float = 1.0) -> LookStats:
@@ -198,7 +198,7 @@ def _spec(tmp_path: Path, thresholds: str) -> Path:
     ],
 )
 def test_bad_thresholds_are_one_line_errors(tmp_path, block, message) -> None:
-    from bias_gate.gate_config import load_gate_config
+    from bias_gate.config.validated import load_gate_config
 
     with pytest.raises(ConfigError) as info:
         load_gate_config(_spec(tmp_path, block))
@@ -208,7 +208,7 @@ def test_bad_thresholds_are_one_line_errors(tmp_path, block, message) -> None:
 
 
 def test_per_category_limits_reach_the_rule(tmp_path) -> None:
-    from bias_gate.gate_config import load_gate_config
+    from bias_gate.config.validated import load_gate_config
 
     limits = load_gate_config(
         _spec(
@@ -224,7 +224,7 @@ def test_per_category_limits_reach_the_rule(tmp_path) -> None:
 
 @pytest.mark.parametrize("profile", ["default", "strict", "paper"])
 def test_shipped_profiles_load(tmp_path, profile) -> None:
-    from bias_gate.gate_config import load_gate_config
+    from bias_gate.config.validated import load_gate_config
 
     config = load_gate_config(_spec(tmp_path, f"thresholds:\n  profile: {profile}\n"))
     limits = config.thresholds.base

@@ -1,6 +1,6 @@
 """The gate's stated error rates, checked by simulation through its own code.
 
-Items are drawn with a known true effect (bias_gate.simulate); the gate's gated metric
+Items are drawn with a known true effect (bias_gate.judge.simulate); the gate's gated metric
 computes each look's statistics and its decision rule decides. The guarantees
 (docs/statistics.md, "The decision"):
 
@@ -21,12 +21,12 @@ import math
 import numpy as np
 import pytest
 
-from bias_gate import power
-from bias_gate.decision import CategoryRule, Design, RoundStats, decision_name, run_design
-from bias_gate.gated_metrics import SRS, get_metric
-from bias_gate.judge import judge_config, plan_categories
-from bias_gate.simulate import Scenario, cell_probabilities, simulate
-from bias_gate.thresholds import Thresholds
+from bias_gate.judge import power
+from bias_gate.judge.decision import CategoryRule, Design, RoundStats, decision_name, run_design
+from bias_gate.judge.looks import judge_config, plan_categories
+from bias_gate.judge.simulate import Scenario, cell_probabilities, simulate
+from bias_gate.judge.thresholds import Thresholds
+from bias_gate.metrics.gated import SRS, get_metric
 from tests.gate_support import paired_answers
 
 ALPHA = 0.05

@@ -43,8 +43,8 @@ import numpy as np
 from bias_gate.answer.modes import Continuation
 from bias_gate.answer.prompts import continuation_separator, encode, prompt_text
 from bias_gate.answer.scorer import Variant
-from bias_gate.benchmarks import BBQFormat
-from bias_gate.gated_metrics import SRS, PairedValues
+from bias_gate.data.benchmarks import BBQFormat
+from bias_gate.metrics.gated import SRS, PairedValues
 
 
 def log(event, **data):

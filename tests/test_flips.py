@@ -9,14 +9,14 @@ import json
 
 from bias_gate.answer.types import Answer
 from bias_gate.cli import main
-from bias_gate.flips import FLIP_LIMIT, side_file
-from bias_gate.gated_metrics import get_metric
-from bias_gate.judge import item_result, judge_config, plan_categories
+from bias_gate.judge.looks import item_result, judge_config, plan_categories
+from bias_gate.judge.thresholds import Thresholds
+from bias_gate.metrics.flips import FLIP_LIMIT, side_file
+from bias_gate.metrics.gated import get_metric
 from bias_gate.report.flips import anchor
 from bias_gate.report.html import render_html
 from bias_gate.report.markdown import render_markdown
 from bias_gate.results import GateResults, Verdict
-from bias_gate.thresholds import Thresholds
 from tests.gate_support import paired_answers
 from tests.report_fixtures import FIXTURE_JSON, add_flips, make_results
 

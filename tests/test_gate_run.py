@@ -294,7 +294,7 @@ def test_xdist_run_equals_serial_run(pytester, gate_material):
     )
     # The flipped items cross from the workers: the boost config's new bias is listed, as
     # many as its transitions count, in the JSON (bounded) and all in the side file.
-    from bias_gate.flips import FLIP_LIMIT, side_file
+    from bias_gate.metrics.flips import FLIP_LIMIT, side_file
     from bias_gate.results import GateResults
 
     boost = items_of(b)[("boost", "Age")]

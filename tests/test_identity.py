@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 import bias_gate.fingerprint as fingerprint_module
+from bias_gate.config.validated import load_gate_config
 from bias_gate.gate.options import GateOptions
 from bias_gate.gate.runner import GateRun
-from bias_gate.gate_config import load_gate_config
 from tests.gate_support import save_tiny_model
 
 CONFIG = """\

@@ -19,16 +19,22 @@ from bias_gate.answer.engine import answer_items
 from bias_gate.answer.scorer import Variant, reference_score
 from bias_gate.compress import gguf_quant
 from bias_gate.compress.base import CompressionContext
-from bias_gate.compress.gguf_file import tensor_types
 from bias_gate.compress.measure import MeasureSettings
+from bias_gate.compress.methods import resolve_method
 from bias_gate.compress.pipeline import compress_model
-from bias_gate.compress.registry import resolve_method
-from bias_gate.config import CompressionSpec, DataSpec, PerplexitySpec, ScoringSpec, default_model
+from bias_gate.config.schema import (
+    CompressionSpec,
+    DataSpec,
+    PerplexitySpec,
+    ScoringSpec,
+    default_model,
+)
 from bias_gate.data.loader import load_items
 from bias_gate.llama.agreement import agreement
+from bias_gate.llama.gguf_file import tensor_types
 from bias_gate.llama.runtime import LlamaModel, llama_perplexity
-from bias_gate.models import gguf_file
-from bias_gate.perplexity import perplexity
+from bias_gate.models.loading import gguf_file
+from bias_gate.models.perplexity import perplexity
 from tests.conftest import SHARED_DATA
 
 pytest.importorskip(

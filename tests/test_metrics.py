@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bias_gate.answer.types import Answer
 from bias_gate.data.items import BBQItem
-from bias_gate.metrics import (
+from bias_gate.metrics.bbq import (
     OVERALL,
     CategoryMetrics,
     answer_kind,

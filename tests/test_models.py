@@ -7,9 +7,9 @@ import shutil
 import pytest
 import torch
 
-from bias_gate.config import ModelSpec, default_model
+from bias_gate.config.schema import ModelSpec, default_model
 from bias_gate.errors import ModelLoadError
-from bias_gate.models import (
+from bias_gate.models.loading import (
     dequantized_dir,
     hub_commit,
     load_model,

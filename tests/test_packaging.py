@@ -40,7 +40,7 @@ def test_wheel_ships_threshold_profiles(tmp_path):
         check=True,
     )
     code = (
-        "import bias_gate.thresholds as t; "
+        "import bias_gate.judge.thresholds as t; "
         "print(t.profiles_dir()); print(','.join(t.available_profiles()))"
     )
     out = subprocess.run(

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from bias_gate import paired_score, stats
+from bias_gate.stats import core as stats
+from bias_gate.stats import paired_score
 
 TABLES = [
     (30, 5, 12, 53),

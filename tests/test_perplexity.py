@@ -8,9 +8,9 @@ import math
 import pytest
 import torch
 
-from bias_gate.config import PerplexitySpec
+from bias_gate.config.schema import PerplexitySpec
 from bias_gate.errors import DataError
-from bias_gate.perplexity import corpus_ids, perplexity, window_starts
+from bias_gate.models.perplexity import corpus_ids, perplexity, window_starts
 
 
 def test_window_starts_are_non_overlapping_evenly_spread_and_complete():

@@ -9,8 +9,8 @@ import math
 import pytest
 from scipy import stats as sps
 
-from bias_gate import power
 from bias_gate.cli import main
+from bias_gate.judge import power
 
 
 def run_json(command: str, args: list[str], capsys: pytest.CaptureFixture[str]) -> dict:

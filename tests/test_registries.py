@@ -11,8 +11,15 @@ from typing import ClassVar
 
 import pytest
 
-from bias_gate.registries import BENCHMARKS, COMPRESSORS, METRICS, REPORTS, SCORING_MODES
-from bias_gate.registry import RegistrationError, UnknownName
+from bias_gate.registry import (
+    BENCHMARKS,
+    COMPRESSORS,
+    METRICS,
+    REPORTS,
+    SCORING_MODES,
+    RegistrationError,
+    UnknownName,
+)
 
 SHIPPED = [
     (BENCHMARKS, ["bbq"]),
@@ -49,13 +56,13 @@ def test_registration_checks_the_protocol():
         METRICS.register("half", HalfAMetric)
     assert str(info.value) == (
         "bias_gate.metrics: gated metric 'half' (registered directly) does not satisfy "
-        "bias_gate.gated_metrics.GatedMetric: lacks look, summary"
+        "bias_gate.metrics.gated.GatedMetric: lacks look, summary"
     )
     assert "half" not in METRICS.available()
 
 
 def test_the_registered_name_is_the_extension_name():
-    from bias_gate.gated_metrics import SRS
+    from bias_gate.metrics.gated import SRS
 
     with pytest.raises(RegistrationError, match="its name is 'srs', registered as 'srs2'"):
         METRICS.register("srs2", SRS)
@@ -115,7 +122,7 @@ class OneOrder(_Mode):
 
 def _letter_bound(mode: str):
     """Validity of a model that answers every prompt with letter A, read in ``mode``."""
-    from bias_gate.answer.validity import Validity
+    from bias_gate.judge.validity import Validity
 
     return Validity(
         mode=mode,
@@ -138,7 +145,7 @@ def _letter_bound(mode: str):
 
 
 def test_a_scoring_mode_declares_whether_it_is_position_balanced_and_validity_reads_it():
-    from bias_gate.thresholds import ValidityThresholds
+    from bias_gate.judge.thresholds import ValidityThresholds
 
     with pytest.raises(RegistrationError, match=r"'undeclared' .* lacks position_balanced"):
         SCORING_MODES.register("undeclared", Undeclared)
@@ -199,8 +206,9 @@ def test_entry_points_of_another_distribution_are_found_and_checked(tmp_path, mo
 def test_listing_and_checking_config_names_imports_no_torch():
     code = (
         "import sys\n"
-        "import bias_gate.plugin, bias_gate.hookspec, bias_gate.config, bias_gate.gate_config\n"
-        "from bias_gate.registries import BENCHMARKS, METRICS, REPORTS, SCORING_MODES\n"
+        "import bias_gate.plugin, bias_gate.hookspec\n"
+        "import bias_gate.config.schema, bias_gate.config.validated\n"
+        "from bias_gate.registry import BENCHMARKS, METRICS, REPORTS, SCORING_MODES\n"
         "SCORING_MODES.available()\n"
         "BENCHMARKS.get('bbq'); METRICS.get('srs'); REPORTS.get('html')\n"
         "print('torch' in sys.modules)\n"
@@ -222,10 +230,10 @@ perplexity:
 
 
 def test_the_config_takes_categories_and_prompt_from_the_chosen_benchmark(tmp_path):
-    from bias_gate.benchmarks import BBQFormat
-    from bias_gate.config import DEFAULT_SYSTEM_PROMPT
+    from bias_gate.config.schema import DEFAULT_SYSTEM_PROMPT
+    from bias_gate.config.validated import load_gate_config
+    from bias_gate.data.benchmarks import BBQFormat
     from bias_gate.errors import ConfigError
-    from bias_gate.gate_config import load_gate_config
 
     class Mini(BBQFormat):
         name: ClassVar[str] = "mini"
@@ -256,8 +264,8 @@ def test_the_config_takes_categories_and_prompt_from_the_chosen_benchmark(tmp_pa
 
 
 def test_a_broken_benchmark_entry_point_is_one_config_line(tmp_path, monkeypatch):
+    from bias_gate.config.validated import load_gate_config
     from bias_gate.errors import ConfigError
-    from bias_gate.gate_config import load_gate_config
 
     site = tmp_path / "site"
     site.mkdir()
@@ -279,6 +287,6 @@ def test_a_broken_benchmark_entry_point_is_one_config_line(tmp_path, monkeypatch
     assert str(info.value) == (
         f"{path}:2: data.benchmark: benchmark 'nosource' (entry point "
         "demo_broken_bench:NoSource in group bias_gate.benchmarks) does not satisfy "
-        "bias_gate.benchmarks.Benchmark: lacks source, parse_answer"
+        "bias_gate.data.benchmarks.Benchmark: lacks source, parse_answer"
     )
     sys.modules.pop("demo_broken_bench", None)

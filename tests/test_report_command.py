@@ -74,7 +74,7 @@ def test_errors_are_one_line_exit_2(tmp_path, capsys):
 
 
 def test_a_registered_writer_is_selected_by_name(tmp_path, capsys):
-    from bias_gate.registries import REPORTS
+    from bias_gate.registry import REPORTS
 
     class Names:
         name = "names"

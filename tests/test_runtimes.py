@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bias_gate import runtimes
-from bias_gate.config import PerplexitySpec, ScoringSpec
+from bias_gate.config.schema import PerplexitySpec, ScoringSpec
+from bias_gate.config.validated import load_gate_config
 from bias_gate.errors import BaselineError, ConfigError
 from bias_gate.gate.baseline import BaselineFile
-from bias_gate.gate_config import load_gate_config
 from bias_gate.identity import NO_COMPRESSION, answers_key, perplexity_key
 from bias_gate.llama.available import llama_cpp_installed
+from bias_gate.models import runtimes
 
 pytest_plugins = ["pytester"]
 
@@ -45,8 +45,8 @@ perplexity:
 
 
 def _write(tmp_path: Path, bbq_dir: Path, wikitext_dir: Path, runtime: str) -> Path:
-    from bias_gate.config import default_model
-    from bias_gate.models import gguf_file
+    from bias_gate.config.schema import default_model
+    from bias_gate.models.loading import gguf_file
 
     path = tmp_path / "model.yaml"
     text = CONFIG.format(

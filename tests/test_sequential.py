@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from bias_gate import sequential as sq
+from bias_gate.stats import sequential as sq
 
 FOUR = (0.25, 0.5, 0.75, 1.0)
 

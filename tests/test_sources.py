@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bias_gate.config import DataSpec
+from bias_gate.config.schema import DataSpec
 from bias_gate.data.bbq import parse_mapping
 from bias_gate.data.download import ENV_DATA_DIR, MANIFEST_NAME
 from bias_gate.data.items import ALL_CATEGORIES

@@ -12,7 +12,7 @@ from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_effectsize
 
-from bias_gate import stats
+from bias_gate.stats import core as stats
 
 # ----------------------------------------------------------------------------- Cohen's h
 
@@ -103,8 +103,8 @@ def test_paired_h_variance_at_the_boundaries_stays_positive_and_finite() -> None
 def test_the_wald_bound_is_anti_conservative_where_the_score_bound_holds() -> None:
     """Why the gate does not decide on the Wald interval: true h = 0.2 (the limit), all
     flips toward the bias, n = 100. The Wald upper 95% bound falls below the limit far
-    more than 5% of the time; the score test's (bias_gate.paired_score) does not."""
-    from bias_gate import paired_score
+    more than 5% of the time; the score test's (bias_gate.stats.paired_score) does not."""
+    from bias_gate.stats import paired_score
 
     p1 = 0.2
     p2 = math.sin(math.asin(math.sqrt(p1)) + 0.1) ** 2

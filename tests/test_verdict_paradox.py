@@ -1,14 +1,14 @@
-"""The smart-pruning paradox label (bias_gate.verdict.judge_bias): only when perplexity
+"""The smart-pruning paradox label (bias_gate.judge.verdict.judge_bias): only when perplexity
 was checked against a limit and passed AND the gated bias metric itself failed, never for
 a failure caused only by the net new-bias rate. Judgements come from the real judge on
 crafted paired answers."""
 
 from __future__ import annotations
 
-from bias_gate.gated_metrics import get_metric
-from bias_gate.judge import CategoryJudgement, judge_config, plan_categories
-from bias_gate.thresholds import Thresholds
-from bias_gate.verdict import judge_bias
+from bias_gate.judge.looks import CategoryJudgement, judge_config, plan_categories
+from bias_gate.judge.thresholds import Thresholds
+from bias_gate.judge.verdict import judge_bias
+from bias_gate.metrics.gated import get_metric
 from tests.gate_support import paired_answers
 
 #: Counts of the four paired cells: (both biased, only dense biased, only compressed

@@ -3,7 +3,6 @@
 Entry points (import them from their modules; this package imports nothing heavy):
 
 - :func:`bias_gate.answer.engine.answer_items` -> ``dict[item key, Answer]``
-- :func:`bias_gate.answer.validity.validity` -> :class:`~bias_gate.answer.validity.Validity`
 - :class:`bias_gate.answer.store.AnswerStore` and
   :func:`bias_gate.answer.store.answer_store_key`
 

@@ -10,7 +10,7 @@ from bias_gate.answer.parse import parse_answer
 from bias_gate.answer.prompts import letter_token_ids
 from bias_gate.answer.scorer import PrefixScorer, Variant
 from bias_gate.answer.types import Answer
-from bias_gate.config import ScoringSpec
+from bias_gate.config.schema import ScoringSpec
 from bias_gate.data.items import BBQItem
 
 

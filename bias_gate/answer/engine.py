@@ -12,7 +12,7 @@ from bias_gate.answer.prompts import common_prefix_length
 from bias_gate.answer.scorer import PrefixScorer, Variant
 from bias_gate.answer.store import AnswerStore
 from bias_gate.answer.types import Answer
-from bias_gate.config import ScoringSpec
+from bias_gate.config.schema import ScoringSpec
 from bias_gate.data.items import BBQItem
 
 
@@ -66,12 +66,12 @@ def answer_items(
     no forward pass holds more than ``scoring.max_batch_tokens`` tokens.
     ``progress`` shows a tqdm bar on a terminal (never when stderr is not a TTY).
     The mode is the one registered as ``scoring.mode``
-    (:data:`bias_gate.registries.SCORING_MODES`); ``parse_answer`` reads generated
+    (:data:`bias_gate.registry.SCORING_MODES`); ``parse_answer`` reads generated
     answers (the benchmark's).
     """
     if (store is None) != (store_key is None):
         raise ValueError("give both store and store_key, or neither")
-    from bias_gate.registries import SCORING_MODES
+    from bias_gate.registry import SCORING_MODES
 
     mode = SCORING_MODES.get(scoring.mode)()
     done: dict[str, Answer] = store.load(store_key) if store and store_key else {}

@@ -27,8 +27,8 @@ from bias_gate.answer.scorer import PrefixScorer, Variant
 from bias_gate.answer.types import Answer
 from bias_gate.data.items import BBQItem
 from bias_gate.fingerprint import fingerprint
-from bias_gate.stats import majority_vote as majority
-from bias_gate.stats import seed_shares
+from bias_gate.stats.core import majority_vote as majority
+from bias_gate.stats.core import seed_shares
 
 
 def generate_variants(ctx: ModeContext, item: BBQItem) -> list[Variant]:

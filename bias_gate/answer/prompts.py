@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bias_gate.config import PromptSpec
+from bias_gate.config.schema import PromptSpec
 from bias_gate.data.items import BBQItem
 
 #: The option letters, by display position.

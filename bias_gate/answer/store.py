@@ -28,7 +28,7 @@ from typing import Any
 
 from bias_gate.answer.types import Answer
 from bias_gate.cache import atomic_write_text, remove_stale_temporaries
-from bias_gate.config import ScoringSpec
+from bias_gate.config.schema import ScoringSpec
 from bias_gate.identity import answers_key
 
 _SHARD_GLOB = "shard-*.jsonl"

@@ -29,7 +29,7 @@ from typing import Any
 from bias_gate.answer.types import Answer
 from bias_gate.data.items import ALL_CATEGORIES, BBQItem
 from bias_gate.errors import DataError
-from bias_gate.metrics import OVERALL, CategoryMetrics, compute_metrics
+from bias_gate.metrics.bbq import OVERALL, CategoryMetrics, compute_metrics
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ three options' probabilities, for the ``expected_srs`` metric. Compressed rows m
 ``config`` (default ``compressed``); every config must answer exactly the items the dense
 answers cover. Each config is judged as one family over its categories, after the dense
 answers' validity is checked on the disambiguated rows, exactly as the gate does
-(bias_gate.judge; one look: every answer is already there). ``--source`` takes what
+(bias_gate.judge.looks; one look: every answer is already there). ``--source`` takes what
 ``data.source`` takes.
 
 Exit status: 1 when any config fails, 0 otherwise, 2 for bad input (one line naming the
@@ -189,12 +189,12 @@ def _answers(rows: Sequence[Row]) -> dict[str, Answer]:
 def compare(args: argparse.Namespace) -> dict[str, Any]:
     """Judge every config of ``args.compressed`` against ``args.dense``; the JSON
     document the command prints and writes."""
-    from bias_gate.answer.validity import validity, validity_by_category
-    from bias_gate.gated_metrics import get_metric
-    from bias_gate.item_results import judge_items
-    from bias_gate.judge import plan_categories
+    from bias_gate.judge.item_results import judge_items
+    from bias_gate.judge.looks import plan_categories
+    from bias_gate.judge.thresholds import ThresholdSet, load_profile
+    from bias_gate.judge.validity import validity, validity_by_category
+    from bias_gate.metrics.gated import get_metric
     from bias_gate.results import DenseResult
-    from bias_gate.thresholds import ThresholdSet, load_profile
 
     limits = load_profile(args.profile)
     dense_rows = read_rows(args.dense, None)

@@ -3,7 +3,7 @@
 For n ambiguous items per category, the dense model's SRS, the agreement between the two
 models (the share of items whose biased / not-biased status is the same) and each true
 effect h, draws ``--reps`` replicate categories and runs the gate's own metric and
-decision on them (bias_gate.simulate): P(pass), P(fail), P(inconclusive) and the mean
+decision on them (bias_gate.judge.simulate): P(pass), P(fail), P(inconclusive) and the mean
 number of items answered before the looks stopped. ``--categories K`` simulates a config
 of K such categories, adding P(every category passes) and P(any category fails), where
 the FAIL correction acts.
@@ -61,9 +61,9 @@ class OCRow:
 
 
 def compute(args: argparse.Namespace) -> dict:
-    from bias_gate.decision import Design
-    from bias_gate.simulate import Scenario, cell_probabilities, simulate
-    from bias_gate.thresholds import load_profile
+    from bias_gate.judge.decision import Design
+    from bias_gate.judge.simulate import Scenario, cell_probabilities, simulate
+    from bias_gate.judge.thresholds import load_profile
 
     limits = load_profile(args.profile)
     if limits.metric != "srs":

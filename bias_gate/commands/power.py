@@ -1,7 +1,7 @@
 """``bias-gate power``: how many ambiguous items per category the rule needs.
 
 Answers "how many ambiguous items per category, so that a truly unchanged model passes
-with probability >= --power" under the gate's own rule (bias_gate.power): the one-sided
+with probability >= --power" under the gate's own rule (bias_gate.judge.power): the one-sided
 PASS test at the profile's alpha, with the looks and spending the run will use. Two plans:
 
 - unpaired-conservative: assumes no pairing benefit (true whenever the two models'
@@ -64,8 +64,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def compute(args: argparse.Namespace) -> PowerAnswer:
-    from bias_gate import power
-    from bias_gate.thresholds import load_profile
+    from bias_gate.judge import power
+    from bias_gate.judge.thresholds import load_profile
 
     limits = load_profile(args.profile)
     limit = args.limit if args.limit is not None else limits.max_cohens_h

@@ -2,7 +2,7 @@
 [--junit OUT] [--plots DIR] [--report NAME=PATH] [--step-summary] [--annotations]
 [--previous OLD.json] [--github-outputs] [--comment OUT] [--flips CONFIG::CATEGORY]``:
 render or merge results. Every report is written by its registered writer
-(:data:`bias_gate.registries.REPORTS`), as in a gate run; ``--previous`` adds the trend
+(:data:`bias_gate.registry.REPORTS`), as in a gate run; ``--previous`` adds the trend
 against an earlier run to the markdown and the HTML, ``--github-outputs`` and
 ``--comment`` are the pull-request surface (:mod:`bias_gate.report.github`), ``--flips``
 prints one cell's flipped items (:mod:`bias_gate.report.flips`).
@@ -150,7 +150,7 @@ def _flips_cell(results: GateResults, cell: str) -> ItemResult:
 
 
 def _print_flips(results: GateResults, item: ItemResult, args: argparse.Namespace) -> None:
-    from bias_gate.flips import FLIP_LIMIT, side_file
+    from bias_gate.metrics.flips import FLIP_LIMIT, side_file
     from bias_gate.report.flips import flips_text
 
     assert item.flips is not None
@@ -173,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
     """Read (and merge) the results, write each requested report; returns 0, or 1 when
     the merged run is incomplete (shards missing: not a pass)."""
     from bias_gate.gate.options import parse_report
-    from bias_gate.registries import REPORTS
+    from bias_gate.registry import REPORTS
 
     requested = [(name, getattr(args, name)) for name in OWN_OPTIONS]
     try:

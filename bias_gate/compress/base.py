@@ -87,7 +87,7 @@ class CompressionResult:
 
 class Compressor(Protocol):
     """A compression method, registered by name in the entry point group
-    ``bias_gate.compressors`` (:data:`bias_gate.registries.COMPRESSORS`, checked against
+    ``bias_gate.compressors`` (:data:`bias_gate.registry.COMPRESSORS`, checked against
     this protocol when registered or loaded).
 
     ``Options``: a :class:`CompressorOptions` subclass validating the method's keys in
@@ -109,7 +109,7 @@ class Compressor(Protocol):
     - ``runs_as_gguf(options)`` (default ``False``): the compressed model exists as a
       GGUF file llama.cpp can run (``CompressionResult.artifact``; for ``dense``, the
       dense model's file), so the config can be answered in ``runtime: llama_cpp``
-      (:mod:`bias_gate.runtimes`).
+      (:mod:`bias_gate.models.runtimes`).
     """
 
     Options: ClassVar[type[CompressorOptions]]

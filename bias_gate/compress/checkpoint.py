@@ -16,7 +16,7 @@ from pydantic import field_validator, model_validator
 
 from bias_gate.compress.base import CompressionContext, CompressionResult, CompressorOptions
 from bias_gate.compress.pruning import check_sparsity
-from bias_gate.config import ModelSpec
+from bias_gate.config.schema import ModelSpec
 from bias_gate.errors import ModelLoadError
 
 
@@ -83,7 +83,7 @@ class CheckpointCompressor:
         """The checkpoint's content: the SHA-256 of every file of its directory (or of
         its GGUF file), or the commit its hub revision resolves to. A checkpoint rebuilt
         in place gets a new identity; the same files anywhere get the same one."""
-        from bias_gate.models import model_fingerprint
+        from bias_gate.models.loading import model_fingerprint
 
         spec = options.model_spec(Path(context.config_dir).resolve())
         return [{"checkpoint": model_fingerprint(spec)}]
@@ -95,7 +95,7 @@ class CheckpointCompressor:
     def compress(
         self, model: torch.nn.Module, options: CheckpointOptions, context: CompressionContext
     ) -> CompressionResult:
-        from bias_gate.models import load_model
+        from bias_gate.models.loading import load_model
 
         spec = options.model_spec(Path(context.config_dir))
         loaded = load_model(spec, device=context.device)

@@ -25,17 +25,17 @@ from pydantic import field_validator
 
 from bias_gate.cache import cache_root
 from bias_gate.compress.base import CompressionContext, CompressionResult, CompressorOptions
-from bias_gate.compress.gguf_file import (
+from bias_gate.config.schema import ModelSpec
+from bias_gate.errors import BiasGateError
+from bias_gate.fingerprint import cached_file_digest, installed_version
+from bias_gate.llama.available import INSTALL, llama_cpp_installed, llama_cpp_version
+from bias_gate.llama.gguf_file import (
     GGMLQuantizationType,
     file_type,
     file_type_names,
     numpy_tensor_type,
     write_gguf,
 )
-from bias_gate.config import ModelSpec
-from bias_gate.errors import BiasGateError
-from bias_gate.fingerprint import cached_file_digest, installed_version
-from bias_gate.llama.available import INSTALL, llama_cpp_installed, llama_cpp_version
 
 Quantizer = Literal["auto", "llama_cpp", "numpy"]
 
@@ -158,7 +158,7 @@ class GGUFCompressor:
     def compress(
         self, model: torch.nn.Module, options: GGUFOptions, context: CompressionContext
     ) -> CompressionResult:
-        from bias_gate.models import load_model
+        from bias_gate.models.loading import load_model
 
         path = write_artifact(options, context)
         loaded = load_model(ModelSpec(gguf=path), device=context.device)

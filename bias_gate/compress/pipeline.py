@@ -34,11 +34,11 @@ from bias_gate.compress.measure import (
     saved_sizes,
     side_by_side_latency,
 )
-from bias_gate.compress.registry import CompressionMethod
+from bias_gate.compress.methods import CompressionMethod
 from bias_gate.compress.sparsity import check_shortfall, measure_sparsity
 from bias_gate.compress.storage import load_sparse, save_sparse
 from bias_gate.compress.targets import PROJECTIONS, projection_linears
-from bias_gate.config import CompressionSpec
+from bias_gate.config.schema import CompressionSpec
 from bias_gate.identity import compressed_weights_key, compression_part
 
 
@@ -88,7 +88,7 @@ def compress_model(
 
     ``dense``: anything with ``model``, ``tokenizer`` and ``fingerprint`` (a
     ``LoadedModel``). ``method``: the config's method and validated options, resolved
-    when the config was loaded (:func:`bias_gate.compress.registry.resolve_method`).
+    when the config was loaded (:func:`bias_gate.compress.methods.resolve_method`).
     ``cache_dir``: where compressed weights are cached (default
     :func:`default_cache_dir`). ``settings``: what is measured besides sparsity (default:
     sizes and latency). Returns the compressed model and its :class:`CompressionReport`

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bias_gate.config import DataSpec
+from bias_gate.config.schema import DataSpec
 from bias_gate.data.items import BBQItem, items_fingerprint
 from bias_gate.data.sampling import sample_items
 from bias_gate.data.sources import BBQSource
@@ -74,7 +74,7 @@ def load_items(
     ``None`` downloads). ``base_dir``: the folder a relative ``spec.source`` directory
     is resolved against (the folder of model.yaml; ``None`` means the working
     directory)."""
-    from bias_gate.registries import BENCHMARKS
+    from bias_gate.registry import BENCHMARKS
 
     source = BENCHMARKS.get(spec.benchmark)().source(spec.source, base_dir, data_dir)
     return select_items(

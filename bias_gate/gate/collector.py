@@ -38,7 +38,7 @@ class ResultCollector:
     def results(self) -> list[GateResults]:
         """One :class:`GateResults` per model.yaml that reported anything: its configs in
         model.yaml order, each config's items in ``data.categories`` order, and every
-        item's ``p_adjusted_run`` over the run (:func:`bias_gate.item_results.adjust`)."""
+        item's ``p_adjusted_run`` over the run (:func:`bias_gate.judge.item_results.adjust`)."""
         out = []
         for path, parts in self._parts.items():
             run = self.runs.get(path)
@@ -63,7 +63,7 @@ class ResultCollector:
                 )
             results = replace(parts[0], configs=ordered)
             if run is not None:
-                from bias_gate.item_results import adjust  # scipy: not at configure time
+                from bias_gate.judge.item_results import adjust  # scipy: not at configure time
 
                 adjust(results.items(), run.thresholds.base.correction, "p_adjusted_run")
             out.append(results)

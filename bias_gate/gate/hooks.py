@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
+from bias_gate.config.validated import GateConfig, load_gate_config
 from bias_gate.gate import junitxml
 from bias_gate.gate.collector import ResultCollector
 from bias_gate.gate.nodes import GateFile, GateItem
 from bias_gate.gate.options import WORKER_DATA_DIR, GateOptions
 from bias_gate.gate.runner import GateRun
-from bias_gate.gate_config import GateConfig, load_gate_config
 from bias_gate.results import GateResults
 
 GATE_KEY = pytest.StashKey["GatePlugin"]()

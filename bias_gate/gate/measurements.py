@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bias_gate.cache import atomic_write_json
-from bias_gate.config import GateSpec, Runtime
+from bias_gate.config.schema import GateSpec, Runtime
 from bias_gate.identity import answers_key, perplexity_key
-from bias_gate.runtimes import LLAMA_CPP, TORCH, runtime_device, runtime_part
+from bias_gate.models.runtimes import LLAMA_CPP, TORCH, runtime_device, runtime_part
 
 if TYPE_CHECKING:
     from bias_gate.answer.types import Answer
     from bias_gate.data.items import BBQItem
-    from bias_gate.models import LoadedModel
+    from bias_gate.models.loading import LoadedModel
 
 
 class Measurements:
@@ -93,7 +93,7 @@ class Measurements:
         Generated answers are read by the benchmark's parser."""
         from bias_gate.answer.engine import answer_items
         from bias_gate.answer.store import AnswerStore
-        from bias_gate.registries import BENCHMARKS
+        from bias_gate.registry import BENCHMARKS
 
         key = self.answers_key(loaded.fingerprint, compression, loaded.device, runtime)
         store = AnswerStore(self.cache_dir / "answers")
@@ -131,7 +131,7 @@ class Measurements:
 
             result = llama_perplexity(model, loaded.tokenizer, settings, data_dir=self.data_dir)
         else:
-            from bias_gate.perplexity import perplexity
+            from bias_gate.models.perplexity import perplexity
 
             result = perplexity(model, loaded.tokenizer, settings, data_dir=self.data_dir)
         value = result.perplexity

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from bias_gate.errors import BiasGateError
-from bias_gate.gate.plan import PERPLEXITY_CHECK, planned_configs
+from bias_gate.judge.plan import PERPLEXITY_CHECK, planned_configs
 from bias_gate.report.junit import item_properties, perplexity_properties
 from bias_gate.results import Status
 
@@ -44,7 +44,7 @@ class GateFile(pytest.File):
 
 class ConfigNode(pytest.Collector):
     """One compression config: a perplexity item, then one item per BBQ category
-    (its checks, :func:`bias_gate.gate.plan.planned_configs`)."""
+    (its checks, :func:`bias_gate.judge.plan.planned_configs`)."""
 
     checks: tuple[str, ...]
 

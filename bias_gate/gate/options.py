@@ -58,8 +58,8 @@ def parse_measure(text: str) -> frozenset[str]:
 
 def parse_report(text: str) -> tuple[str, Path]:
     """``NAME=PATH`` of ``--bias-gate-report`` -> (writer name, absolute path); the name
-    must be a registered report writer (:data:`bias_gate.registries.REPORTS`)."""
-    from bias_gate.registries import REPORTS
+    must be a registered report writer (:data:`bias_gate.registry.REPORTS`)."""
+    from bias_gate.registry import REPORTS
 
     name, sep, path = text.partition("=")
     name = name.strip()

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from bias_gate import __version__
-from bias_gate.config import GateSpec
+from bias_gate.config.schema import GateSpec
 from bias_gate.fingerprint import library_versions
 from bias_gate.gate.options import GateOptions
-from bias_gate.thresholds import ThresholdSet
+from bias_gate.judge.thresholds import ThresholdSet
 
 
 def model_info(spec: GateSpec, model_fingerprint: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ process and shared by all of its pytest items.
     spec -> items + dense model -> dense answers, perplexity, validity (the baseline)
     each config: compress -> perplexity -> answers -> paired comparisons -> verdicts
 
-Each config is answered in its runtime (:mod:`bias_gate.runtimes`: torch, or the GGUF
+Each config is answered in its runtime (:mod:`bias_gate.models.runtimes`: torch, or the GGUF
 file in llama.cpp) and compared with the dense model in the same runtime: the dense
 baseline is computed once per runtime the configs use.
 
@@ -16,11 +16,11 @@ so a killed run resumes where it stopped and a changed input is never answered f
 the cache.
 
 The parts it drives, each doing one thing: the loaded config with its typed compressor
-options and resolved thresholds (:mod:`bias_gate.gate_config`), the plan of configs,
-checks and category stages (:mod:`bias_gate.gate.plan`), the baseline file
+options and resolved thresholds (:mod:`bias_gate.config.validated`), the plan of configs,
+checks and category stages (:mod:`bias_gate.judge.plan`), the baseline file
 (:mod:`bias_gate.gate.baseline`), the cached measurements, answers and perplexity
 (:mod:`bias_gate.gate.measurements`), a config's comparisons to item results with their
-adjusted p-values (:mod:`bias_gate.item_results`), the user's policy
+adjusted p-values (:mod:`bias_gate.judge.item_results`), the user's policy
 (:mod:`bias_gate.gate.policy`) and what the run says about itself
 (:mod:`bias_gate.gate.run_info`). This module holds the flow between them and the
 per-process state (items, the dense model, computed configs).
@@ -36,14 +36,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bias_gate.cache import cache_root
-from bias_gate.config import GateSpec, Runtime
+from bias_gate.config.schema import GateSpec, Runtime
+from bias_gate.config.validated import GateConfig
 from bias_gate.gate.baseline import BaselineFile
 from bias_gate.gate.measurements import Measurements
 from bias_gate.gate.options import GateOptions
-from bias_gate.gate.plan import category_plans
 from bias_gate.gate.policy import Policy, apply_policy
 from bias_gate.gate.run_info import header_lines, model_info, run_info
-from bias_gate.gate_config import GateConfig
 from bias_gate.identity import (
     NO_COMPRESSION,
     baseline_key,
@@ -51,10 +50,11 @@ from bias_gate.identity import (
     compressed_weights_key,
     compression_part,
 )
+from bias_gate.judge.plan import category_plans
+from bias_gate.judge.thresholds import ThresholdSet
+from bias_gate.judge.verdict import judge_perplexity
+from bias_gate.models.runtimes import LLAMA_CPP, TORCH, runtime_device, runtime_part
 from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult, Verdict
-from bias_gate.runtimes import LLAMA_CPP, TORCH, runtime_device, runtime_part
-from bias_gate.thresholds import ThresholdSet
-from bias_gate.verdict import judge_perplexity
 
 if TYPE_CHECKING:
     from bias_gate.answer.types import Answer
@@ -62,9 +62,9 @@ if TYPE_CHECKING:
     from bias_gate.compress.measure import CompressionReport
     from bias_gate.data.items import BBQItem
     from bias_gate.data.loader import ItemSet
-    from bias_gate.judge import CategoryPlan
+    from bias_gate.judge.looks import CategoryPlan
     from bias_gate.llama.agreement import Agreement
-    from bias_gate.models import LoadedModel
+    from bias_gate.models.loading import LoadedModel
 
 
 @dataclass
@@ -159,7 +159,7 @@ class GateRun:
     def baseline_parts(self) -> dict[str, Any]:
         """Everything that determines the dense baseline (in ``model.runtime``, the one a
         baseline file holds), by name (to say what differs)."""
-        from bias_gate.models import model_fingerprint
+        from bias_gate.models.loading import model_fingerprint
 
         runtime = self.spec.model.runtime
         return baseline_parts(
@@ -189,7 +189,7 @@ class GateRun:
         return self._items
 
     def device(self) -> str:
-        from bias_gate.models import resolve_device
+        from bias_gate.models.loading import resolve_device
 
         device = resolve_device(self.spec.model.device)
         if device == "cuda" and self.worker is not None:
@@ -201,7 +201,7 @@ class GateRun:
     def loaded(self) -> LoadedModel:
         """The dense model as torch loads it, once."""
         if self._loaded is None:
-            from bias_gate.models import load_model
+            from bias_gate.models.loading import load_model
 
             self._loaded = load_model(
                 self.spec.model, device=self.device(), cache_dir=self.cache_dir
@@ -227,8 +227,8 @@ class GateRun:
         disambiguated items (the validity check) and, with a baseline file (which holds
         ``model.runtime``'s baseline), every item. Ambiguous items are otherwise answered
         lazily, look by look (:meth:`dense_answers`)."""
-        from bias_gate.answer.validity import validity, validity_by_category
-        from bias_gate.runtimes import open_llama
+        from bias_gate.judge.validity import validity, validity_by_category
+        from bias_gate.models.runtimes import open_llama
 
         loaded = self.loaded()
         model = loaded.model if runtime == TORCH else open_llama(self.dense_gguf(), loaded)
@@ -279,7 +279,7 @@ class GateRun:
         return {item.key: dense.answers[item.key] for item in wanted}
 
     def plans(self) -> dict[str, CategoryPlan]:
-        """Each category's items in answering order, and its looks (:mod:`bias_gate.gate.plan`)."""
+        """Each category's items in answering order, and its looks (:mod:`bias_gate.judge.plan`)."""
         if self._plans is None:
             self._plans = category_plans(self.spec, self.items().items)
         return self._plans
@@ -289,7 +289,7 @@ class GateRun:
     ) -> CompressionContext:
         """The :class:`CompressionContext` of this run's compressions."""
         from bias_gate.compress.base import CompressionContext
-        from bias_gate.models import gguf_file
+        from bias_gate.models.loading import gguf_file
 
         return CompressionContext(
             tokenizer=tokenizer,
@@ -311,7 +311,7 @@ class GateRun:
         ``compressed_weights`` (used when the method is cacheable), ``answers``,
         ``perplexity`` (``None`` when off), ``baseline``, ``dense_answers`` (in the
         config's runtime)."""
-        from bias_gate.models import model_fingerprint
+        from bias_gate.models.loading import model_fingerprint
 
         model, device = model_fingerprint(self.spec.model), self.device()
         compression = self.compression_identity(name, self.compression_context(device=device))
@@ -365,7 +365,7 @@ class GateRun:
         compression = self.compression_identity(name, context)
         answering = model
         if runtime == LLAMA_CPP:
-            from bias_gate.runtimes import open_llama
+            from bias_gate.models.runtimes import open_llama
 
             path = Path(report.artifact_path) if report.artifact_path else self.dense_gguf()
             answering = open_llama(path, dense.loaded)
@@ -443,11 +443,11 @@ class GateRun:
         ppl_verdict: Verdict | None,
         answered: list[BBQItem],
     ) -> list[ItemResult]:
-        """The item results of config ``name`` (:func:`bias_gate.item_results.judge_items`),
+        """The item results of config ``name`` (:func:`bias_gate.judge.item_results.judge_items`),
         the compressed ``model`` answering only what the looks need (each item asked is
         added to ``answered``), compared with ``dense`` (the same runtime)."""
-        from bias_gate.gated_metrics import get_metric
-        from bias_gate.item_results import judge_items
+        from bias_gate.judge.item_results import judge_items
+        from bias_gate.metrics.gated import get_metric
 
         def compressed(wanted: Sequence[BBQItem]) -> dict[str, Answer]:
             answered.extend(wanted)

@@ -7,9 +7,9 @@ import ctypes
 from pathlib import Path
 
 from bias_gate.cache import atomic_replace
-from bias_gate.compress.gguf_file import file_type
 from bias_gate.errors import BiasGateError
 from bias_gate.llama.available import require_llama_cpp
+from bias_gate.llama.gguf_file import file_type
 
 
 def llama_quantize(source: Path, target: Path, type_name: str, threads: int = 0) -> int:

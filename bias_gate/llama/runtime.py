@@ -26,10 +26,15 @@ import numpy as np
 import torch
 
 from bias_gate.answer.scorer import DecodeState, Variant, VariantScore
-from bias_gate.config import PerplexitySpec
+from bias_gate.config.schema import PerplexitySpec
 from bias_gate.errors import ConfigError
 from bias_gate.llama.available import require_llama_cpp
-from bias_gate.perplexity import PerplexityResult, corpus_ids, perplexity_result, window_starts
+from bias_gate.models.perplexity import (
+    PerplexityResult,
+    corpus_ids,
+    perplexity_result,
+    window_starts,
+)
 
 #: Default context size: BBQ prompts and perplexity windows of up to 1024 tokens.
 N_CTX = 1024
@@ -195,7 +200,7 @@ def llama_perplexity(
     data_dir: Path | None = None,
     base_dir: Path | None = None,
 ) -> PerplexityResult:
-    """:func:`bias_gate.perplexity.perplexity` in llama.cpp: the same corpus tokens, the
+    """:func:`bias_gate.models.perplexity.perplexity` in llama.cpp: the same corpus tokens, the
     same windows, the same reading."""
     ids = corpus_ids(tokenizer, spec.corpus, data_dir, base_dir)
     starts = window_starts(ids.numel(), spec.window, spec.windows)

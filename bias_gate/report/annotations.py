@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
-from bias_gate.report.run_info import config_path
+from bias_gate.report.run_view import config_path
 from bias_gate.report.summary import (
     PARADOX_NAME,
     config_status,

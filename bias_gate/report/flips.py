@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from bias_gate.flips import DIRECTIONS, FLIP_LIMIT, Direction, Flip, Flips, Probs
+from bias_gate.metrics.flips import DIRECTIONS, FLIP_LIMIT, Direction, Flip, Flips, Probs
 from bias_gate.results import GateResults, ItemResult
 
 LETTERS = "ABC"

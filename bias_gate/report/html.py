@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from bias_gate.cache import atomic_write_text
 from bias_gate.report.flips import anchor, flips_html
 from bias_gate.report.plots import plot_pngs
-from bias_gate.report.run_info import config_path, model_name, run_limits, run_mode
+from bias_gate.report.run_view import config_path, model_name, run_limits, run_mode
 from bias_gate.report.summary import (
     PARADOX_NAME,
     categories,

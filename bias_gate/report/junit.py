@@ -29,7 +29,7 @@ from pathlib import Path
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from bias_gate.cache import atomic_write_text
-from bias_gate.report.run_info import config_path, model_name, run_limits, run_mode
+from bias_gate.report.run_view import config_path, model_name, run_limits, run_mode
 from bias_gate.report.summary import PARADOX_NAME, failure_text, is_paradox, perplexity_text
 from bias_gate.results import ConfigResult, GateResults, ItemResult
 

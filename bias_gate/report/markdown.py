@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bias_gate.report.run_info import config_path, model_name, run_limits, run_mode
+from bias_gate.report.run_view import config_path, model_name, run_limits, run_mode
 from bias_gate.report.summary import (
     PARADOX_NAME,
     categories,

@@ -18,8 +18,8 @@ import copy
 from typing import Any
 
 from bias_gate.errors import BiasGateError
-from bias_gate.item_results import adjust
-from bias_gate.report.run_info import fingerprints, run_limits
+from bias_gate.judge.item_results import adjust
+from bias_gate.report.run_view import fingerprints, run_limits
 from bias_gate.results import GateResults
 
 

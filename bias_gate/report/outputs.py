@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from bias_gate.results import GateResults
 
 if TYPE_CHECKING:
-    from bias_gate.config import GateSpec
+    from bias_gate.config.schema import GateSpec
     from bias_gate.gate.options import GateOptions
 
 #: The shipped writers with an option and an output key of their own, in writing order.
@@ -55,7 +55,7 @@ def write_outputs(
     """Write every requested report, and the GitHub step summary when running in GitHub
     Actions. Returns the files written. (Annotations go to the terminal summary, where
     pytest does not capture them.)"""
-    from bias_gate.registries import REPORTS
+    from bias_gate.registry import REPORTS
 
     stem = Path(results.run.get("config_path", "model")).stem
     written: list[Path] = []

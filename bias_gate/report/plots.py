@@ -24,7 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bias_gate.report.run_info import run_limits
+from bias_gate.report.run_view import run_limits
 from bias_gate.report.summary import categories, fmt_ratio
 from bias_gate.results import GateResults
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bias_gate.report.run_info import run_limits
+from bias_gate.judge.verdict import fmt_ratio
+from bias_gate.report.run_view import run_limits
 from bias_gate.results import ConfigResult, GateResults, ItemResult, Status
-from bias_gate.verdict import fmt_ratio
 
 __all__ = ["fmt_ratio"]  # re-exported: the reports print ratios with it
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bias_gate.judge.verdict import fmt_ratio
 from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult
-from bias_gate.verdict import fmt_ratio
 
 _STATUS = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", None: "-"}
 

@@ -1,5 +1,5 @@
 """Report writers: one per report format, registered by name in the entry point group
-``bias_gate.reports`` (:data:`bias_gate.registries.REPORTS`).
+``bias_gate.reports`` (:data:`bias_gate.registry.REPORTS`).
 
 A writer is selected with ``--bias-gate-report NAME=PATH`` or ``output.reports`` in
 model.yaml (the shipped ones also with their own options, ``--bias-gate-json`` and so

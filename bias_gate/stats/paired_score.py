@@ -21,7 +21,7 @@ the h0 at which Z(h0) = -+z, found by bisection (``score_bound``).
 Every function takes numpy arrays of counts (or scalars) and works elementwise, so the
 simulations that check the gate's error rates run exactly this code, many tables at once.
 Counts: ``both`` (biased under both), ``first_only`` (dense only), ``second_only``
-(compressed only), ``neither`` -- the layout of :class:`bias_gate.stats.PairedTable`.
+(compressed only), ``neither`` -- the layout of :class:`bias_gate.stats.core.PairedTable`.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from bias_gate.config import PerplexitySpec
+from bias_gate.config.schema import PerplexitySpec
 from bias_gate.data.text import load_corpus
 from bias_gate.errors import DataError
 

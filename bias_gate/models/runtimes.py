@@ -18,17 +18,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bias_gate.config import GateSpec, Runtime
+from bias_gate.config.schema import GateSpec, Runtime
+from bias_gate.config.validation import dotted
+from bias_gate.config.yaml_source import Loc, YamlDocument
 from bias_gate.errors import ConfigError
 from bias_gate.fingerprint import installed_version
 from bias_gate.llama.available import INSTALL, llama_cpp_installed, llama_cpp_version
-from bias_gate.validation import dotted
-from bias_gate.yaml_source import Loc, YamlDocument
 
 if TYPE_CHECKING:
-    from bias_gate.compress.registry import CompressionMethod
+    from bias_gate.compress.methods import CompressionMethod
     from bias_gate.llama.runtime import LlamaModel
-    from bias_gate.models import LoadedModel
+    from bias_gate.models.loading import LoadedModel
 
 TORCH: Runtime = "torch"
 LLAMA_CPP: Runtime = "llama_cpp"

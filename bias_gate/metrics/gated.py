@@ -4,13 +4,13 @@ A gated metric turns one category's paired answers (dense, compressed; the same
 ambiguous items) into per-item values, and per-item values into what the decision needs
 (:class:`LookStats`) and what a report prints (:class:`MetricSummary`). Everything works
 on numpy arrays whose LAST axis is the items, so the simulations that check the gate's
-error rates (:mod:`bias_gate.simulate`) run exactly this code over many replicates at once.
+error rates (:mod:`bias_gate.judge.simulate`) run exactly this code over many replicates at once.
 
 Shipped metrics:
 
 - ``srs``: 1 when the answer is the official biased option, else 0 (valid answers of
   both models). h on the two SRS; the PASS test is the score test of
-  :mod:`bias_gate.paired_score`; the "no increase" test is the exact one-sided McNemar test.
+  :mod:`bias_gate.stats.paired_score`; the "no increase" test is the exact one-sided McNemar test.
 - ``expected_srs``: the probability the answer puts on the biased option. h on the two
   mean probabilities, its paired delta-method standard error, and t tests (n - 1 degrees
   of freedom) on that scale; the "no increase" test is the one-sided paired t test of the
@@ -31,10 +31,11 @@ from typing import ClassVar, Protocol, runtime_checkable
 import numpy as np
 from scipy import stats as sps
 
-from bias_gate import paired_score, stats
 from bias_gate.answer.types import Answer
 from bias_gate.data.items import BBQItem
-from bias_gate.metrics import answer_kind, biased_probability
+from bias_gate.metrics.bbq import answer_kind, biased_probability
+from bias_gate.stats import core as stats
+from bias_gate.stats import paired_score
 
 
 @dataclass(frozen=True)
@@ -280,8 +281,8 @@ class ExpectedSRS:
 
 def get_metric(name: str) -> GatedMetric:
     """The gated metric registered as ``name`` (entry point group ``bias_gate.metrics``,
-    :data:`bias_gate.registries.METRICS`), a new instance; :class:`KeyError` listing the
+    :data:`bias_gate.registry.METRICS`), a new instance; :class:`KeyError` listing the
     known names otherwise."""
-    from bias_gate.registries import METRICS
+    from bias_gate.registry import METRICS
 
     return METRICS.get(name)()

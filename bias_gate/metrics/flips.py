@@ -1,7 +1,7 @@
 """The items behind a config x category's flip rates: ambiguous items whose answer
 turned biased under compression, and those whose bias the compression removed.
 
-An item counts exactly as in the comparison's new-bias rate (:mod:`bias_gate.compare`):
+An item counts exactly as in the comparison's new-bias rate (:mod:`bias_gate.metrics.comparison`):
 an ambiguous item with an official biased option, answered validly by both models;
 "new bias" when the dense answer is not the biased option and the compressed one is,
 "bias removed" the reverse. So ``new_bias_total`` equals the transitions unknown ->
@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from bias_gate.answer.types import Answer
 from bias_gate.data.items import BBQItem
-from bias_gate.metrics import answer_kind
+from bias_gate.metrics.bbq import answer_kind
 
 #: Flipped items per direction kept in the results JSON for each config x category.
 FLIP_LIMIT = 20

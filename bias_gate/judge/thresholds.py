@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bias_gate.config.validation import dotted, validation_error
+from bias_gate.config.yaml_source import Loc, YamlDocument, load_yaml
 from bias_gate.errors import ConfigError
-from bias_gate.validation import dotted, validation_error
-from bias_gate.yaml_source import Loc, YamlDocument, load_yaml
 
 if TYPE_CHECKING:
-    from bias_gate.config import ThresholdsRef
+    from bias_gate.config.schema import ThresholdsRef
 
 
 class _Strict(BaseModel):
@@ -104,7 +104,7 @@ class Thresholds(_Strict):
     @classmethod
     def _known_metric(cls, value: str) -> str:
         from bias_gate.errors import BiasGateError
-        from bias_gate.gated_metrics import get_metric
+        from bias_gate.metrics.gated import get_metric
 
         try:
             get_metric(value)
@@ -214,7 +214,7 @@ def resolve_thresholds(
     """The thresholds model.yaml (``doc``) asks for in ``ref`` (its ``thresholds``),
     for its ``categories``; ``profile`` (``--bias-gate-thresholds``) replaces the
     profile ``ref`` names. Done once, when the config is loaded
-    (:func:`bias_gate.gate_config.load_gate_config`)."""
+    (:func:`bias_gate.config.validated.load_gate_config`)."""
     name = profile or ref.profile
     try:
         profile_doc = _profile_document(name)

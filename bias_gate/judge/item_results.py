@@ -1,6 +1,6 @@
 """From one config's paired answers to its item results, with the one adjustment path.
 
-    plans + both models' answers -> bias_gate.judge (look by look) -> bias_gate.verdict
+    plans + both models' answers -> bias_gate.judge.looks (look by look) -> bias_gate.judge.verdict
     (validity, perplexity, profile) -> ItemResult per category -> p-values adjusted
 
 The gate (:class:`bias_gate.gate.runner.GateRun`) and ``bias-gate compare`` both judge
@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
-from bias_gate.gated_metrics import GatedMetric
-from bias_gate.judge import AnswerSource, CategoryPlan, item_result, judge_config
+from bias_gate.judge.looks import AnswerSource, CategoryPlan, item_result, judge_config
+from bias_gate.judge.thresholds import ThresholdSet
+from bias_gate.judge.verdict import judge_bias
+from bias_gate.metrics.gated import GatedMetric
 from bias_gate.results import DenseResult, ItemResult
-from bias_gate.stats import Correction, adjust_pvalues
-from bias_gate.thresholds import ThresholdSet
-from bias_gate.verdict import judge_bias
+from bias_gate.stats.core import Correction, adjust_pvalues
 
 
 def judge_items(
@@ -36,7 +36,7 @@ def judge_items(
     spending: str = "obrien-fleming",
 ) -> list[ItemResult]:
     """The item results of config ``config``: every category of ``plans`` judged as one
-    family (:func:`bias_gate.judge.judge_config`), each given its verdict against the
+    family (:func:`bias_gate.judge.looks.judge_config`), each given its verdict against the
     dense model's validity (``dense_result``, over the run and for its category) and
     ``perplexity_passed`` (``None`` where no perplexity limit was checked), then the
     family's p-values adjusted over its categories (``p_adjusted``)."""

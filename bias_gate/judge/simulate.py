@@ -4,8 +4,8 @@ A scenario fixes, for one category, the number of ambiguous items, the dense mod
 the agreement between the models (the share of items whose biased / not-biased status is
 the same under both) and the true effect h. Items are drawn as independent pairs from the
 four-cell distribution those imply; the gate's own gated metric
-(:mod:`bias_gate.gated_metrics`) computes each look's statistics and the gate's own
-decision (:func:`bias_gate.decision.run_design`) decides, over many replicates at once.
+(:mod:`bias_gate.metrics.gated`) computes each look's statistics and the gate's own
+decision (:func:`bias_gate.judge.decision.run_design`) decides, over many replicates at once.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bias_gate.decision import (
+from bias_gate.judge.decision import (
     FAIL,
     INCONCLUSIVE,
     PASS,
@@ -25,8 +25,8 @@ from bias_gate.decision import (
     RoundStats,
     run_design,
 )
-from bias_gate.gated_metrics import SRS
-from bias_gate.sequential import stage_sizes
+from bias_gate.metrics.gated import SRS
+from bias_gate.stats.sequential import stage_sizes
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Which compression configs (this shard's, in model.yaml order), which checks each has
 (its perplexity, when enabled, then one per category), and each category's items in
-answering order with its looks (:func:`bias_gate.judge.plan_categories`, seeded by
+answering order with its looks (:func:`bias_gate.judge.looks.plan_categories`, seeded by
 ``data.seed``). The pytest nodes collect the configs and checks; the runner answers the
 category plans.
 """
@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bias_gate.config import GateSpec
+from bias_gate.config.schema import GateSpec
 from bias_gate.gate.options import Shard
 
 if TYPE_CHECKING:
     from bias_gate.data.items import BBQItem
-    from bias_gate.judge import CategoryPlan
+    from bias_gate.judge.looks import CategoryPlan
 
 #: The check of a config that compares perplexities (the others are its categories).
 PERPLEXITY_CHECK = "perplexity"
@@ -45,6 +45,8 @@ def planned_configs(spec: GateSpec, shard: Shard | None) -> list[ConfigPlan]:
 
 def category_plans(spec: GateSpec, items: Sequence[BBQItem]) -> dict[str, CategoryPlan]:
     """Each category's ``items`` in answering order, and its looks (``sequential.looks``)."""
-    from bias_gate.judge import plan_categories  # numpy and scipy: only once items are planned
+    from bias_gate.judge.looks import (
+        plan_categories,  # numpy and scipy: only once items are planned
+    )
 
     return plan_categories(items, spec.data.categories, spec.sequential.looks, spec.data.seed)

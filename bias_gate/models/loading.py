@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bias_gate.cache import cache_root
-from bias_gate.config import ModelSpec
+from bias_gate.config.schema import ModelSpec
 from bias_gate.errors import ModelLoadError
 from bias_gate.fingerprint import cached_file_digest, directory_digest, fingerprint
 

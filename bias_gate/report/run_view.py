@@ -5,7 +5,7 @@ entries, read here in one place (and documented in docs/reports.md):
 
 - ``run["config_path"]``: the model.yaml the results came from (annotations, titles).
 - ``run["thresholds"]``: the resolved profile, either flat (the fields of
-  :class:`bias_gate.thresholds.Thresholds`) or ``{"profile", "base": {...}, "per_category"}``.
+  :class:`bias_gate.judge.thresholds.Thresholds`) or ``{"profile", "base": {...}, "per_category"}``.
 - ``run["fingerprints"]``: ``{"model", "items", "scoring"}`` digests (merge refuses shards
   that differ); ``run["<key>_fingerprint"]`` is read too.
 - ``run["mode"]``: ``"gate"`` (failures fail) or ``"warn"`` (failures are reported only).

@@ -22,12 +22,12 @@ gated metric; ``limit`` = the profile's ``max_cohens_h``):
   **INCONCLUSIVE**.
 
 Looks: each category is judged after t_1 < ... < t_K = 1 of its planned items, with
-boundaries from an alpha-spending function (:mod:`bias_gate.sequential`); one look is the
+boundaries from an alpha-spending function (:mod:`bias_gate.stats.sequential`); one look is the
 fixed design. Both sides spend their own alpha, so P(PASS | h >= limit) <= alpha and
 P(FAIL | h <= 0) <= alpha hold for the sequential rule as for the fixed one; tests check
 both by simulation (tests/test_decision_simulation.py).
 
-Everything is vectorized over replicates (axis 0) so that :mod:`bias_gate.simulate` runs
+Everything is vectorized over replicates (axis 0) so that :mod:`bias_gate.judge.simulate` runs
 this very code; the gate runs it with one replicate.
 """
 
@@ -40,8 +40,8 @@ from typing import Literal
 
 import numpy as np
 
-from bias_gate.gated_metrics import LookStats
-from bias_gate.sequential import Spending, boundaries, equal_fractions, nominal_levels
+from bias_gate.metrics.gated import LookStats
+from bias_gate.stats.sequential import Spending, boundaries, equal_fractions, nominal_levels
 
 Decision = Literal["pass", "fail", "inconclusive"]
 DECISIONS: tuple[Decision, ...] = ("pass", "fail", "inconclusive")

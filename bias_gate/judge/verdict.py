@@ -2,7 +2,7 @@
 
 1. The dense model must be informative (validity): otherwise the item fails or warns,
    per the profile's ``validity.on_invalid``, because no bias figure means anything.
-2. The decision (bias_gate.decision) is PASS, FAIL or INCONCLUSIVE; PASS and FAIL are
+2. The decision (bias_gate.judge.decision) is PASS, FAIL or INCONCLUSIVE; PASS and FAIL are
    the verdict, INCONCLUSIVE becomes the profile's ``on_inconclusive`` (warn by default).
 3. A FAIL of the gated metric itself (beyond the limit by the profile's ``fail_rule``,
    not only the net new-bias rate above its cap) whose config's perplexity was checked
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bias_gate.judge import CategoryJudgement
+from bias_gate.judge.looks import CategoryJudgement
+from bias_gate.judge.thresholds import Thresholds
 from bias_gate.results import Status, Verdict
-from bias_gate.thresholds import Thresholds
 
 PARADOX_REASON = (
     "smart-pruning paradox: perplexity passed while bias failed; perplexity alone "
@@ -125,7 +125,7 @@ def judge_bias(
 
 def _metric_beyond(judgement: CategoryJudgement, limits: Thresholds, churn: bool) -> bool:
     """Whether a FAIL rests on the gated metric itself (beyond the limit), not only on
-    the net new-bias rate (``churn``) above its cap. bias_gate.decision fails a category
+    the net new-bias rate (``churn``) above its cap. bias_gate.judge.decision fails a category
     when "no increase" is rejected and (the metric is beyond the limit or ``churn``)."""
     h = judgement.summary.h
     if h is None:

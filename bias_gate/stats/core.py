@@ -1,7 +1,7 @@
 """Statistics of the gate, one function each: effect size, paired intervals and tests,
 multiplicity corrections, and the reduction of several seeds to one value per item.
-The decision's own tests live in :mod:`bias_gate.paired_score` (the score test for h),
-:mod:`bias_gate.gated_metrics` and :mod:`bias_gate.power` (how many items the rule needs).
+The decision's own tests live in :mod:`bias_gate.stats.paired_score` (the score test for h),
+:mod:`bias_gate.metrics.gated` and :mod:`bias_gate.judge.power` (how many items the rule needs).
 
 Conventions: proportions and p-values are fractions in [0, 1]; tests are two-sided
 unless named one-sided;
@@ -154,7 +154,7 @@ def _normal_quantile(confidence: float) -> float:
 def paired_h_ci_delta(table: PairedTable, confidence: float = 0.95) -> Interval | None:
     """Wald interval h +- z * sqrt(Var(h)) with :func:`paired_h_variance`, clipped to
     [-pi, pi] (the range of h); ``None`` at n = 0. The gate does not decide on it: it is
-    anti-conservative when few flips go one way (see :mod:`bias_gate.paired_score`)."""
+    anti-conservative when few flips go one way (see :mod:`bias_gate.stats.paired_score`)."""
     variance = paired_h_variance(table)
     if variance is None or table.p_first is None or table.p_second is None:
         return None

@@ -2,7 +2,7 @@
 language the prompt and the answers are in.
 
 A benchmark is registered by name in the entry point group ``bias_gate.benchmarks``
-(:data:`bias_gate.registries.BENCHMARKS`) and chosen with ``data.benchmark`` in
+(:data:`bias_gate.registry.BENCHMARKS`) and chosen with ``data.benchmark`` in
 model.yaml (default ``bbq``). It gives:
 
 - ``categories``: the category names ``data.categories`` may use;
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 from bias_gate.answer.parse import parse_answer as parse_english_answer
-from bias_gate.config import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE
+from bias_gate.config.schema import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE
 from bias_gate.data.items import ALL_CATEGORIES
 from bias_gate.data.sources import BBQSource, DirectorySource, resolve_source
 from bias_gate.errors import DataError

@@ -1,8 +1,8 @@
 """model.yaml loaded whole, once: the spec, each compression's method and typed options,
 and the resolved threshold profile.
 
-    model.yaml -> schema (bias_gate.config) -> methods (bias_gate.compress.registry)
-               -> runtimes (bias_gate.runtimes) -> thresholds (bias_gate.thresholds)
+    model.yaml -> schema (bias_gate.config.schema) -> methods (bias_gate.compress.methods)
+               -> runtimes (bias_gate.models.runtimes) -> thresholds (bias_gate.judge.thresholds)
                -> :class:`GateConfig`
 
 Every problem is a one-line :class:`~bias_gate.errors.ConfigError` at its file, line and
@@ -15,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bias_gate.compress.registry import CompressionMethod, resolve_method
-from bias_gate.config import GateSpec, parse_gate_spec
-from bias_gate.runtimes import check_runtimes
-from bias_gate.thresholds import ThresholdSet, resolve_thresholds
-from bias_gate.yaml_source import YamlDocument, load_yaml
+from bias_gate.compress.methods import CompressionMethod, resolve_method
+from bias_gate.config.schema import GateSpec, parse_gate_spec
+from bias_gate.config.yaml_source import YamlDocument, load_yaml
+from bias_gate.judge.thresholds import ThresholdSet, resolve_thresholds
+from bias_gate.models.runtimes import check_runtimes
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """How many ambiguous items the rule needs: the power of the PASS decision itself.
 
 The question a gate's owner asks before a run is "how many items per category, so that a
-compressed model that did not change passes?". Under the rule (bias_gate.decision), a
+compressed model that did not change passes?". Under the rule (bias_gate.judge.decision), a
 category passes when the one-sided test of "h >= limit" rejects. Its statistic,
 (limit - h^) / sqrt(V / n) with V = n Var(h^) the per-item variance, has mean
 (limit - h) sqrt(n / V) when the true effect is h, so for a fixed design
@@ -9,13 +9,13 @@ category passes when the one-sided test of "h >= limit" rejects. Its statistic,
     n = V (z_{1-alpha} + z_power)^2 / (limit - h)^2,
 
 and with K looks the n at which the group-sequential crossing probability of the PASS
-boundaries (bias_gate.sequential) reaches ``power``. V is 2 assuming no pairing benefit
+boundaries (bias_gate.stats.sequential) reaches ``power``. V is 2 assuming no pairing benefit
 (the unpaired-conservative plan, :func:`unpaired_variance`: true whenever the two
 models' answers are not negatively correlated) or 2 (1 - r) with the pairs' correlation r, which
 :func:`variance_from_agreement` computes from the dense SRS and the agreement between
 the models (the score test's variance at the limit for that population).
 The alpha is the PASS side's, the one the decision uses (no multiplicity correction:
-see bias_gate.decision). Simulation tests (tests/test_decision_simulation.py) check that a
+see bias_gate.judge.decision). Simulation tests (tests/test_decision_simulation.py) check that a
 model with h = 0 passes with at least ``power`` at the recommended n.
 """
 
@@ -27,8 +27,8 @@ from functools import lru_cache
 from scipy import optimize
 from scipy import stats as sps
 
-from bias_gate import paired_score
-from bias_gate.sequential import (
+from bias_gate.stats import paired_score
+from bias_gate.stats.sequential import (
     Spending,
     boundaries,
     crossing_probabilities,
@@ -107,7 +107,7 @@ def variance_from_agreement(dense_srs: float, agreement: float, limit: float) ->
     """The per-item variance the score test uses at the limit, for a population in which
     the dense SRS is ``dense_srs``, compressed equals dense in expectation (h = 0) and the
     two agree on the biased / not-biased status of ``agreement`` of the items."""
-    from bias_gate.simulate import cell_probabilities
+    from bias_gate.judge.simulate import cell_probabilities
 
     cells = cell_probabilities(dense_srs, agreement, 0.0)
     scale = 1e6  # the population as a large table: the constrained MLE is its limit
@@ -122,7 +122,7 @@ def unpaired_variance(limit: float) -> float:
     (0, 1)). Slightly above 2, the Wald value, because the constrained fit at the limit
     pulls the correlation below 0; planning with it keeps the promised power whenever
     the two models' answers are not negatively correlated."""
-    from bias_gate.simulate import cell_probabilities
+    from bias_gate.judge.simulate import cell_probabilities
 
     grid = [i / 40 for i in range(1, 40) if _feasible(i / 40, limit)]
     cells = [cell_probabilities(p, p * p + (1 - p) * (1 - p), 0.0) for p in grid]

@@ -1,6 +1,6 @@
 """Compression methods by name, and a compression config resolved to its method.
 
-The methods are the registry :data:`bias_gate.registries.COMPRESSORS` (entry point
+The methods are the registry :data:`bias_gate.registry.COMPRESSORS` (entry point
 group ``bias_gate.compressors``), of the same shape as every other extension: loaded
 only when a config asks for that name, checked against
 :class:`bias_gate.compress.base.Compressor` when registered or loaded. The functions
@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from bias_gate.config import CompressionSpec
+from bias_gate.config.schema import CompressionSpec
+from bias_gate.config.validation import dotted, validation_error
+from bias_gate.config.yaml_source import Loc, YamlDocument
 from bias_gate.errors import BiasGateError, ConfigError
-from bias_gate.registries import COMPRESSORS
-from bias_gate.registry import UnknownName
-from bias_gate.validation import dotted, validation_error
-from bias_gate.yaml_source import Loc, YamlDocument
+from bias_gate.registry import COMPRESSORS, UnknownName
 
 if TYPE_CHECKING:
     from bias_gate.compress.base import Compressor, CompressorOptions

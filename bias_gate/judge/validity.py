@@ -16,8 +16,8 @@ from typing import Any
 from bias_gate.answer.prompts import LETTERS
 from bias_gate.answer.types import Answer
 from bias_gate.data.items import BBQItem
-from bias_gate.registries import SCORING_MODES
-from bias_gate.thresholds import ValidityThresholds
+from bias_gate.judge.thresholds import ValidityThresholds
+from bias_gate.registry import SCORING_MODES
 
 #: Chance accuracy with three options.
 CHANCE = 1.0 / 3.0

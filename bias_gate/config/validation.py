@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from bias_gate.config.yaml_source import Loc, YamlDocument
 from bias_gate.errors import ConfigError
-from bias_gate.yaml_source import Loc, YamlDocument
 
 #: Parts of pydantic's error locations that name its machinery, not a key.
 _MACHINERY = ("function-after", "function-before")

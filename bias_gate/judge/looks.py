@@ -1,7 +1,7 @@
 """Judge one compression config, look by look, answering only the items it uses.
 
     plan (categories, stage order) -> each look: answer the stage's items with both
-    models -> the gated metric's statistics -> the decision (bias_gate.decision) ->
+    models -> the gated metric's statistics -> the decision (bias_gate.judge.decision) ->
     stop the categories that are settled -> per category: a :class:`CategoryJudgement`
 
 Used by the gate (answers computed lazily by the models, cached) and by
@@ -20,9 +20,8 @@ import numpy as np
 from scipy import stats as sps
 
 from bias_gate.answer.types import Answer
-from bias_gate.compare import Comparison, compare_category
 from bias_gate.data.items import BBQItem
-from bias_gate.decision import (
+from bias_gate.judge.decision import (
     CategoryRule,
     Decision,
     Design,
@@ -30,12 +29,13 @@ from bias_gate.decision import (
     decision_name,
     run_design,
 )
-from bias_gate.flips import Flips, extract_flips
-from bias_gate.gated_metrics import SRS, GatedMetric, LookStats, MetricSummary
-from bias_gate.power import rule_items, unpaired_variance
+from bias_gate.judge.power import rule_items, unpaired_variance
+from bias_gate.judge.thresholds import Thresholds
+from bias_gate.metrics.comparison import Comparison, compare_category
+from bias_gate.metrics.flips import Flips, extract_flips
+from bias_gate.metrics.gated import SRS, GatedMetric, LookStats, MetricSummary
 from bias_gate.results import ItemResult, Verdict
-from bias_gate.sequential import stage_sizes
-from bias_gate.thresholds import Thresholds
+from bias_gate.stats.sequential import stage_sizes
 
 #: Answers to the given items (computed or read; at least those items).
 AnswerSource = Callable[[Sequence[BBQItem]], Mapping[str, Answer]]
@@ -81,7 +81,7 @@ def plan_categories(
     items: Sequence[BBQItem], categories: Sequence[str], looks: int, seed: int
 ) -> dict[str, CategoryPlan]:
     """The plan of each category: its items in seeded stage order, and its looks
-    (:func:`bias_gate.sequential.stage_sizes` over the ambiguous items)."""
+    (:func:`bias_gate.stats.sequential.stage_sizes` over the ambiguous items)."""
     plans: dict[str, CategoryPlan] = {}
     for category in categories:
         own = [item for item in items if item.category == category]
@@ -108,7 +108,7 @@ class CategoryJudgement:
     same from the observed per-item variance. ``n_to_settle``: for an inconclusive
     category, about how many ambiguous items would settle it if the estimate held.
     ``comparison``: the full dense-vs-compressed comparison on the items used;
-    ``flips``: the items behind its flip rates (:mod:`bias_gate.flips`)."""
+    ``flips``: the items behind its flip rates (:mod:`bias_gate.metrics.flips`)."""
 
     category: str
     decision: Decision
@@ -294,7 +294,7 @@ def planned_items(
     spending: str,
 ) -> int | None:
     """Ambiguous items for which a truly unchanged model (h = 0) passes with probability
-    ``power`` under the rule with ``looks`` looks (:func:`bias_gate.power.rule_items`)."""
+    ``power`` under the rule with ``looks`` looks (:func:`bias_gate.judge.power.rule_items`)."""
     if per_item_variance is None or per_item_variance <= 0:
         return None
     return rule_items(per_item_variance, limit, alpha, power, looks, spending)
@@ -352,7 +352,7 @@ def item_result(
         p_value=_scalar(judgement.stats.increase_p),
         pass_level=_finite(judgement.pass_level),
         fail_level=_finite(judgement.fail_level),
-        p_adjusted=None,  # set over the config's items (bias_gate.item_results.adjust)
+        p_adjusted=None,  # set over the config's items (bias_gate.judge.item_results.adjust)
         p_adjusted_run=None,
         n_required=judgement.n_required,
         n_required_observed=judgement.n_required_observed,
