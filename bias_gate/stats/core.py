@@ -8,7 +8,7 @@ unless named one-sided;
 "first" is the dense model and "second" the compressed one, so a positive Cohen's h means
 the second proportion is larger (amplification). Library functions are used wherever they
 exist (scipy, statsmodels); what is written by hand is tested against them or against a
-published value (tests/test_stats.py). The formulas are collected in docs/statistics.md.
+published value (tests/unit/stats/test_stats.py). The formulas are collected in docs/statistics.md.
 """
 
 from __future__ import annotations
