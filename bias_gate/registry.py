@@ -28,6 +28,12 @@ registry             entry point group           protocol
 This module imports nothing heavy: listing names reads entry point metadata only, so
 model.yaml's names are checked without torch. Compressors carry no ``name`` (a method is
 known by the name it is registered under), so theirs is the protocol check alone.
+
+``Registry`` is generic in what it holds: each registry is declared with its protocol's
+class type (``Registry[type[GatedMetric]]``), so ``METRICS.get(name)`` is typed for a
+type checker. The protocols are imported for annotations only (``TYPE_CHECKING``); at run
+time the protocol is resolved from its ``"module:Class"`` reference when an extension is
+checked.
 """
 
 from __future__ import annotations
@@ -35,9 +41,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module, metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from bias_gate.errors import BiasGateError
+
+if TYPE_CHECKING:
+    from bias_gate.answer.context import ScoringMode
+    from bias_gate.compress.base import Compressor
+    from bias_gate.data.benchmarks import Benchmark
+    from bias_gate.metrics.gated import GatedMetric
+    from bias_gate.report.writers import ReportWriter
+
+T = TypeVar("T")
 
 
 class UnknownName(KeyError):
@@ -81,8 +96,9 @@ def missing_members(candidate: Any, protocol: type) -> list[str]:
 
 
 @dataclass
-class Registry:
-    """Extensions of one kind by name.
+class Registry(Generic[T]):
+    """Extensions of one kind by name; ``T`` is what one registers (the protocol's class
+    type for the five registries below).
 
     ``group``: the entry point group (``bias_gate.metrics``). ``kind``: what one is
     called in messages (``gated metric``). ``protocol``: ``"module:Class"`` of the
@@ -95,12 +111,12 @@ class Registry:
     kind: str
     protocol: str
     check: Callable[[str, Any], str | None] | None = None
-    _registered: dict[str, Any] = field(default_factory=dict, repr=False)
+    _registered: dict[str, T] = field(default_factory=dict, repr=False)
 
     def _entry_points(self) -> dict[str, metadata.EntryPoint]:
         return {ep.name: ep for ep in metadata.entry_points(group=self.group)}
 
-    def _checked(self, name: str, candidate: Any, origin: str) -> Any:
+    def _checked(self, name: str, candidate: T, origin: str) -> T:
         protocol = _resolve(self.protocol)
         missing = missing_members(candidate, protocol)
         problem = f"lacks {', '.join(missing)}" if missing else None
@@ -114,7 +130,7 @@ class Registry:
             )
         return candidate
 
-    def register(self, name: str, extension: Any) -> None:
+    def register(self, name: str, extension: T) -> None:
         """Register ``extension`` as ``name`` (checked against the protocol now)."""
         self._registered[name] = self._checked(name, extension, "registered directly")
 
@@ -129,7 +145,7 @@ class Registry:
         """The message for a name nobody registered."""
         return f"unknown {self.kind} {name!r}; available: {', '.join(self.available())}"
 
-    def get(self, name: str) -> Any:
+    def get(self, name: str) -> T:
         """The extension registered as ``name``, loaded and checked on first use;
         :class:`UnknownName` listing the available names if there is none,
         :class:`RegistrationError` if it cannot be loaded or is not what its kind needs."""
@@ -145,8 +161,9 @@ class Registry:
             raise RegistrationError(
                 f"{self.kind} {name!r} ({origin}) cannot be loaded: {exc}", key=self.group
             ) from None
-        self._registered[name] = self._checked(name, loaded, origin)
-        return loaded
+        checked: T = self._checked(name, loaded, origin)
+        self._registered[name] = checked
+        return checked
 
 
 def _named(name: str, extension: Any) -> str | None:
@@ -156,21 +173,21 @@ def _named(name: str, extension: Any) -> str | None:
     return None if own == name else f"its name is {own!r}, registered as {name!r}"
 
 
-BENCHMARKS = Registry(
+BENCHMARKS: Registry[type[Benchmark]] = Registry(
     "bias_gate.benchmarks", "benchmark", "bias_gate.data.benchmarks:Benchmark", check=_named
 )
-METRICS = Registry(
+METRICS: Registry[type[GatedMetric]] = Registry(
     "bias_gate.metrics", "gated metric", "bias_gate.metrics.gated:GatedMetric", check=_named
 )
-SCORING_MODES = Registry(
+SCORING_MODES: Registry[type[ScoringMode]] = Registry(
     "bias_gate.scoring_modes",
     "scoring mode",
     "bias_gate.answer.context:ScoringMode",
     check=_named,
 )
-REPORTS = Registry(
+REPORTS: Registry[type[ReportWriter]] = Registry(
     "bias_gate.reports", "report writer", "bias_gate.report.writers:ReportWriter", check=_named
 )
-COMPRESSORS = Registry(
+COMPRESSORS: Registry[type[Compressor]] = Registry(
     "bias_gate.compressors", "compression method", "bias_gate.compress.base:Compressor"
 )

@@ -1,4 +1,5 @@
-"""The wheel ships the threshold profiles, and the installed package finds them."""
+"""The wheel ships the threshold profiles (the installed package finds them) and the
+``py.typed`` marker (type checkers read its annotations)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def test_wheel_ships_threshold_profiles(tmp_path):
     )
     (wheel,) = tmp_path.glob("bias_gate-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
+    assert "bias_gate/py.typed" in names
     shipped = sorted(p.name for p in (ROOT / "thresholds").glob("*.yaml"))
     assert sorted(n.rsplit("/", 1)[1] for n in names if n.startswith("bias_gate/_thresholds/")) == (
         shipped
