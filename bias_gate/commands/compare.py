@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -186,6 +186,11 @@ def _answers(rows: Sequence[Row]) -> dict[str, Answer]:
     return {row.key: Answer(row.key, row.choice, row.probs) for row in rows}
 
 
+def _source(answers: dict[str, Answer]) -> Callable[[Sequence[BBQItem]], dict[str, Answer]]:
+    """The answers of the items asked for (the judge's answer source)."""
+    return lambda wanted: {i.key: answers[i.key] for i in wanted}
+
+
 def compare(args: argparse.Namespace) -> dict[str, Any]:
     """Judge every config of ``args.compressed`` against ``args.dense``; the JSON
     document the command prints and writes."""
@@ -241,8 +246,8 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         results = judge_items(
             name,
             plans,
-            lambda wanted: {i.key: dense[i.key] for i in wanted},
-            lambda wanted, c=compressed: {i.key: c[i.key] for i in wanted},
+            _source(dense),
+            _source(compressed),
             thresholds=ThresholdSet(profile=args.profile, base=limits),
             metric=get_metric(limits.metric),
             dense_result=dense_result,

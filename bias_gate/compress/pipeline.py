@@ -186,7 +186,7 @@ def _measure(
             report.notes.append(sizes.note)
     if settings.latency:
         device = str(next(dense.parameters()).device)
-        vocab = int(dense.get_input_embeddings().num_embeddings)
+        vocab = int(dense.get_input_embeddings().num_embeddings)  # type: ignore[operator]
         ids = latency_input(vocab, settings.latency_tokens, settings.seed, device)
         report.latency_dense_ms, report.latency_compressed_ms = side_by_side_latency(
             dense, compressed, ids, settings.latency_repeats

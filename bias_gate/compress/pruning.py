@@ -5,15 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from pydantic import Field, field_validator, model_validator
 
 from bias_gate.compress.base import CompressionResult, CompressorOptions
-from bias_gate.compress.targets import PROJECTIONS, projection_linears
-
-Projection = Literal["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+from bias_gate.compress.targets import PROJECTIONS, Projection, projection_linears
 
 _PATTERN_RE = re.compile(r"^(\d+):(\d+)$")
 

@@ -10,8 +10,7 @@ import torch
 from pydantic import Field
 
 from bias_gate.compress.base import CompressionContext, CompressionResult, CompressorOptions
-from bias_gate.compress.pruning import Projection
-from bias_gate.compress.targets import PROJECTIONS, projection_linears
+from bias_gate.compress.targets import PROJECTIONS, Projection, projection_linears
 
 
 class RTNOptions(CompressorOptions):

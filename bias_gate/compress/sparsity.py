@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from bias_gate.compress.targets import PROJECTIONS, projection_linears
 from bias_gate.errors import BiasGateError
@@ -37,14 +37,14 @@ class SparsityMeasure:
 def weight_values(module: torch.nn.Module) -> torch.Tensor:
     """The dense float values of a linear module's weight (dequantized when the weight
     is a quantized tensor subclass that can be dequantized)."""
-    weight = module.weight
+    weight = cast("torch.Tensor", module.weight)  # a linear's weight, never a module
     dequantize = getattr(weight, "dequantize", None)
     if callable(dequantize) and type(weight).__name__ not in ("Parameter", "Tensor"):
         return dequantize()
     return weight.detach()
 
 
-def measure_modules(modules: dict[str, torch.nn.Module]) -> SparsityMeasure:
+def measure_modules(modules: Mapping[str, torch.nn.Module]) -> SparsityMeasure:
     """Fraction of exactly-zero weights of ``modules`` (name -> linear), global and each."""
     zeros = total = 0
     per_layer: dict[str, float] = {}

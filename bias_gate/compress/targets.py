@@ -6,13 +6,16 @@ would prune both).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     import torch
 
+#: One of the seven projections (the options' ``targets``).
+Projection = Literal["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
 #: The linear projections of a Llama-style decoder block, attention first.
-PROJECTIONS: tuple[str, ...] = (
+PROJECTIONS: tuple[Projection, ...] = (
     "q_proj",
     "k_proj",
     "v_proj",
@@ -30,7 +33,7 @@ def decoder_layers(model: torch.nn.Module) -> torch.nn.ModuleList:
     """
     import torch
 
-    decoder = model.get_decoder() if hasattr(model, "get_decoder") else None
+    decoder = model.get_decoder() if hasattr(model, "get_decoder") else None  # type: ignore[operator]
     layers = getattr(decoder, "layers", None)
     if isinstance(layers, torch.nn.ModuleList):
         return layers

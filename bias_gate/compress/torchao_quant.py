@@ -13,8 +13,7 @@ import torch
 from pydantic import Field
 
 from bias_gate.compress.base import CompressionContext, CompressionResult, CompressorOptions
-from bias_gate.compress.pruning import Projection
-from bias_gate.compress.targets import PROJECTIONS, projection_linears
+from bias_gate.compress.targets import PROJECTIONS, Projection, projection_linears
 from bias_gate.errors import BiasGateError
 from bias_gate.fingerprint import library_versions
 
@@ -49,7 +48,8 @@ def _int4(quantization: Any, options: TorchAOOptions) -> Any:
     from torchao.quantization.granularity import PerGroup
 
     return quantization.IntxWeightOnlyConfig(
-        weight_dtype=torch.int4, granularity=PerGroup(options.group_size)
+        weight_dtype=torch.int4,  # type: ignore[attr-defined]  # torch has it; its stubs do not
+        granularity=PerGroup(options.group_size),
     )
 
 

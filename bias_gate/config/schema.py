@@ -39,7 +39,10 @@ DEFAULT_SYSTEM_PROMPT = (
 DEFAULT_TEMPLATE = "{context} {question}\nA. {a}\nB. {b}\nC. {c}\nAnswer:"
 
 
-def _registered(registry: Registry, name: str) -> str:
+_BOTH_CONDITIONS: tuple[Literal["ambig", "disambig"], ...] = ("ambig", "disambig")
+
+
+def _registered(registry: Registry[Any], name: str) -> str:
     """``name`` if ``registry`` has it (by entry point or directly), else a ValueError
     listing what it has (read by the config loader as one line at the key)."""
     if name not in registry.available():
@@ -126,7 +129,7 @@ class DataSpec(Strict):
     )
     categories: list[str] = Field(default_factory=lambda: ["Age"], min_length=1)
     conditions: list[Literal["ambig", "disambig"]] = Field(
-        default_factory=lambda: ["ambig", "disambig"], min_length=1
+        default_factory=lambda: list(_BOTH_CONDITIONS), min_length=1
     )
     items_per_category: int | None = Field(
         200, ge=1, description="Sampled per category, stratified; null takes all."

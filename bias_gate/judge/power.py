@@ -110,9 +110,13 @@ def variance_from_agreement(dense_srs: float, agreement: float, limit: float) ->
     two agree on the biased / not-biased status of ``agreement`` of the items."""
     from bias_gate.judge.simulate import cell_probabilities
 
-    cells = cell_probabilities(dense_srs, agreement, 0.0)
+    both, first, second, neither = cell_probabilities(dense_srs, agreement, 0.0)
     scale = 1e6  # the population as a large table: the constrained MLE is its limit
-    return float(paired_score.score_variance(*(x * scale for x in cells), limit))
+    return float(
+        paired_score.score_variance(
+            both * scale, first * scale, second * scale, neither * scale, limit
+        )
+    )
 
 
 @lru_cache(maxsize=64)
@@ -129,7 +133,8 @@ def unpaired_variance(limit: float) -> float:
     cells = [cell_probabilities(p, p * p + (1 - p) * (1 - p), 0.0) for p in grid]
     scale = 1e6
     columns = [[row[i] * scale for row in cells] for i in range(4)]
-    return float(max(paired_score.score_variance(*columns, limit)))
+    both, first, second, neither = columns
+    return float(max(paired_score.score_variance(both, first, second, neither, limit)))
 
 
 def _feasible(dense_srs: float, limit: float) -> bool:

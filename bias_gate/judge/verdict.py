@@ -61,11 +61,11 @@ def judge_bias(
     """The verdict on one config x category. ``perplexity_passed`` is None when no
     perplexity limit was checked (then no failure is called the paradox)."""
     if not dense_informative:
-        reasons = [
+        invalid = [
             "the dense model is not informative, so its bias cannot be judged: "
             + "; ".join(validity_reasons)
         ]
-        return BiasVerdict(Verdict(limits.validity.on_invalid, reasons), False)
+        return BiasVerdict(Verdict(limits.validity.on_invalid, invalid), False)
 
     summary = judgement.summary
     level = 100 * (1 - limits.alpha)

@@ -104,7 +104,7 @@ def hub_commit(repo: str, revision: str | None) -> str:
     try:
         from huggingface_hub import HfApi, constants
     except ImportError:  # pragma: no cover - transformers depends on huggingface_hub
-        constants = None
+        constants = None  # type: ignore[assignment]
     if constants is not None and not constants.HF_HUB_OFFLINE:
         try:
             sha = HfApi().model_info(repo, revision=wanted).sha
@@ -205,7 +205,7 @@ def load_model(
         _save_dequantized(model, tokenizer, converted)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model.to(target)
+    model.to(target)  # type: ignore[arg-type]  # a device name; transformers' stubs say otherwise
     model.eval()
     return LoadedModel(
         model=model,

@@ -15,12 +15,13 @@ missing, the merged run lists them in ``run["missing_shards"]`` (reports say so)
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, cast
 
 from bias_gate.errors import BiasGateError
 from bias_gate.judge.item_results import adjust
 from bias_gate.report.run_view import fingerprints, run_limits
 from bias_gate.results import GateResults
+from bias_gate.stats.core import Correction
 
 
 class MergeError(BiasGateError):
@@ -84,7 +85,8 @@ def _missing_shards(shards: list[GateResults]) -> list[str]:
 def recompute_run_wide(results: GateResults) -> None:
     """Set every item's ``p_adjusted_run``: the run's correction (``run["thresholds"]
     ["correction"]``) over the p-values of every item of ``results`` (None stays None)."""
-    adjust(results.items(), run_limits(results).correction, "p_adjusted_run")
+    correction = cast(Correction, run_limits(results).correction)  # a name the run recorded
+    adjust(results.items(), correction, "p_adjusted_run")
 
 
 def merge_results(shards: list[GateResults], names: list[str] | None = None) -> GateResults:

@@ -165,7 +165,7 @@ def plot_paradox(results: GateResults) -> Figure:
         and config.perplexity_ratio > 0  # a log axis
         and item.cohens_h is not None
     ]
-    xs = [config.perplexity_ratio for config, _ in points]
+    xs = [c.perplexity_ratio for c, _ in points if c.perplexity_ratio is not None]
     x_high = max([*xs, limits.max_perplexity_ratio or 1.0, 1.0]) * 1.3
     x_low = min([*xs, 1.0]) / 1.15
     hs = [item.cohens_h for _, item in points]
@@ -198,7 +198,11 @@ def plot_paradox(results: GateResults) -> Figure:
     labelled.sort(key=lambda pair: (not pair[1].paradox, pair[1].verdict != "fail"))
     _label_points(
         ax,
-        [(c.perplexity_ratio, i.cohens_h, f"{c.name}/{i.category}") for c, i in labelled],
+        [
+            (c.perplexity_ratio, i.cohens_h, f"{c.name}/{i.category}")
+            for c, i in labelled
+            if c.perplexity_ratio is not None and i.cohens_h is not None
+        ],
     )
     ax.set_xlabel("perplexity ratio (compressed / dense, log scale)")
     ax.set_ylabel("Cohen's h on SRS (compressed - dense), 95% CI")

