@@ -9,9 +9,10 @@ from typing import Any
 from bias_gate.answer.context import ModeContext, ScoringMode
 from bias_gate.answer.parse import parse_answer
 from bias_gate.answer.prompts import common_prefix_length
-from bias_gate.answer.scorer import PrefixScorer, Variant
+from bias_gate.answer.scorer import PrefixScorer
 from bias_gate.answer.store import AnswerStore
 from bias_gate.answer.types import Answer
+from bias_gate.answer.variants import Variant
 from bias_gate.config.schema import ScoringSpec
 from bias_gate.data.items import BBQItem
 

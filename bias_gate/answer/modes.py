@@ -25,8 +25,9 @@ from bias_gate.answer.prompts import (
     prompt_text,
     rotations,
 )
-from bias_gate.answer.scorer import PrefixScorer, Variant, VariantScore
+from bias_gate.answer.scorer import PrefixScorer
 from bias_gate.answer.types import Answer
+from bias_gate.answer.variants import Variant, VariantScore
 from bias_gate.data.items import BBQItem
 
 #: Rotations the ``permuted`` mode averages over (every option at every letter once).

@@ -13,9 +13,12 @@ Two levels of sharing:
    ancestors, and each token takes its depth as position id.
 
 Every variant is scored on exactly the ids the unbatched reference
-(:func:`reference_score`) reads, at the same positions and with the same attended set:
-only the arithmetic order differs. Logits are computed only at the positions that are
-read, by the model's output head on the gathered hidden states.
+(:func:`bias_gate.answer.reference.reference_score`) reads, at the same positions and
+with the same attended set: only the arithmetic order differs. Logits are computed only
+at the positions that are read (:mod:`bias_gate.answer.reading`), by the model's output
+head on the gathered hidden states. What goes in and comes out is plain data
+(:mod:`bias_gate.answer.variants`); the cache layers are in
+:mod:`bias_gate.answer.cache_layers`.
 
 Memory is bounded by ``max_batch_tokens``: a forward pass holds at most that many tokens
 (rows x widest row, padding included), and no pass keeps its keys and values.
@@ -23,15 +26,16 @@ Memory is bounded by ``max_batch_tokens``: a forward pass holds at most that man
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from bias_gate.answer.packing import PackedRow, Placement, forward_batches, pack
+from bias_gate.answer.cache_layers import read_only_layer_class, shared_prompt_layer_class
+from bias_gate.answer.packing import PackedRow, forward_batches, pack
+from bias_gate.answer.reading import read_scores
+from bias_gate.answer.variants import DecodeState, Variant, VariantScore
 from bias_gate.errors import ConfigError
 
 #: Hidden states sent through the output head at once (bounds the [rows, vocab] buffer).
@@ -42,44 +46,6 @@ MAX_BATCH_TOKENS = 1024
 
 #: Default bound on the nodes of one packed row (attention cost grows with its square).
 ROW_TOKENS = 256
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One prompt to score: its full token ids, and how many trailing tokens are a
-    continuation whose log-probabilities are wanted (0: only the next token is read)."""
-
-    ids: tuple[int, ...]
-    n_scored: int = 0
-
-
-@dataclass(frozen=True)
-class VariantScore:
-    """What was read from one variant.
-
-    ``next_logprobs``: natural-log probabilities, over the whole vocabulary, of the
-    tokens ``read_ids`` at the position after the last token (empty if none were asked).
-    ``token_logprobs``: log-probability of each of the ``n_scored`` trailing tokens given
-    everything before it.
-    """
-
-    next_logprobs: torch.Tensor
-    token_logprobs: torch.Tensor
-
-
-@dataclass
-class DecodeState:
-    """A batch after :meth:`PrefixScorer.prefill`, ready for token-by-token decoding.
-
-    ``cache``: the KV cache, one row per prompt; ``mask``: [rows, columns] 1 for real
-    tokens; ``next_position``: the position id the next token of each row takes;
-    ``last_logprobs``: [rows, vocab] log-probabilities of the next token.
-    """
-
-    cache: Any
-    mask: torch.Tensor
-    next_position: torch.Tensor
-    last_logprobs: torch.Tensor
 
 
 class PrefixScorer:
@@ -146,7 +112,7 @@ class PrefixScorer:
         the pass's rows) before the pass's own, and keeps nothing of the pass."""
         from transformers.cache_utils import Cache
 
-        read_only = _read_only_layer_class()
+        read_only = read_only_layer_class()
         return Cache(layers=[read_only(k, v) for k, v in self._prefix_kv])
 
     def _forward(
@@ -252,7 +218,7 @@ class PrefixScorer:
         for run in forward_batches(rows, self.max_batch_tokens):
             states = self._forward_rows([rows[r] for r in run])
             hidden.extend(states[i, : len(rows[r])] for i, r in enumerate(run))
-        return self._read(hidden, groups, placements, read_ids)
+        return read_scores(hidden, groups, placements, read_ids, self.gathered_logprobs)
 
     def _forward_rows(self, rows: Sequence[PackedRow]) -> torch.Tensor:
         """One forward pass over packed ``rows`` after the run prefix; returns the final
@@ -292,50 +258,6 @@ class PrefixScorer:
         mask = torch.zeros(allowed.shape, dtype=dtype)
         return mask.masked_fill_(~allowed, torch.finfo(dtype).min)
 
-    def _read(
-        self,
-        hidden: Sequence[torch.Tensor],
-        groups: Sequence[Sequence[Variant]],
-        placements: Sequence[Sequence[Placement]],
-        read_ids: Sequence[int],
-    ) -> list[list[VariantScore]]:
-        """Read next-token and continuation log-probabilities at the variants' nodes."""
-        flat = [
-            (variant, place)
-            for group, places in zip(groups, placements, strict=True)
-            for variant, place in zip(group, places, strict=True)
-        ]
-        read = torch.tensor(list(read_ids), dtype=torch.long)
-        if len(read):
-            last = torch.stack([hidden[place.row][place.path[-1]] for _, place in flat])
-            next_lp = self.gathered_logprobs(last, read[None].expand(len(flat), -1))
-        else:
-            next_lp = torch.empty(len(flat), 0)
-        states: list[torch.Tensor] = []
-        targets: list[int] = []
-        for variant, place in flat:
-            k = variant.n_scored
-            n = len(place.path)
-            # The token at node path[j] is predicted by the hidden state at path[j - 1].
-            for j in range(n - k, n):
-                states.append(hidden[place.row][place.path[j - 1]])
-                targets.append(variant.ids[len(variant.ids) - n + j])
-        token_lp = torch.empty(0)
-        if states:
-            token_lp = self.gathered_logprobs(torch.stack(states), torch.tensor(targets))
-        out: list[list[VariantScore]] = []
-        index = 0
-        offset = 0
-        for group in groups:
-            scored = []
-            for variant in group:
-                k = variant.n_scored
-                scored.append(VariantScore(next_lp[index], token_lp[offset : offset + k]))
-                index += 1
-                offset += k
-            out.append(scored)
-        return out
-
     # -- decoding ------------------------------------------------------------------
     @torch.inference_mode()
     def prefill(self, prompts: Sequence[Sequence[int]], repeats: int = 1) -> DecodeState:
@@ -346,8 +268,8 @@ class PrefixScorer:
         consecutive rows (one per sampling seed); its keys and values are held once, not
         once per row (see ``SharedPromptLayer``)."""
         p0 = len(self.run_prefix)
-        for ids in prompts:
-            self._check_prefix(ids)
+        for prompt in prompts:
+            self._check_prefix(prompt)
         suffixes = [list(ids[p0:]) for ids in prompts]
         n = len(prompts)
         cache = self._prefix_cache(n)
@@ -361,7 +283,7 @@ class PrefixScorer:
         if repeats > 1:
             from transformers.cache_utils import Cache
 
-            shared = _shared_prompt_layer_class()
+            shared = shared_prompt_layer_class()
             cache = Cache(layers=[shared(la.keys, la.values, repeats) for la in cache.layers])
             mask = mask.repeat_interleave(repeats, dim=0)
             lengths = lengths.repeat_interleave(repeats, dim=0)
@@ -386,81 +308,3 @@ class PrefixScorer:
             next_position=state.next_position + 1,
             last_logprobs=self.logprobs(hidden[:, -1]),
         )
-
-
-@functools.cache
-def _read_only_layer_class() -> type:
-    from transformers.cache_utils import DynamicLayer
-
-    class ReadOnlyLayer(DynamicLayer):
-        """A cache layer holding fixed keys and values (one row, expanded to the batch):
-        ``update`` returns them followed by the new ones and stores nothing, so a pass
-        keeps at most one layer's keys and values alive."""
-
-        def __init__(self, keys: torch.Tensor, values: torch.Tensor) -> None:
-            super().__init__()
-            self.keys, self.values = keys, values
-            self.device = keys.device
-            self.is_initialized = True
-
-        def update(
-            self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any
-        ) -> tuple[torch.Tensor, torch.Tensor]:
-            rows = key_states.shape[0]
-            keys = torch.cat([self.keys.expand(rows, -1, -1, -1), key_states], dim=-2)
-            values = torch.cat([self.values.expand(rows, -1, -1, -1), value_states], dim=-2)
-            return keys, values
-
-    return ReadOnlyLayer
-
-
-@functools.cache
-def _shared_prompt_layer_class() -> type:
-    from transformers.cache_utils import DynamicLayer
-
-    class SharedPromptLayer(DynamicLayer):
-        """A decoding cache layer for prompts shared by ``repeats`` consecutive rows:
-        the prompts' keys and values are held once ([prompts, ...]); each row's new
-        tokens are held per row. ``update`` returns, for one layer at a time, each row's
-        prompt followed by its own new tokens."""
-
-        def __init__(self, keys: torch.Tensor, values: torch.Tensor, repeats: int) -> None:
-            super().__init__()
-            self.prompt_keys, self.prompt_values, self.repeats = keys, values, repeats
-            self.keys = keys.new_empty((keys.shape[0] * repeats, keys.shape[1], 0, keys.shape[3]))
-            self.values = values.new_empty(
-                (values.shape[0] * repeats, values.shape[1], 0, values.shape[3])
-            )
-            self.device = keys.device
-            self.is_initialized = True
-
-        def update(
-            self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any
-        ) -> tuple[torch.Tensor, torch.Tensor]:
-            self.keys = torch.cat([self.keys, key_states], dim=-2)
-            self.values = torch.cat([self.values, value_states], dim=-2)
-            keys = self.prompt_keys.repeat_interleave(self.repeats, dim=0)
-            values = self.prompt_values.repeat_interleave(self.repeats, dim=0)
-            return torch.cat([keys, self.keys], dim=-2), torch.cat([values, self.values], dim=-2)
-
-        def get_seq_length(self, *args: Any, **kwargs: Any) -> int:
-            return int(self.prompt_keys.shape[-2] + self.keys.shape[-2])
-
-    return SharedPromptLayer
-
-
-@torch.inference_mode()
-def reference_score(model: Any, variant: Variant, read_ids: Sequence[int] = ()) -> VariantScore:
-    """The plain, unbatched reading of one variant: one full forward pass of the model on
-    its ids, no cache, no padding. The batched scorer must agree with it."""
-    device = next(model.parameters()).device
-    ids = torch.tensor([variant.ids], device=device)
-    logits = model(input_ids=ids).logits[0].float()
-    lp = torch.log_softmax(logits, dim=-1)
-    next_lp = lp[-1, list(read_ids)].cpu() if read_ids else torch.empty(0)
-    k = variant.n_scored
-    n = len(variant.ids)
-    positions = list(range(n - k - 1, n - 1))
-    targets = list(variant.ids[n - k :])
-    token_lp = lp[positions, targets].cpu() if k else torch.empty(0)
-    return VariantScore(next_lp, token_lp)

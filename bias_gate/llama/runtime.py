@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from bias_gate.answer.scorer import DecodeState, Variant, VariantScore
+from bias_gate.answer.variants import DecodeState, Variant, VariantScore
 from bias_gate.config.schema import PerplexitySpec
 from bias_gate.errors import ConfigError
 from bias_gate.llama.available import require_llama_cpp

@@ -13,7 +13,9 @@ from bias_gate.answer.engine import answer_items, run_prefix
 from bias_gate.answer.generate import decode_tokens, stop_ids
 from bias_gate.answer.modes import MODES, letter_position_probs, to_original_order
 from bias_gate.answer.prompts import encode, prompt_text, rotations
-from bias_gate.answer.scorer import PrefixScorer, Variant, reference_score
+from bias_gate.answer.reference import reference_score
+from bias_gate.answer.scorer import PrefixScorer
+from bias_gate.answer.variants import Variant
 from bias_gate.config.schema import GenerateSpec, PromptSpec, ScoringSpec
 from bias_gate.data.bbq import parse_lines
 from bias_gate.errors import ConfigError

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from bias_gate.answer.engine import answer_items
-from bias_gate.answer.scorer import Variant, reference_score
+from bias_gate.answer.reference import reference_score
+from bias_gate.answer.variants import Variant
 from bias_gate.compress import gguf_quant
 from bias_gate.compress.base import CompressionContext
 from bias_gate.compress.measure import MeasureSettings

@@ -15,7 +15,7 @@ from bias_gate.answer.prompts import (
     rotations,
     user_message,
 )
-from bias_gate.answer.scorer import VariantScore
+from bias_gate.answer.variants import VariantScore
 from bias_gate.config.schema import PromptSpec
 from bias_gate.data.bbq import parse_lines
 
