@@ -40,11 +40,16 @@ from pathlib import Path
 
 import numpy as np
 
-from bias_gate.answer.modes import Continuation
-from bias_gate.answer.prompts import continuation_separator, encode, prompt_text
-from bias_gate.answer.scorer import Variant
-from bias_gate.data.benchmarks import BBQFormat
-from bias_gate.metrics.gated import SRS, PairedValues
+from bias_gate.api import (
+    SRS,
+    BBQFormat,
+    Continuation,
+    PairedValues,
+    Variant,
+    continuation_separator,
+    encode,
+    prompt_text,
+)
 
 
 def log(event, **data):
