@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -255,7 +256,8 @@ def extension_run(pytester, material, tmp_path, monkeypatch):
     model.yaml on the Spanish items with a given scoring mode, and the events logged."""
     site, model, data = material["site"], material["model"], material["data"]
     log = tmp_path / "events.jsonl"
-    monkeypatch.setenv("PYTHONPATH", str(site))
+    # The extension first, then whatever put this checkout's bias_gate on the path.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
     monkeypatch.setenv("BIAS_GATE_DEMO_LOG", str(log))
 
     def run(mode: str, *args: str) -> tuple[pytest.RunResult, list[dict]]:
