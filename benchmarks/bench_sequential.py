@@ -27,30 +27,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from bias_gate.gate.command import gate_command
+
 ROOT = Path(__file__).resolve().parent.parent
 WARM = ("compressed", "models", "perplexity")
 
 
 def _gate(config: Path, cache: Path, data_dir: Path, out: Path, *extra: str) -> float:
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "--bias-gate",
-        str(config),
-        "--bias-gate-cache-dir",
-        str(cache),
-        "--bias-gate-data-dir",
-        str(data_dir),
-        "--bias-gate-json",
-        str(out),
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "-W",
-        "ignore::DeprecationWarning",
-        *extra,
-    ]
+    command = gate_command(
+        config, data_dir=data_dir, cache_dir=cache, json_out=out, extra=["-q", *extra]
+    )
     started = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started

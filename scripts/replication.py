@@ -28,6 +28,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bias_gate.gate.command import gate_command
+
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "examples" / "replication.yaml"
 STUDY = ROOT / "examples" / "replication-study.yaml"
@@ -86,25 +88,9 @@ def mode_validity(
 
 def run_gate(config: Path, cache: Path, data_dir: Path, out: Path, extra: Sequence[str]) -> float:
     """Run the gate on ``config``; returns its wall time in seconds."""
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "--bias-gate",
-        str(config),
-        "--bias-gate-cache-dir",
-        str(cache),
-        "--bias-gate-data-dir",
-        str(data_dir),
-        "--bias-gate-json",
-        str(out),
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "-W",
-        "ignore::DeprecationWarning",
-        *extra,
-    ]
+    command = gate_command(
+        config, data_dir=data_dir, cache_dir=cache, json_out=out, extra=["-q", *extra]
+    )
     log = out.with_suffix(".log")
     started = time.perf_counter()
     with log.open("w") as stream:  # the gate's own output, to follow a long run

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bias_gate.gate.command import gate_args
 from tests.conftest import SHARED_DATA
 from tests.support.gate import save_tiny_model
 
@@ -36,20 +37,13 @@ thresholds:
 
 def _run(pytester: pytest.Pytester, out: Path) -> dict:
     result = pytester.runpytest_subprocess(
-        "--bias-gate",
-        str(pytester.path / "model.yaml"),
-        "--bias-gate-data-dir",
-        str(SHARED_DATA),
-        "--bias-gate-limit",
-        "40",
-        "--bias-gate-cache-dir",
-        str(pytester.path / "cache"),
-        "--bias-gate-json",
-        str(out),
-        "-p",
-        "no:cacheprovider",
-        "-W",
-        "ignore::DeprecationWarning",
+        *gate_args(
+            pytester.path / "model.yaml",
+            data_dir=SHARED_DATA,
+            cache_dir=pytester.path / "cache",
+            json_out=out,
+            limit=40,
+        )
     )
     assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED), result.stdout.str()
     return json.loads(out.read_text())

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bias_gate.gate.command import gate_args
 from tests.conftest import SHARED_DATA
 
 pytest_plugins = ["pytester"]
@@ -40,18 +41,13 @@ def test_real_gate_run_on_smollm2(pytester: pytest.Pytester):
     out = pytester.path / "results.json"
     junit = pytester.path / "junit.xml"
     result = pytester.runpytest_subprocess(
-        "--bias-gate",
-        str(config),
-        "--bias-gate-data-dir",
-        str(SHARED_DATA),
-        "--bias-gate-cache-dir",
-        str(pytester.path / "cache"),
-        "--bias-gate-json",
-        str(out),
-        "--junitxml",
-        str(junit),
-        "-p",
-        "no:cacheprovider",
+        *gate_args(
+            config,
+            data_dir=SHARED_DATA,
+            cache_dir=pytester.path / "cache",
+            json_out=out,
+            extra=["--junitxml", str(junit)],
+        )
     )
     outcomes = result.parseoutcomes()
     assert outcomes.get("errors", 0) == 0, result.stdout.str()

@@ -31,6 +31,7 @@ from bias_gate.config.schema import (
     default_model,
 )
 from bias_gate.data.loader import load_items
+from bias_gate.gate.command import gate_args
 from bias_gate.llama.agreement import agreement
 from bias_gate.llama.gguf_file import tensor_types
 from bias_gate.llama.runtime import LlamaModel, llama_perplexity
@@ -160,18 +161,7 @@ def test_the_gate_answers_in_llama_cpp_beside_the_dense_model_in_llama_cpp(
     config = pytester.path / "model.yaml"
     config.write_text(GATE.replace("{own_file}", str(own_file)))
     out = pytester.path / "results.json"
-    args = (
-        "--bias-gate",
-        str(config),
-        "--bias-gate-data-dir",
-        str(SHARED_DATA),
-        "--bias-gate-cache-dir",
-        str(pytester.path / "cache"),
-        "--bias-gate-json",
-        str(out),
-        "-p",
-        "no:cacheprovider",
-    )
+    args = gate_args(config, data_dir=SHARED_DATA, cache_dir=pytester.path / "cache", json_out=out)
     result = pytester.runpytest_subprocess(*args)
     text = result.stdout.str()
     assert "Traceback" not in text and result.ret in (0, 1), text
