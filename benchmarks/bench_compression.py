@@ -25,6 +25,7 @@ from bias_gate.compress.pipeline import compress_model
 from bias_gate.config.schema import CompressionSpec, PerplexitySpec, default_model
 from bias_gate.models.loading import load_model
 from bias_gate.models.perplexity import perplexity
+from bias_gate.numbers import fmt_as
 
 CONFIGS: list[CompressionSpec] = [
     CompressionSpec(name="dense", method="dense"),
@@ -45,10 +46,6 @@ CONFIGS: list[CompressionSpec] = [
         options={"scheme": "int4_weight_only", "group_size": 32},
     ),
 ]
-
-
-def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
 
 
 def main() -> int:
@@ -84,11 +81,11 @@ def main() -> int:
         )
         ppl = perplexity(model, dense.tokenizer, ppl_spec, data_dir=data_dir)
         row = (
-            f"| {spec.name} | {spec.method} | {_fmt(report.target_sparsity, '.3f')} | "
-            f"{_fmt(report.achieved_sparsity, '.4f')} | {ppl.perplexity:.4g} | "
+            f"| {spec.name} | {spec.method} | {fmt_as(report.target_sparsity, '.3f')} | "
+            f"{fmt_as(report.achieved_sparsity, '.4f')} | {ppl.perplexity:.4g} | "
             f"{report.compress_seconds:.1f}{' (cached)' if report.from_cache else ''} | "
-            f"{_fmt(report.dense_bytes, 'd')} | {_fmt(report.sparse_bytes, 'd')} | "
-            f"{_fmt(report.sparse_saving, '.1%')} | {_fmt(report.latency_ratio, '.2f')} |"
+            f"{fmt_as(report.dense_bytes, 'd')} | {fmt_as(report.sparse_bytes, 'd')} | "
+            f"{fmt_as(report.sparse_saving, '.1%')} | {fmt_as(report.latency_ratio, '.2f')} |"
         )
         rows.append(row)
         print(row, flush=True)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any
 from bias_gate.answer.types import Answer
 from bias_gate.data.items import BBQItem
 from bias_gate.errors import DataError
+from bias_gate.numbers import fmt_finite as _fmt
 from bias_gate.results import ItemResult
 
 DEFAULT_CONFIG = "compressed"
@@ -273,14 +273,6 @@ def _item_json(result: ItemResult) -> dict[str, Any]:
     lower, upper = result.h_ci if result.h_ci is not None else (None, None)
     data["h_lower"], data["h_upper"] = lower, upper
     return data
-
-
-def _fmt(value: float | None, digits: int = 3) -> str:
-    return (
-        "n/a"
-        if value is None or (isinstance(value, float) and math.isnan(value))
-        else (f"{value:.{digits}f}")
-    )
 
 
 def render_text(document: dict[str, Any]) -> str:

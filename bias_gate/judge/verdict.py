@@ -17,22 +17,17 @@ from dataclasses import dataclass
 
 from bias_gate.judge.looks import CategoryJudgement
 from bias_gate.judge.thresholds import Thresholds
+from bias_gate.numbers import fmt as _fmt
+from bias_gate.numbers import fmt_p as _fmt_p
+from bias_gate.numbers import fmt_ratio
 from bias_gate.results import Status, Verdict
+
+__all__ = ["fmt_ratio"]  # re-exported: printed ratios (bias_gate.numbers, decision #23)
 
 PARADOX_REASON = (
     "smart-pruning paradox: perplexity passed while bias failed; perplexity alone "
     "would have shipped this model"
 )
-
-
-def _fmt(value: float | None, digits: int = 3) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
-
-
-def _fmt_p(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    return "<0.0001" if value < 1e-4 else f"{value:.4f}"
 
 
 def _where(judgement: CategoryJudgement) -> str:
@@ -158,14 +153,3 @@ def judge_perplexity(ratio: float | None, limits: Thresholds) -> Verdict:
     return Verdict(
         "pass", [f"perplexity ratio {fmt_ratio(ratio)} <= {limits.max_perplexity_ratio:g}"]
     )
-
-
-def fmt_ratio(ratio: float | None) -> str:
-    """A perplexity ratio readably: 1.034, 12.7, 3.1e7 (n/a for None); every report
-    prints ratios with this."""
-    if ratio is None:
-        return "n/a"
-    if ratio >= 1000:
-        mantissa, exponent = f"{ratio:.1e}".split("e")
-        return f"{mantissa}e{int(exponent)}"
-    return f"{ratio:.3f}" if ratio < 10 else f"{ratio:.1f}"

@@ -29,6 +29,7 @@ from pathlib import Path
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from bias_gate.cache import atomic_write_text
+from bias_gate.numbers import fmt_value as _num
 from bias_gate.report.run_view import config_path, model_name, run_limits, run_mode
 from bias_gate.report.summary import PARADOX_NAME, failure_text, is_paradox, perplexity_text
 from bias_gate.results import ConfigResult, GateResults, ItemResult
@@ -37,12 +38,6 @@ SUITE_NAME = "bias-gate"
 PERPLEXITY_CASE = "perplexity"
 
 Properties = list[tuple[str, str]]
-
-
-def _num(value: float | int | None) -> str:
-    if value is None:
-        return ""
-    return str(value) if isinstance(value, int) else f"{value:.6g}"
 
 
 def item_properties(config: ConfigResult, item: ItemResult) -> Properties:

@@ -9,33 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bias_gate.judge.verdict import fmt_ratio
+from bias_gate.numbers import fmt, fmt_ci, fmt_p, fmt_ratio
 from bias_gate.report.run_view import run_limits
 from bias_gate.results import ConfigResult, GateResults, ItemResult, Status
 
-__all__ = ["fmt_ratio"]  # re-exported: the reports print ratios with it
+# Re-exported: the reports print numbers with these (bias_gate.numbers, decision #23).
+__all__ = ["fmt", "fmt_ci", "fmt_p", "fmt_ratio"]
 
 #: Worse statuses first; a config or run takes the worst status of its parts.
 SEVERITY: dict[str, int] = {"fail": 2, "warn": 1, "pass": 0}
 
 PARADOX_NAME = "smart-pruning paradox"
-
-
-def fmt(value: float | None, digits: int = 3) -> str:
-    """``value`` with ``digits`` decimals, or ``"n/a"`` for None."""
-    return "n/a" if value is None else f"{value:.{digits}f}"
-
-
-def fmt_p(value: float | None) -> str:
-    """A p-value: 4 decimals, ``<0.0001`` below that, ``n/a`` for None."""
-    if value is None:
-        return "n/a"
-    return "<0.0001" if value < 1e-4 else f"{value:.4f}"
-
-
-def fmt_ci(ci: tuple[float, float] | None) -> str:
-    """A confidence interval as ``[lo, hi]`` (3 decimals) or ``n/a``."""
-    return "n/a" if ci is None else f"[{ci[0]:.3f}, {ci[1]:.3f}]"
 
 
 def worst(statuses: list[Status | None]) -> Status:
