@@ -205,7 +205,7 @@ def load_model(
         _save_dequantized(model, tokenizer, converted)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model.to(target)  # type: ignore[arg-type]  # a device name; transformers' stubs say otherwise
+    model.to(target)
     model.eval()
     return LoadedModel(
         model=model,
