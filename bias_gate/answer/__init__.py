@@ -7,9 +7,11 @@ Entry points (import them from their modules; this package imports nothing heavy
   :func:`bias_gate.answer.store.answer_store_key`
 
 Modules: ``prompts`` (prompt text, option orders, letter tokens), ``scorer`` (batched
-forward passes with prefix KV reuse, and the unbatched reference), ``modes`` (letter,
-permuted, continuation, generate: the shipped
+forward passes with prefix KV reuse; its plain data in ``variants``, its cache layers in
+``cache_layers``, reading its rows in ``reading``, the unbatched ``reference``),
+``context`` and ``modes`` (letter, permuted, continuation, generate: the shipped
 :class:`~bias_gate.answer.context.ScoringMode` classes, registered as entry points of
-``bias_gate.scoring_modes``), ``generate`` (the generate mode), ``parse`` (reading
-generated English answers), ``store``, ``validity``. See docs/scoring.md.
+``bias_gate.scoring_modes``), ``generate`` (the generate mode) and ``seeds`` (several
+seeds as one answer), ``store``. Reading a generated answer's text is the benchmark's
+(:mod:`bias_gate.data.parse`). See docs/scoring.md.
 """

@@ -6,12 +6,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from bias_gate.answer.parse import parse_answer
 from bias_gate.answer.prompts import letter_token_ids
 from bias_gate.answer.types import Answer
 from bias_gate.answer.variants import Variant
 from bias_gate.config.schema import ScoringSpec
 from bias_gate.data.items import BBQItem
+from bias_gate.data.parse import parse_answer
 
 if TYPE_CHECKING:
     from bias_gate.answer.scorer import PrefixScorer

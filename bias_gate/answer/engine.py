@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bias_gate.answer.context import ModeContext, ScoringMode
-from bias_gate.answer.parse import parse_answer
 from bias_gate.answer.prompts import common_prefix_length
 from bias_gate.answer.scorer import PrefixScorer
 from bias_gate.answer.store import AnswerStore
@@ -15,6 +14,7 @@ from bias_gate.answer.types import Answer
 from bias_gate.answer.variants import Variant
 from bias_gate.config.schema import ScoringSpec
 from bias_gate.data.items import BBQItem
+from bias_gate.data.parse import parse_answer
 
 
 def run_prefix(variants: Sequence[Sequence[Variant]]) -> tuple[int, ...]:

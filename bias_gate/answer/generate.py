@@ -24,12 +24,12 @@ import torch
 from bias_gate.answer.context import ModeContext
 from bias_gate.answer.prompts import IDENTITY, encode, prompt_text
 from bias_gate.answer.scorer import PrefixScorer
+from bias_gate.answer.seeds import majority_vote as majority
+from bias_gate.answer.seeds import seed_shares
 from bias_gate.answer.types import Answer
 from bias_gate.answer.variants import Variant
 from bias_gate.data.items import BBQItem
 from bias_gate.fingerprint import fingerprint
-from bias_gate.stats.core import majority_vote as majority
-from bias_gate.stats.core import seed_shares
 
 
 def generate_variants(ctx: ModeContext, item: BBQItem) -> list[Variant]:

@@ -12,10 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from bias_gate.config.schema import PromptSpec
+from bias_gate.data.items import LETTERS as LETTERS  # re-exported: the letters shown
 from bias_gate.data.items import BBQItem
-
-#: The option letters, by display position.
-LETTERS: tuple[str, str, str] = ("A", "B", "C")
 
 Order = tuple[int, int, int]
 

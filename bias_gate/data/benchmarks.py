@@ -25,9 +25,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar, Protocol
 
-from bias_gate.answer.parse import parse_answer as parse_english_answer
 from bias_gate.config.schema import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE
 from bias_gate.data.items import ALL_CATEGORIES
+from bias_gate.data.parse import parse_answer as parse_english_answer
 from bias_gate.data.sources import BBQSource, DirectorySource, resolve_source
 from bias_gate.errors import DataError
 
@@ -56,7 +56,7 @@ class BBQFormat:
     """A benchmark whose items are ``<Category>.jsonl`` files in the official BBQ format,
     in a folder given as ``data.source``. Subclasses set the class attributes and may
     replace :meth:`parse_answer` (default: the English reader of
-    :mod:`bias_gate.answer.parse`)."""
+    :mod:`bias_gate.data.parse`)."""
 
     name: ClassVar[str] = "bbq-format"
     description: ClassVar[str] = "a folder of <Category>.jsonl files in the BBQ format"

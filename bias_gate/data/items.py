@@ -8,6 +8,9 @@ from typing import Literal
 
 from bias_gate.fingerprint import fingerprint
 
+#: The option letters, by display position.
+LETTERS: tuple[str, str, str] = ("A", "B", "C")
+
 Polarity = Literal["neg", "nonneg"]
 Condition = Literal["ambig", "disambig"]
 

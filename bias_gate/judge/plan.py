@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bias_gate.config.schema import GateSpec
-from bias_gate.gate.options import Shard
 
 if TYPE_CHECKING:
     from bias_gate.data.items import BBQItem
+    from bias_gate.gate.options import Shard
     from bias_gate.judge.looks import CategoryPlan
 
 #: The check of a config that compares perplexities (the others are its categories).

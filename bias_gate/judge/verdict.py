@@ -19,10 +19,8 @@ from bias_gate.judge.looks import CategoryJudgement
 from bias_gate.judge.thresholds import Thresholds
 from bias_gate.numbers import fmt as _fmt
 from bias_gate.numbers import fmt_p as _fmt_p
-from bias_gate.numbers import fmt_ratio
+from bias_gate.numbers import fmt_ratio as fmt_ratio  # re-exported (decision #23)
 from bias_gate.results import Status, Verdict
-
-__all__ = ["fmt_ratio"]  # re-exported: printed ratios (bias_gate.numbers, decision #23)
 
 PARADOX_REASON = (
     "smart-pruning paradox: perplexity passed while bias failed; perplexity alone "

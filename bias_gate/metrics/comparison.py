@@ -2,7 +2,7 @@
 
 The unit is the item: an ambiguous item with an official biased option, answered validly
 by both models (with several seeds, ``Answer.choice`` is the per-item majority vote and
-``Answer.probs`` the per-item seed shares, see :func:`bias_gate.stats.core.majority_vote`).
+``Answer.probs`` the per-item seed shares, see :func:`bias_gate.answer.seeds.majority_vote`).
 Every value is ``None`` when its denominator is zero (n = 0 never raises).
 """
 

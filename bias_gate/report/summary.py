@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bias_gate.numbers import fmt, fmt_ci, fmt_p, fmt_ratio
+# Re-exported: the reports print numbers with these (bias_gate.numbers, decision #23).
+from bias_gate.numbers import fmt as fmt
+from bias_gate.numbers import fmt_ci as fmt_ci
+from bias_gate.numbers import fmt_p as fmt_p
+from bias_gate.numbers import fmt_ratio as fmt_ratio
 from bias_gate.report.run_view import run_limits
 from bias_gate.results import ConfigResult, GateResults, ItemResult, Status
-
-# Re-exported: the reports print numbers with these (bias_gate.numbers, decision #23).
-__all__ = ["fmt", "fmt_ci", "fmt_p", "fmt_ratio"]
 
 #: Worse statuses first; a config or run takes the worst status of its parts.
 SEVERITY: dict[str, int] = {"fail": 2, "warn": 1, "pass": 0}

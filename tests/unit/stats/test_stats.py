@@ -203,19 +203,6 @@ def test_adjustments_against_statsmodels_with_none_kept() -> None:
         stats.adjust_pvalues([0.1], "bonferroni")  # type: ignore[arg-type]
 
 
-# ---------------------------------------------------------------------- seeds -> one value
-
-
-def test_majority_vote_and_seed_shares() -> None:
-    assert stats.majority_vote([0, 0, 1]) == 0
-    assert stats.majority_vote([None, 2, 2, 1]) == 2
-    assert stats.majority_vote([0, 1]) is None  # tie
-    assert stats.majority_vote([None, None]) is None
-    assert stats.majority_vote([]) is None
-    assert stats.seed_shares([0, 0, 1, None]) == pytest.approx((2 / 3, 1 / 3, 0.0))
-    assert stats.seed_shares([None]) is None
-
-
 def test_study_chi_square_over_seeds_is_anti_conservative_mcnemar_is_not() -> None:
     """Null: the compressed model has the same SRS in expectation but reshuffles which
     items are biased; 5 seeds per item at low temperature are nearly identical. Pooling

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bias_gate.answer.prompts import LETTERS
+from bias_gate.data.items import LETTERS
 
 _LEAD = re.compile(
     r"^\s*(?:(?:the\s+)?(?:correct\s+|right\s+|best\s+)?answer\s*(?:is|would\s+be)?\s*[:\-]?\s*"

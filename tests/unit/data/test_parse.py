@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bias_gate.answer.parse import parse_answer
+from bias_gate.data.parse import parse_answer
 
 SHOWN = ("The grandfather", "The grandson", "Can't be determined")
 
