@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from bias_gate.commands.arguments import add_source
 from bias_gate.data.items import ALL_CATEGORIES, BBQItem
 
 CONDITIONS: dict[str, tuple[str, ...]] = {
@@ -21,12 +22,7 @@ CONDITIONS: dict[str, tuple[str, ...]] = {
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--source",
-        required=True,
-        help="a folder of official <Category>.jsonl files, 'official' (read from "
-        "$BIAS_GATE_DATA_DIR/bbq when that is set, else downloaded) or 'hf:<dataset id>'",
-    )
+    add_source(parser)
     parser.add_argument(
         "--category",
         action="append",

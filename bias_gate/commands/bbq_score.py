@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bias_gate.answer.types import Answer
+from bias_gate.commands.arguments import add_source
 from bias_gate.data.items import ALL_CATEGORIES, BBQItem
 from bias_gate.errors import DataError
 from bias_gate.metrics.bbq import OVERALL, CategoryMetrics, compute_metrics
@@ -47,12 +48,7 @@ class Prediction:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--source",
-        required=True,
-        help="folder with the official <Category>.jsonl files (or 'official': "
-        "$BIAS_GATE_DATA_DIR/bbq when set, else downloaded; or 'hf:<id>')",
-    )
+    add_source(parser)
     parser.add_argument(
         "--predictions",
         required=True,

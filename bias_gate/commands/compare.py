@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bias_gate.answer.types import Answer
+from bias_gate.commands.arguments import add_source
 from bias_gate.data.items import BBQItem
 from bias_gate.errors import DataError
 from bias_gate.numbers import fmt_finite as _fmt
@@ -54,11 +55,7 @@ class Row:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--source",
-        required=True,
-        help="the BBQ items: a folder of <Category>.jsonl, 'official' or 'hf:<id>'",
-    )
+    add_source(parser)
     parser.add_argument("--dense", required=True, type=Path, help="the dense model's answers")
     parser.add_argument(
         "--compressed", required=True, type=Path, help="the compressed model(s)' answers"
