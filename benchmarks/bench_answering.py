@@ -33,9 +33,11 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BBQ = ROOT.parent / "shared" / "data" / "bbq"
+SEEDS = [0, 1, 2, 3, 4]  # the study's five sampling seeds
 
 
 @dataclass
@@ -147,7 +149,36 @@ def packed_tokens(tok, items, scoring) -> tuple[float, float]:
     return prompts / len(items), nodes / len(items)
 
 
-def main(argv: list[str] | None = None) -> int:
+@dataclass
+class Setup:
+    """The model, the items and the figures every step reads."""
+
+    torch: Any
+    model: Any
+    tok: Any
+    lines: list[str]
+    items: list[Any]
+    base: Any
+    tokens: list[int]
+    mean_tokens: float
+    ceiling: float
+    params: int
+    fp32_bytes: int
+    rss_before_model: int
+
+
+@dataclass
+class ModeRuns:
+    """What answering every mode gave: timings, answers and memory."""
+
+    timings: list[Timing]
+    answers: dict[str, Any]
+    peaks: dict[str, int | None]
+    rss_ready: int
+    peak_before: int
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="ambiguous Age items (default 200)")
     parser.add_argument("--study-n", type=int, default=10, help="items for the study loop")
@@ -160,24 +191,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--bbq", type=Path, default=DEFAULT_BBQ)
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def set_up(args: argparse.Namespace) -> Setup:
+    """Load the model and the items; print the GEMM rate and the one-pass ceiling."""
     import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    from bias_gate.answer.engine import answer_items
     from bias_gate.answer.prompts import encode, prompt_text
-    from bias_gate.config.schema import GenerateSpec, ScoringSpec, default_model
+    from bias_gate.config.schema import ScoringSpec, default_model
     from bias_gate.data.bbq import parse_lines
-    from bias_gate.judge.thresholds import ValidityThresholds
-    from bias_gate.judge.validity import validity
     from bias_gate.models.loading import load_model
 
-    load_start = os.getloadavg()
-    print(f"load average at start: {load_start[0]:.2f} {load_start[1]:.2f} {load_start[2]:.2f}")
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, cpus {os.cpu_count()}")
-
     rate = gemm_rate()
     print(f"fp32 GEMM rate (torch.mm 1024-2048, best): {rate / 1e9:.1f} GFLOP/s")
 
@@ -188,7 +216,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"model loaded in {time.perf_counter() - t:.1f} s")
     params = sum(p.numel() for p in model.parameters())
     embed = model.get_input_embeddings().weight.numel()
-    fp32_bytes = params * 4
 
     lines = (args.bbq / "Age.jsonl").read_text(encoding="utf-8").splitlines()
     ambiguous = [i for i in parse_lines(lines, "Age.jsonl") if i.is_ambiguous]
@@ -202,11 +229,28 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(items)} ambiguous Age items, chat prompt {mean_tokens:.1f} tokens on average: "
         f"{flop_per_item / 1e9:.1f} GFLOP per forward pass, ceiling {ceiling:.2f} items/s"
     )
+    return Setup(
+        torch=torch,
+        model=model,
+        tok=tok,
+        lines=lines,
+        items=items,
+        base=base,
+        tokens=tokens,
+        mean_tokens=mean_tokens,
+        ceiling=ceiling,
+        params=params,
+        fp32_bytes=params * 4,
+        rss_before_model=rss_before_model,
+    )
 
-    study_items = items[: args.study_n]
-    seeds = [0, 1, 2, 3, 4]
-    study_loop(model, tok, items[:1], base.prompt, [0], 0.3, 5)  # warm-up, not timed
-    seconds = study_loop(model, tok, study_items, base.prompt, seeds, 0.3, 5)
+
+def time_study(setup: Setup, study_n: int) -> Timing:
+    """The study's generate loop on the first ``study_n`` items (after a warm-up)."""
+    study_items = setup.items[:study_n]
+    prompt = setup.base.prompt
+    study_loop(setup.model, setup.tok, setup.items[:1], prompt, [0], 0.3, 5)  # warm-up
+    seconds = study_loop(setup.model, setup.tok, study_items, prompt, SEEDS, 0.3, 5)
     study = Timing(
         "study loop",
         len(study_items),
@@ -214,10 +258,14 @@ def main(argv: list[str] | None = None) -> int:
         f"T=0.3, 5 seeds, {len(study_items)} items, extrapolated",
     )
     print(f"  study loop: {study.items_per_s:.3f} items/s ({seconds:.1f} s)", flush=True)
+    return study
 
-    timings: list[Timing] = [study]
-    answers = {}
-    modes = {
+
+def scoring_modes(base: Any) -> dict[str, Any]:
+    """The engine's modes to time, by the name printed."""
+    from bias_gate.config.schema import GenerateSpec
+
+    return {
         "letter": base.model_copy(update={"mode": "letter"}),
         "permuted": base.model_copy(update={"mode": "permuted"}),
         "continuation": base.model_copy(update={"mode": "continuation"}),
@@ -228,53 +276,65 @@ def main(argv: list[str] | None = None) -> int:
         "generate (T=0.3, 5 seeds, engine)": base.model_copy(
             update={
                 "mode": "generate",
-                "generate": GenerateSpec(temperature=0.3, seeds=seeds, max_new_tokens=5),
+                "generate": GenerateSpec(temperature=0.3, seeds=SEEDS, max_new_tokens=5),
             }
         ),
     }
-    answer_items(model, tok, items[:2], modes["letter"])  # warm-up, not timed
+
+
+def time_modes(setup: Setup, modes: dict[str, Any]) -> ModeRuns:
+    """Answer the items in every mode (after a warm-up), with each mode's peak RSS."""
+    from bias_gate.answer.engine import answer_items
+
+    answer_items(setup.model, setup.tok, setup.items[:2], modes["letter"])  # warm-up
     rss_ready = rss_bytes()
     # Resetting the peak counter also resets ru_maxrss: keep the peak so far first.
-    peak_before_modes = peak_rss_bytes()[0]
-    mode_peaks: dict[str, int | None] = {}
+    runs = ModeRuns([], {}, {}, rss_ready, peak_rss_bytes()[0])
     for name, scoring in modes.items():
         reset_peak_rss()
         start = time.perf_counter()
-        answers[name] = answer_items(model, tok, items, scoring)
-        timings.append(Timing(name, len(items), time.perf_counter() - start))
-        mode_peaks[name] = peak_rss_bytes()[1]
-        print(f"  {name}: {timings[-1].items_per_s:.3f} items/s", flush=True)
-    known = [p for p in mode_peaks.values() if p is not None]
-    rss_answering = max(known) if known else None
-    rss_whole = max([peak_before_modes, peak_rss_bytes()[0], *known])
+        runs.answers[name] = answer_items(setup.model, setup.tok, setup.items, scoring)
+        runs.timings.append(Timing(name, len(setup.items), time.perf_counter() - start))
+        runs.peaks[name] = peak_rss_bytes()[1]
+        print(f"  {name}: {runs.timings[-1].items_per_s:.3f} items/s", flush=True)
+    return runs
 
+
+def print_rates(setup: Setup, timings: list[Timing], modes: dict[str, Any]) -> None:
+    """items/s of each mode against the study loop and the ceiling; packed tokens."""
+    from bias_gate.answer.prompts import encode
+
+    study = timings[0]
     work = {"letter": 1.0, "permuted": 3.0}
     cont_tokens = [
-        sum(len(encode(tok, a)) for a in i.answers) + 3 * n
-        for i, n in zip(items, tokens, strict=True)
+        sum(len(encode(setup.tok, a)) for a in i.answers) + 3 * n
+        for i, n in zip(setup.items, setup.tokens, strict=True)
     ]
-    work["continuation"] = statistics.mean(cont_tokens) / mean_tokens
+    work["continuation"] = statistics.mean(cont_tokens) / setup.mean_tokens
     print()
     print(
         f"{'mode':28} {'items/s':>9} {'x study':>8} {'ceiling_fraction':>17} {'work_fraction':>14}"
     )
     for timing in timings:
         ratio = timing.items_per_s / study.items_per_s
-        ceil_fraction = timing.items_per_s / ceiling
+        ceil_fraction = timing.items_per_s / setup.ceiling
         work_fraction = ceil_fraction * work.get(timing.name, 1.0)
         print(
             f"{timing.name:28} {timing.items_per_s:9.3f} {ratio:8.1f} {ceil_fraction:17.3f} "
             f"{work_fraction:14.3f}  {timing.note}"
         )
-
     print()
     for name in ("letter", "permuted", "continuation"):
-        prompts, computed = packed_tokens(tok, items, modes[name])
+        prompts, computed = packed_tokens(setup.tok, setup.items, modes[name])
         print(
             f"{name}: {prompts:.1f} prompt tokens per item after the run prefix, "
             f"{computed:.1f} computed once packed"
         )
 
+
+def print_choices(setup: Setup, answers: dict[str, Any]) -> None:
+    """letter vs greedy generation, and each mode's option and letter shares."""
+    items = setup.items
     letter = answers["letter"]
     greedy = answers["generate (greedy, engine)"]
     valid = [k for k in letter if greedy[k].choice is not None]
@@ -302,44 +362,65 @@ def main(argv: list[str] | None = None) -> int:
             f"A/B/C {[f'{s:.2f}' for s in letter_share]}, biased {rates['biased']:.2f}, "
             f"unknown {rates['unknown']:.2f}"
         )
+
+
+def print_validity(
+    setup: Setup, validity_n: int, modes: dict[str, Any], answers: dict[str, Any]
+) -> None:
+    """The dense model's validity in letter and permuted mode (ambiguous answers reused)."""
+    from bias_gate.answer.engine import answer_items
+    from bias_gate.data.bbq import parse_lines
+    from bias_gate.judge.thresholds import ValidityThresholds
+    from bias_gate.judge.validity import validity
+
     print()
-    disambiguated = [i for i in parse_lines(lines, "Age.jsonl") if not i.is_ambiguous][
-        : args.validity_n
+    disambiguated = [i for i in parse_lines(setup.lines, "Age.jsonl") if not i.is_ambiguous][
+        :validity_n
     ]
     for name in ("letter", "permuted"):
         scoring = modes[name]
-        both = items + disambiguated
-        found = {**answers[name], **answer_items(model, tok, disambiguated, scoring)}
+        both = setup.items + disambiguated
+        found = {**answers[name], **answer_items(setup.model, setup.tok, disambiguated, scoring)}
         diag = validity(both, found)
         informative, reasons = diag.assess(ValidityThresholds())
         print(
-            f"validity ({name}, {len(items)} ambiguous + {len(disambiguated)} disambiguated): "
-            f"disambiguated accuracy {diag.disambig_accuracy:.3f} (p={diag.disambig_pvalue:.2g}), "
-            f"max letter share {diag.max_letter_share:.3f}, informative={informative}"
+            f"validity ({name}, {len(setup.items)} ambiguous + {len(disambiguated)} "
+            f"disambiguated): disambiguated accuracy {diag.disambig_accuracy:.3f} "
+            f"(p={diag.disambig_pvalue:.2g}), max letter share {diag.max_letter_share:.3f}, "
+            f"informative={informative}"
         )
         for reason in reasons:
             print(f"  reason: {reason}")
+
+
+def print_memory(setup: Setup, runs: ModeRuns) -> None:
+    """RSS before the model, once loaded, and at its peak while answering."""
+    known = [p for p in runs.peaks.values() if p is not None]
+    rss_answering = max(known) if known else None
+    rss_whole = max([runs.peak_before, peak_rss_bytes()[0], *known])
+    fp32_bytes, rss_ready = setup.fp32_bytes, runs.rss_ready
     print()
     gib = 2**30
     print(
-        f"memory: model fp32 size {fp32_bytes / gib:.3f} GiB ({params / 1e6:.1f} M parameters); "
-        f"budget {base.max_batch_tokens} tokens per forward pass"
+        f"memory: model fp32 size {fp32_bytes / gib:.3f} GiB ({setup.params / 1e6:.1f} M "
+        f"parameters); budget {setup.base.max_batch_tokens} tokens per forward pass"
     )
     print(
-        f"  before the model (python, torch, bias-gate imported): {rss_before_model / gib:.3f} GiB"
+        f"  before the model (python, torch, bias-gate imported): "
+        f"{setup.rss_before_model / gib:.3f} GiB"
     )
     print(
         f"  model loaded and warmed up (+ tokenizer, model code, weights touched): "
         f"{rss_ready / gib:.3f} GiB = {rss_ready / fp32_bytes:.2f}x the model"
     )
-    for name, peak in mode_peaks.items():
+    for name, peak in runs.peaks.items():
         if peak is not None:
             print(
                 f"  peak while answering, {name:26} {peak / gib:.3f} GiB "
                 f"(working set +{(peak - rss_ready) / 2**20:.0f} MiB)"
             )
     if rss_answering is not None:
-        engine = rss_answering - rss_before_model
+        engine = rss_answering - setup.rss_before_model
         print(
             f"peak RSS while answering: {rss_answering / gib:.3f} GiB whole process = "
             f"{rss_answering / fp32_bytes:.2f}x the model; over the pre-model runtime "
@@ -349,15 +430,30 @@ def main(argv: list[str] | None = None) -> int:
         f"peak RSS over the whole run (loading and the study loop included): "
         f"{rss_whole / gib:.3f} GiB = {rss_whole / fp32_bytes:.2f}x the model"
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    load_start = os.getloadavg()
+    print(f"load average at start: {load_start[0]:.2f} {load_start[1]:.2f} {load_start[2]:.2f}")
+    setup = set_up(args)
+    study = time_study(setup, args.study_n)
+    modes = scoring_modes(setup.base)
+    runs = time_modes(setup, modes)
+    timings = [study, *runs.timings]
+    print_rates(setup, timings, modes)
+    print_choices(setup, runs.answers)
+    print_validity(setup, args.validity_n, modes, runs.answers)
+    print_memory(setup, runs)
     load_end = os.getloadavg()
     print(f"load average at end: {load_end[0]:.2f} {load_end[1]:.2f} {load_end[2]:.2f}")
-    if load_start[0] > 0.5 or load_end[0] > torch.get_num_threads() + 0.5:
+    if load_start[0] > 0.5 or load_end[0] > setup.torch.get_num_threads() + 0.5:
         print("WARNING: other processes were using the CPUs; figures may be load-depressed")
     permuted = next(t for t in timings if t.name == "permuted")
     print(
         f"ratio_vs_generate={permuted.items_per_s / study.items_per_s:.2f} "
         f"permuted_items_per_s={permuted.items_per_s:.3f} "
-        f"ceiling_fraction={permuted.items_per_s / ceiling:.3f}"
+        f"ceiling_fraction={permuted.items_per_s / setup.ceiling:.3f}"
     )
     return 0
 
