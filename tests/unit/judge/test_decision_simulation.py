@@ -24,7 +24,7 @@ import pytest
 from bias_gate.judge import power
 from bias_gate.judge.decision import CategoryRule, Design, RoundStats, decision_name, run_design
 from bias_gate.judge.looks import judge_config, plan_categories
-from bias_gate.judge.simulate import Scenario, cell_probabilities, simulate
+from bias_gate.judge.simulate import Scenario, agreement_range, cell_probabilities, simulate
 from bias_gate.judge.thresholds import Thresholds
 from bias_gate.metrics.gated import SRS, get_metric
 from tests.support.gate import paired_answers
@@ -79,6 +79,57 @@ def test_a_model_at_the_limit_passes_at_most_alpha_of_the_time(
 
 
 NULL = [(50, 0.3, 0.6), (100, 0.1, 0.9), (300, 0.4, 0.7), (1000, 0.2, 0.95)]
+
+# (n, dense SRS, agreement or None for the one-way extreme, looks): a model at the limit
+BOUND_RULE_AT_LIMIT = [
+    (n, srs, agreement, looks)
+    for n, srs, agreement in [(100, 0.3, 0.85), (300, 0.1, None), (300, 0.5, 0.7), (1000, 0.3, 0.9)]
+    for looks in (1, 4)
+    if (n, srs, looks) != (300, 0.1, 4)
+] + [
+    pytest.param(
+        300,
+        0.1,
+        None,
+        4,
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="known (issue 24): every flip one way, four looks: P(FAIL | h = limit) "
+            "0.067 under fail_rule bound; the score test's lower tail at the looks' levels",
+        ),
+    )
+]
+
+
+@pytest.mark.parametrize(("n", "srs", "agreement", "looks"), BOUND_RULE_AT_LIMIT)
+def test_under_the_bound_rule_a_model_at_the_limit_fails_at_most_alpha_of_the_time(
+    n, srs, agreement, looks
+) -> None:
+    # fail_rule: bound promises P(FAIL | h <= limit) <= alpha (docs/statistics.md,
+    # "fail_rule"); h = limit is the hardest case.
+    agreement = agreement if agreement is not None else _one_way_agreement(srs, LIMIT)
+    oc = simulate(
+        Design(alpha=ALPHA, fail_rule="bound"),
+        [Scenario(n, srs, agreement, LIMIT)],
+        limit=LIMIT,
+        looks=looks,
+        replicates=REPS,
+        seed=n + 7,
+    )
+    assert oc.p_fail[0] <= ALPHA + _slack(ALPHA)
+
+
+def test_the_estimate_rule_fails_models_inside_the_limit_more_often_than_alpha() -> None:
+    # What fail_rule: estimate does NOT promise, measured so that the documented figure
+    # stays true: at h = 0.15 (inside the limit 0.2), 200 items, it fails far more often
+    # than alpha, and the bound rule does not.
+    scenario = [Scenario(200, 0.3, 0.85, 0.15)]
+    estimate = simulate(Design(alpha=ALPHA), scenario, limit=LIMIT, looks=4, replicates=REPS)
+    bound = simulate(
+        Design(alpha=ALPHA, fail_rule="bound"), scenario, limit=LIMIT, looks=4, replicates=REPS
+    )
+    assert 0.2 < estimate.p_fail[0] < 0.4
+    assert bound.p_fail[0] <= ALPHA
 
 
 @pytest.mark.parametrize(("n", "srs", "agreement"), NULL)
@@ -145,6 +196,14 @@ def test_cell_probabilities_refuse_impossible_scenarios() -> None:
     assert sum(cell_probabilities(0.3, 0.8, 0.2)) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="impossible"):
         cell_probabilities(0.3, 0.99, 0.5)
+    # Both ends of the quoted range are feasible, and just outside them is not.
+    for srs, h in [(0.3, 0.5), (0.05, 0.2), (0.95, 0.2), (0.5, -0.3)]:
+        low, high = agreement_range(srs, h)
+        assert sum(cell_probabilities(srs, low, h)) == pytest.approx(1.0)
+        assert sum(cell_probabilities(srs, high, h)) == pytest.approx(1.0)
+        for outside in (low - 1e-6, high + 1e-6):
+            with pytest.raises(ValueError, match=f"must lie in \\[{low:.4f}, {high:.4f}\\]"):
+                cell_probabilities(srs, outside, h)
 
 
 def test_the_simulated_rule_is_the_gate_rule() -> None:
