@@ -17,6 +17,7 @@ are fixed, so every run draws the same data.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -272,3 +273,53 @@ def test_the_expected_srs_pass_test_holds_its_size(shape, noise, n) -> None:
         lambda _round, _running: RoundStats([look], np.full((REPS, 1), np.nan)),
     )
     assert np.mean(state[:, 0] == 1) <= ALPHA + _slack(ALPHA)
+
+
+def _judge_cells(cells: Sequence[int], looks: int, base: Thresholds):
+    items, dense, compressed = paired_answers(cells)
+    plans = plan_categories(items, ["Age"], looks=looks, seed=0)
+    (judged,) = judge_config(
+        plans,
+        lambda wanted: {i.key: dense[i.key] for i in wanted},
+        lambda wanted: {i.key: compressed[i.key] for i in wanted},
+        base=base,
+        per_category={},
+        metric=get_metric("srs"),
+    )
+    return judged
+
+
+def test_an_inconclusive_last_look_prints_its_repeated_bound() -> None:
+    # The issue's table: (39, 12, 20, 129) at n = 200. One look: its 95% upper bound is
+    # 0.1976 <= 0.2, PASS. Four O'Brien-Fleming looks: the last look's PASS level is
+    # 0.0427, so it ends INCONCLUSIVE, and the printed bound (at that level) is above the
+    # limit; the single-look bound 0.1976 beside INCONCLUSIVE was the defect.
+    cells = [0] * 39 + [1] * 12 + [2] * 20 + [3] * 129
+    fixed = _judge_cells(cells, 1, Thresholds())
+    assert fixed.decision == "pass" and fixed.summary.upper == pytest.approx(0.1976, abs=1e-4)
+    sequential = _judge_cells(cells, 4, Thresholds())
+    assert sequential.decision == "inconclusive" and sequential.look == 4
+    assert sequential.summary.upper > LIMIT
+    assert sequential.pass_level == pytest.approx(0.0427, abs=1e-4)
+
+
+@pytest.mark.parametrize(("looks", "fail_rule"), [(1, "estimate"), (4, "bound")])
+def test_the_printed_bound_is_the_decision(looks, fail_rule) -> None:
+    """PASS <=> the printed upper bound is at or below the limit, at every look: the
+    bound is the deciding look's repeated confidence bound (its nominal PASS level), not
+    the single-look one; under fail_rule bound a FAIL's printed lower bound is above the
+    limit. Tables near the limit, so both sides of it occur."""
+    rng = np.random.default_rng(looks * 10 + len(fail_rule))
+    base = Thresholds(fail_rule=fail_rule)
+    seen = set()
+    for h in (0.0, 0.1, 0.15, 0.18, 0.2, 0.22, 0.3, 0.6):
+        cells = rng.choice(4, size=400, p=cell_probabilities(0.3, 0.65, h))
+        judged = _judge_cells(list(cells), looks, base)
+        upper, lower = judged.summary.upper, judged.summary.lower
+        assert (judged.decision == "pass") == (upper <= LIMIT), (judged.decision, upper)
+        if fail_rule == "bound" and judged.decision == "fail":
+            assert lower > LIMIT
+        seen.add((judged.decision, judged.look))
+    assert {"pass", "inconclusive", "fail"} <= {decision for decision, _ in seen}
+    if looks > 1:
+        assert any(look < looks for _, look in seen)  # early looks were exercised
