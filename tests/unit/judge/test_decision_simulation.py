@@ -301,6 +301,17 @@ def test_an_inconclusive_last_look_prints_its_repeated_bound() -> None:
     assert sequential.decision == "inconclusive" and sequential.look == 4
     assert sequential.summary.upper > LIMIT
     assert sequential.pass_level == pytest.approx(0.0427, abs=1e-4)
+    # And the reason quotes the level of the bounds it prints.
+    from bias_gate.judge.verdict import judge_bias
+
+    (reason,) = judge_bias(
+        sequential,
+        Thresholds(),
+        dense_informative=True,
+        validity_reasons=[],
+        perplexity_passed=None,
+    ).verdict.reasons
+    assert "the 91.46% interval of Cohen's h" in reason
 
 
 @pytest.mark.parametrize(("looks", "fail_rule"), [(1, "estimate"), (4, "bound")])
