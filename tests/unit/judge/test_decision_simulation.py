@@ -79,6 +79,31 @@ def test_a_model_at_the_limit_passes_at_most_alpha_of_the_time(
     assert oc.p_pass[0] <= ALPHA + _slack(ALPHA)
 
 
+# Where the asymptotic PASS test is known to exceed alpha (issue 24 items 1-2; stated in
+# docs/statistics.md, "The guarantees"): (n, dense SRS, agreement, looks, replicates).
+# Strict xfails: each fails the suite the day a small-sample rule makes it hold.
+KNOWN_PASS_EXCESS = [
+    (10, 0.05, 0.85, 1, 4000),  # measured 0.142 (bias-gate oc, 20000 replicates)
+    (150, 0.01, 0.95126, 4, 8000),  # measured 0.069
+]
+
+
+@pytest.mark.xfail(strict=True, reason="known (issue 24): the score test is asymptotic")
+@pytest.mark.parametrize(("n", "srs", "agreement", "looks", "reps"), KNOWN_PASS_EXCESS)
+def test_small_or_extreme_categories_pass_at_most_alpha_of_the_time_at_the_limit(
+    n, srs, agreement, looks, reps
+) -> None:
+    oc = simulate(
+        Design(alpha=ALPHA),
+        [Scenario(n, srs, agreement, LIMIT)],
+        limit=LIMIT,
+        looks=looks,
+        replicates=reps,
+        seed=n,
+    )
+    assert oc.p_pass[0] <= ALPHA + _slack(ALPHA, reps)
+
+
 NULL = [(50, 0.3, 0.6), (100, 0.1, 0.9), (300, 0.4, 0.7), (1000, 0.2, 0.95)]
 
 # (n, dense SRS, agreement or None for the one-way extreme, looks): a model at the limit
