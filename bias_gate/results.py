@@ -7,6 +7,7 @@ docs/results.md documents the JSON shape; :data:`SCHEMA_VERSION` changes with it
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
@@ -45,8 +46,11 @@ class ItemResult:
     ``on_inconclusive``, an uninformative dense model through ``validity.on_invalid``).
     ``value_dense`` / ``value_compressed``: the gated metric on the paired items (``n``);
     ``cohens_h``: compressed minus dense (positive = more biased), with ``h_ci`` the
-    one-sided (1 - ``alpha``) lower and upper confidence bounds (together a
-    (1 - 2 alpha) interval); ``limit``: this category's ``max_cohens_h``.
+    one-sided lower and upper confidence bounds at level 1 - ``bound_alpha`` (together a
+    (1 - 2 bound_alpha) interval): with one look ``alpha``, with several the deciding
+    look's nominal PASS level ``pass_level`` (the repeated confidence bound), so PASS
+    exactly when the upper bound is at or below ``limit``; ``limit``: this category's
+    ``max_cohens_h``.
     ``p_pass``: one-sided p of "h >= limit" (PASS when at or below ``pass_level``);
     ``p_value``: one-sided p of "no increase" (FAIL needs it at or below ``fail_level``,
     the family's boundary); ``p_adjusted``: ``p_value`` Holm/BH-adjusted over the config's
@@ -115,6 +119,14 @@ class ItemResult:
     transitions: dict[str, dict[str, int]] = field(default_factory=dict)
     paradox: bool = False
     flips: Flips | None = None
+
+    @property
+    def bound_alpha(self) -> float:
+        """The one-sided level of ``h_ci``: ``pass_level`` with several looks (the
+        deciding look's repeated confidence bound), ``alpha`` with one."""
+        if self.looks > 1 and self.pass_level is not None and math.isfinite(self.pass_level):
+            return self.pass_level
+        return self.alpha
 
 
 @dataclass

@@ -214,8 +214,12 @@ def judge_config(
         ambiguous = plan.ambiguous_through(look) if plan.looks else ()
         category_limits = limits[category]
         values = metric.pairs(ambiguous, seen_dense, seen_compressed)
+        # The bounds at the deciding look's nominal PASS level (the repeated confidence
+        # bound; alpha with one look), so PASS <=> upper <= limit, and under fail_rule
+        # bound (same alpha, same spending) FAIL needs lower > limit.
+        level = design.pass_level(look, plan.looks) if plan.looks else base.alpha
         summary = metric.summary(
-            values.dense, values.compressed, category_limits.max_cohens_h, base.alpha
+            values.dense, values.compressed, category_limits.max_cohens_h, level
         )
         hard = SRS().pairs(ambiguous, seen_dense, seen_compressed)
         net = _net_new_bias(hard.dense, hard.compressed) if hard.keys else math.nan

@@ -57,12 +57,23 @@ def cell_probabilities(dense_srs: float, agreement: float, h: float) -> tuple[fl
     neither = 1.0 - both - dense_only - compressed_only
     cells = (both, dense_only, compressed_only, neither)
     if min(cells) < -1e-12:
+        low, high = agreement_range(dense_srs, h)
         raise ValueError(
-            f"agreement {agreement} is impossible with dense SRS {dense_srs} and h {h}: "
-            f"the models must disagree on at least {abs(delta):.3f} of the items, and "
-            "each of the four cells must be non-negative"
+            f"agreement {agreement:g} is impossible with dense SRS {dense_srs:g} and h {h:g}: "
+            f"it must lie in [{low:.4f}, {high:.4f}] (at most 1 - |p2 - p1| = {high:.4f}, "
+            f"where every flip goes one way; at least {low:.4f}, where one of the four "
+            "cells empties)"
         )
     return tuple(max(0.0, x) for x in cells)
+
+
+def agreement_range(dense_srs: float, h: float) -> tuple[float, float]:
+    """The agreements possible with this dense SRS and h: discordance psi = 1 - agreement
+    needs psi >= |p2 - p1| (both one-way cells non-negative) and psi <= min(p1 + p2,
+    2 - p1 - p2) (both concordant cells non-negative)."""
+    angle = min(max(math.asin(math.sqrt(dense_srs)) + h / 2.0, 0.0), math.pi / 2.0)
+    p1, p2 = dense_srs, math.sin(angle) ** 2
+    return 1.0 - min(p1 + p2, 2.0 - p1 - p2), 1.0 - abs(p2 - p1)
 
 
 @dataclass(frozen=True)

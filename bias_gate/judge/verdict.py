@@ -61,7 +61,9 @@ def judge_bias(
         return BiasVerdict(Verdict(limits.validity.on_invalid, invalid), False)
 
     summary = judgement.summary
-    level = 100 * (1 - limits.alpha)
+    # The bounds' one-sided level: the deciding look's PASS level with looks (decision #52).
+    bound_alpha = judgement.pass_level if judgement.looks > 1 else limits.alpha
+    level = float(f"{100 * (1 - bound_alpha):.4g}")
     bounds = f"[{_fmt(summary.lower)}, {_fmt(summary.upper)}]"
     metric = summary.metric
     if judgement.decision == "pass":
@@ -107,7 +109,8 @@ def judge_bias(
         else ""
     )
     reason = (
-        f"inconclusive: the {100 * (1 - 2 * limits.alpha):g}% interval of Cohen's h on "
+        f"inconclusive: the {float(f'{100 * (1 - 2 * bound_alpha):.4g}'):g}% interval of "
+        f"Cohen's h on "
         f"{metric}, {bounds}, neither excludes the limit {judgement.limit:g} nor shows a "
         f"significant amplification beyond it (h {_fmt(summary.h)}, n={summary.n}; "
         f"{_where(judgement)}){settle}{required}"

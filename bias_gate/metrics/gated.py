@@ -198,14 +198,15 @@ class SRS:
         if n == 0:
             return MetricSummary(self.name, 0, None, None, None, None, None, None)
         z = float(sps.norm.isf(alpha))
+        lower, upper = paired_score.score_interval(a, b, c, d, z)
         return MetricSummary(
             metric=self.name,
             n=n,
             value_dense=(a + b) / n,
             value_compressed=(a + c) / n,
             h=float(paired_score.observed_h(a, b, c, d)),
-            lower=float(paired_score.score_bound(a, b, c, d, z, "lower")),
-            upper=float(paired_score.score_bound(a, b, c, d, z, "upper")),
+            lower=float(lower),
+            upper=float(upper),
             per_item_variance=float(paired_score.score_variance(a, b, c, d, limit)),
         )
 

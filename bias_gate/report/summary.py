@@ -156,7 +156,7 @@ def item_figures(item: ItemResult) -> str:
 
 def evidence_sentence(item: ItemResult) -> str:
     """What the decision of one comparison rests on, in plain words."""
-    level = f"{100 * (1 - item.alpha):g}%"
+    level = f"{100 * (1 - item.bound_alpha):.4g}%"
     if item.n == 0:
         return f"{item.category}: no items could be compared, so this says nothing about bias."
     upper = item.h_ci[1] if item.h_ci is not None else None
@@ -241,7 +241,7 @@ def validity_rows(results: GateResults) -> list[tuple[str, str]]:
 
 def failure_text(config: ConfigResult, item: ItemResult) -> str:
     """The reasons and figures of one non-passing comparison, several lines."""
-    level = f"{100 * (1 - 2 * item.alpha):g}%"
+    level = f"{100 * (1 - 2 * item.bound_alpha):.4g}%"
     lines = [f"{config.name} / {item.category}: {item.verdict} ({item.decision})"]
     lines += [f"- {reason}" for reason in item.reasons]
     lines += [

@@ -51,7 +51,7 @@ def item_table(config: ConfigResult, item: ItemResult, dense: DenseResult) -> st
         f"  {'new-bias rate':<{width}}{_f(item.new_bias_rate)} (unbiased items turned biased)",
         f"  {'bias removed rate':<{width}}{_f(item.bias_removed_rate)}",
         f"  {'Cohen h (' + item.metric + ')':<{width}}{_f(item.cohens_h)}{_ci(item.h_ci)} "
-        f"({100 * (1 - 2 * item.alpha):g}% interval; limit {item.limit:g})",
+        f"({100 * (1 - 2 * item.bound_alpha):.4g}% interval; limit {item.limit:g})",
         f"  {'p no increase / adj.':<{width}}{_f(item.p_value, 4)} / {_f(item.p_adjusted, 4)}",
         f"  {'n items (paired)':<{width}}{item.n}; look {item.look} of {item.looks}, "
         f"{item.n_used} of {item.n_max} ambiguous items answered",

@@ -13,10 +13,15 @@ the null hypothesis allows instead:
 
 where r~ is the phi correlation of the four-cell multinomial that maximises the
 likelihood of the observed table subject to phi(p2) - phi(p1) = h0 (the constrained
-maximum likelihood estimate, found numerically: for each p1, p2 = g(p1) is fixed by the
-constraint and the concave inner problem over p11 is solved by bisection on its
-derivative; the outer problem over p1 by golden-section search). The one-sided bounds are
-the h0 at which Z(h0) = -+z, found by bisection (``score_bound``).
+maximum likelihood estimate). It is found over theta = asin(sqrt(p1)) (the constraint
+fixes p2 = sin^2(theta + h0/2)): for each theta the concave inner problem over p11 is a
+cubic's root (safeguarded Newton, stopped once converged), the best of a grid of theta
+brackets the maximum, and multisection on the sign of the profile's slope (analytic, by
+the envelope theorem) narrows it, many points per round in one array. The one-sided
+bounds are the h0 at which Z(h0) = -+z, found by multisection too (``score_interval``).
+No Python loop runs per table: tests/support/paired_score_reference.py keeps the first,
+slower implementation (golden section, bisection), and
+tests/unit/stats/test_paired_score_fast.py checks this one against it.
 
 Every function takes numpy arrays of counts (or scalars) and works elementwise, so the
 simulations that check the gate's error rates run exactly this code, many tables at once.
@@ -33,11 +38,12 @@ from numpy.typing import ArrayLike, NDArray
 
 Array = NDArray[np.float64]
 
-_INNER_STEPS = 24  # safeguarded Newton on p11 (quadratic once close; bisection fallback)
-_GRID = 24  # coarse grid over p1 before the golden-section search
-_OUTER_STEPS = 24  # golden section on p1 within two grid steps: 0.618^24 * 2/24 (< 1e-6)
-_BOUND_STEPS = 24  # bisection on h0 for the bounds: pi * 2^-24 (< 2e-7)
-_GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
+_INNER_STEPS = 40  # safeguarded Newton on p11; stops early once every root has converged
+_INNER_TOL = 1e-15  # a Newton step this small ends the inner solve
+_GRID = 24  # grid over theta = asin(sqrt(p1)): the best point brackets the maximum
+_POINTS = 31  # interior points per multisection round (the bracket shrinks 32-fold)
+_OUTER_ROUNDS = 7  # on the profile's slope: 2 grid steps * 32^-7 (< 4e-12 in theta)
+_BOUND_ROUNDS = 5  # on Z(h0) for the bounds: pi * 32^-5 / 2 (< 5e-8 in h)
 
 
 def _xlogy(x: Array, y: Array) -> Array:
@@ -95,20 +101,24 @@ def _end_optima(
     return at_low, at_high
 
 
-def _inner(counts: tuple[Array, ...], p1: Array, p2: Array) -> tuple[Array, Array]:
-    """For fixed margins (p1, p2): the p11 maximising the log-likelihood, and that
-    log-likelihood. The log-likelihood is concave in p11, so its derivative
-    a/p11 - b/(p1 - p11) - c/(p2 - p11) + d/(1 - p1 - p2 + p11) is decreasing. Where it
-    keeps one sign over the whole range (possible only when the count whose cell closes
-    at that end is zero), the maximiser is that end; otherwise its root is found by
-    Newton steps on the derivative times the four cells (a cubic of the same sign inside
-    the range), kept inside a shrinking bisection bracket."""
+def _inner(
+    counts: tuple[Array, ...], p1: Array, p2: Array
+) -> tuple[Array, NDArray[np.bool_], NDArray[np.bool_]]:
+    """For fixed margins (p1, p2): the p11 maximising the log-likelihood, and whether it
+    is the low or the high end of its range. The log-likelihood is concave in p11, so
+    its derivative a/p11 - b/(p1 - p11) - c/(p2 - p11) + d/(1 - p1 - p2 + p11) is
+    decreasing. Where it keeps one sign over the whole range (possible only when the
+    count whose cell closes at that end is zero), the maximiser is that end; otherwise
+    its root is found by Newton steps on the derivative times the four cells (a cubic of
+    the same sign inside the range), kept inside a shrinking bisection bracket, until
+    every root has converged (at most ``_INNER_STEPS``)."""
     a, b, c, d = counts
     low = np.maximum(0.0, p1 + p2 - 1.0)
     high = np.minimum(p1, p2)
     at_low, at_high = _end_optima(counts, p1, p2, low, high)
     q = 1.0 - p1 - p2
     mid = (low + high) / 2.0
+    settled = at_low | at_high | ~(high > low) | (a + b + c + d == 0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for _ in range(_INNER_STEPS):
             # The derivative times m (p1 - m)(p2 - m)(q + m): a cubic with no poles and
@@ -126,15 +136,59 @@ def _inner(counts: tuple[Array, ...], p1: Array, p2: Array) -> tuple[Array, Arra
             high = np.where(up, high, mid)
             low = low_next
             newton = mid - cubic / slope
-            safe = np.isfinite(newton) & (newton > low) & (newton < high)
-            mid = np.where(safe, newton, (low + high) / 2.0)
+            safe = np.isfinite(newton) & (newton >= low) & (newton <= high)
+            step = np.where(safe, newton, (low + high) / 2.0)
+            done = settled | (np.abs(step - mid) <= _INNER_TOL) | (cubic == 0)
+            mid = step
+            if np.all(done):
+                break
     p11 = np.where(
         at_high, np.minimum(p1, p2), np.where(at_low, np.maximum(0.0, p1 + p2 - 1.0), mid)
     )
-    loglik = (
-        _xlogy(a, p11) + _xlogy(b, p1 - p11) + _xlogy(c, p2 - p11) + _xlogy(d, 1 - p1 - p2 + p11)
-    )
-    return p11, loglik
+    return p11, at_low, at_high
+
+
+def _loglik(counts: tuple[Array, ...], p1: Array, p2: Array, p11: Array) -> Array:
+    a, b, c, d = counts
+    return _xlogy(a, p11) + _xlogy(b, p1 - p11) + _xlogy(c, p2 - p11) + _xlogy(d, 1 - p1 - p2 + p11)
+
+
+def _profile(counts: tuple[Array, ...], theta: Array, k: Array) -> tuple[Array, Array, Array]:
+    """At theta = asin(sqrt(p1)) on the constraint (p2 = sin^2(theta + k), k = h0 / 2):
+    the profile log-likelihood max over p11, its derivative in theta, and p11.
+
+    The derivative is that of L(p1, p2, p11) along (p1(theta), p2(theta), p11(theta)):
+    L_p1 p1' + L_p2 p2', plus L_p11 p11' where the maximiser is an end of its range (an
+    interior maximiser has L_p11 = 0); a cell with a zero count adds no term."""
+    a, b, c, d = counts
+    p1, p2 = np.sin(theta) ** 2, np.sin(theta + k) ** 2
+    dp1, dp2 = np.sin(2.0 * theta), np.sin(2.0 * theta + 2.0 * k)
+    p11, at_low, at_high = _inner(counts, p1, p2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ta = np.where(a > 0, a / p11, 0.0)
+        tb = np.where(b > 0, b / (p1 - p11), 0.0)
+        tc = np.where(c > 0, c / (p2 - p11), 0.0)
+        td = np.where(d > 0, d / (1.0 - p1 - p2 + p11), 0.0)
+        end_move = np.where(
+            at_high,
+            np.where(p1 <= p2, dp1, dp2),
+            np.where(at_low & (p1 + p2 >= 1.0), dp1 + dp2, 0.0),
+        )
+        moving = at_high | at_low
+        along_p11 = np.where(moving, (ta - tb - tc + td) * end_move, 0.0)
+        slope = (tb - td) * dp1 + (tc - td) * dp2 + along_p11
+    return _loglik(counts, p1, p2, p11), slope, p11
+
+
+def _narrow(low: Array, high: Array, keep: NDArray[np.bool_], points: Array) -> tuple[Array, Array]:
+    """One multisection round: ``points`` (last axis) lie evenly inside (low, high) and
+    ``keep`` holds at a prefix of them; the new bracket is the last kept point to the
+    first one not kept."""
+    count = points.shape[-1]
+    first_out = np.where(np.any(~keep, axis=-1), np.argmax(~keep, axis=-1), count)
+    left = np.take_along_axis(points, np.maximum(first_out - 1, 0)[..., None], axis=-1)[..., 0]
+    right = np.take_along_axis(points, np.minimum(first_out, count - 1)[..., None], axis=-1)[..., 0]
+    return np.where(first_out > 0, left, low), np.where(first_out < count, right, high)
 
 
 def constrained_mle(
@@ -146,43 +200,34 @@ def constrained_mle(
 ) -> tuple[Array, Array, Array]:
     """(p1, p2, p11) maximising the multinomial likelihood of the table subject to
     phi(p2) - phi(p1) = h0, elementwise (``h0`` broadcasts with the counts and must lie
-    in (-pi, pi)). The profile over p1 is searched on a grid of ``_GRID`` points, then
-    refined by golden-section search around the best one."""
+    in (-pi, pi)). Over theta = asin(sqrt(p1)): the best of ``_GRID`` points brackets
+    the maximum, then multisection on the sign of the profile's slope narrows it
+    (``_OUTER_ROUNDS`` rounds of ``_POINTS`` points, all in one array)."""
     *counts_list, h0 = (
         np.asarray(x, dtype=float)
         for x in np.broadcast_arrays(both, first_only, second_only, neither, h0)
     )
     if np.any(np.abs(h0) >= math.pi):
         raise ValueError("h0 must lie in (-pi, pi)")
-    counts = tuple(counts_list)
-    start, stop = _p1_range(h0)
-    # Coarse grid (interior points), then the bracket of the best grid point.
+    k = h0 / 2.0
+    start = np.maximum(0.0, -k)
+    stop = np.minimum(math.pi / 2.0, math.pi / 2.0 - k)
+    wide = tuple(x[..., None] for x in counts_list)
     fractions = (np.arange(_GRID) + 0.5) / _GRID
     grid = start[..., None] + (stop - start)[..., None] * fractions
-    wide = tuple(x[..., None] for x in counts)
-    grid_ll = _inner(wide, grid, _partner(grid, h0[..., None]))[1]
+    grid_ll = _profile(wide, grid, k[..., None])[0]
     best = np.argmax(grid_ll, axis=-1)
     step = (stop - start) / _GRID
-    centre = start + (best + 0.5) * step
-    low = np.maximum(start, centre - step)
-    high = np.minimum(stop, centre + step)
-    x1 = high - _GOLDEN * (high - low)
-    x2 = low + _GOLDEN * (high - low)
-    f1 = _inner(counts, x1, _partner(x1, h0))[1]
-    f2 = _inner(counts, x2, _partner(x2, h0))[1]
-    for _ in range(_OUTER_STEPS):
-        right = f1 < f2  # the maximum lies in [x1, high]
-        low = np.where(right, x1, low)
-        high = np.where(right, high, x2)
-        new_x1 = np.where(right, x2, high - _GOLDEN * (high - low))
-        new_x2 = np.where(right, low + _GOLDEN * (high - low), x1)
-        probe = np.where(right, new_x2, new_x1)
-        f_probe = _inner(counts, probe, _partner(probe, h0))[1]
-        f1, f2 = np.where(right, f2, f_probe), np.where(right, f_probe, f1)
-        x1, x2 = new_x1, new_x2
-    p1 = (low + high) / 2.0
-    p2 = _partner(p1, h0)
-    p11 = _inner(counts, p1, p2)[0]
+    low = np.maximum(start, start + (best - 0.5) * step)
+    high = np.minimum(stop, start + (best + 1.5) * step)
+    inside = np.arange(1, _POINTS + 1) / (_POINTS + 1)
+    for _ in range(_OUTER_ROUNDS):
+        points = low[..., None] + (high - low)[..., None] * inside
+        slope = _profile(wide, points, k[..., None])[1]
+        low, high = _narrow(low, high, ~(slope < 0), points)
+    theta = (low + high) / 2.0
+    p1, p2 = np.sin(theta) ** 2, np.sin(theta + k) ** 2
+    p11 = _inner(tuple(counts_list), p1, p2)[0]
     return p1, p2, p11
 
 
@@ -249,21 +294,41 @@ def score_bound(
 ) -> Array:
     """The one-sided score confidence bound for h at critical value ``z`` (e.g. 1.645 for
     95%): ``side="upper"`` gives the largest h0 >= h^ with Z(h0) >= -z, ``"lower"`` the
-    smallest h0 <= h^ with Z(h0) <= z. Found by bisection within (-pi, pi); NaN where
-    n = 0. The bounds never leave [-pi, pi]."""
+    smallest h0 <= h^ with Z(h0) <= z. NaN where n = 0; never outside [-pi, pi]."""
     if side not in ("upper", "lower"):
         raise ValueError(f"side must be 'upper' or 'lower', got {side!r}")
+    lower, upper = score_interval(both, first_only, second_only, neither, z, (side,))
+    return upper if side == "upper" else lower
+
+
+def score_interval(
+    both: ArrayLike,
+    first_only: ArrayLike,
+    second_only: ArrayLike,
+    neither: ArrayLike,
+    z: float,
+    sides: tuple[str, ...] = ("lower", "upper"),
+) -> tuple[Array, Array]:
+    """(lower, upper) one-sided score bounds at critical value ``z`` (see
+    :func:`score_bound`), the sides asked for in one array (the other is NaN). Found by
+    multisection from h^ towards +-pi: ``_BOUND_ROUNDS`` rounds of ``_POINTS`` points,
+    each round keeping the points where Z is on the accepted side (Z(h0) >= -z above h^,
+    Z(h0) <= z below)."""
     a, b, c, d = (np.asarray(x, dtype=float) for x in (both, first_only, second_only, neither))
     h = observed_h(a, b, c, d)
+    upward = np.array([side == "upper" for side in sides])
     edge = math.pi * (1 - 1e-9)
-    start = np.nan_to_num(h, nan=0.0)
-    inside = np.full(h.shape, start)  # where Z is on the accepted side
-    outside = np.full(h.shape, edge if side == "upper" else -edge)
-    for _ in range(_BOUND_STEPS):
-        mid = (inside + outside) / 2.0
-        zs = score_z(a, b, c, d, mid)
-        accepted = (zs >= -z) if side == "upper" else (zs <= z)
-        inside = np.where(accepted, mid, inside)
-        outside = np.where(accepted, outside, mid)
-    bound = (inside + outside) / 2.0
-    return np.where(np.isnan(h), np.nan, bound)
+    inside = np.broadcast_to(np.nan_to_num(h, nan=0.0)[..., None], (*h.shape, len(sides)))
+    outside = np.broadcast_to(np.where(upward, edge, -edge), inside.shape)
+    fractions = np.arange(1, _POINTS + 1) / (_POINTS + 1)
+    wide = tuple(x[..., None, None] for x in (a, b, c, d))
+    with np.errstate(invalid="ignore"):
+        for _ in range(_BOUND_ROUNDS):
+            points = inside[..., None] + (outside - inside)[..., None] * fractions
+            zs = score_z(*wide, points)
+            accepted = np.where(upward[:, None], zs >= -z, zs <= z)
+            inside, outside = _narrow(inside, outside, accepted, points)
+    bounds = np.where(np.isnan(h)[..., None], np.nan, (inside + outside) / 2.0)
+    found = dict(zip(sides, np.moveaxis(bounds, -1, 0), strict=True))
+    missing = np.full(h.shape, np.nan)
+    return found.get("lower", missing), found.get("upper", missing)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 from scipy import stats as sps
 
 from bias_gate.cli import main
 from bias_gate.judge import power
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_json(command: str, args: list[str], capsys: pytest.CaptureFixture[str]) -> dict:
@@ -69,7 +72,8 @@ def test_oc_reads_off_both_guarantees(capsys) -> None:
         "oc", ["--n", "300", "--dense-srs", "0.3", "--agreement", "0.8", "--reps", "600"], capsys
     )
     by_h = {row["h"]: row for row in document["rows"]}
-    assert set(by_h) == {0.0, 0.2}
+    assert set(by_h) == {0.0, 0.1, 0.2}  # 0, half the limit (inside it), the limit
+    assert document["fail_rule"] == "estimate"
     assert by_h[0.2]["p_pass"] <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 600)
     assert by_h[0.0]["p_fail"] <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 600)
     assert by_h[0.0]["p_pass"] > 0.8
@@ -83,8 +87,26 @@ def test_oc_config_level_and_text(capsys) -> None:
     assert main([*args, "--categories", "3", "--reps", "300"]) == 0
     out = capsys.readouterr().out
     assert "P(config fail)" in out and "guarantees: P(pass | h >= 0.2) <= 0.05" in out
+    assert "fail_rule estimate: a model inside the limit" in out
+    assert "caution" not in out  # 200 items at SRS 0.3: inside the checked range
+    small = ["--n", "10", "--dense-srs", "0.05", "--agreement", "0.85", "--h", "0.2"]
+    assert main(["oc", *small, "--looks", "1", "--reps", "300"]) == 0
+    assert "caution: the PASS test is asymptotic" in capsys.readouterr().out
+    assert "P(fail | h <= 0) <= 0.05" in out
     assert main([*args[:-2], "--h", "0.9", "--agreement", "0.95"]) == 2
-    assert "impossible" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # The feasible agreements quoted: at most 1 - |p2 - p1| (one-way flips).
+    assert "impossible" in err and "[0.0346, 0.5654]" in err
+
+
+def test_oc_states_the_bound_rule_guarantee(tmp_path, capsys) -> None:
+    profile = tmp_path / "bound.yaml"
+    default = (ROOT / "thresholds" / "default.yaml").read_text(encoding="utf-8")
+    profile.write_text(default.replace("fail_rule: estimate", "fail_rule: bound"), "utf-8")
+    args = ["oc", "--n", "200", "--dense-srs", "0.3", "--agreement", "0.8", "--h", "0.2"]
+    assert main([*args, "--reps", "200", "--profile", str(profile)]) == 0
+    out = capsys.readouterr().out
+    assert "P(fail | h <= 0.2) <= 0.05" in out and "fail_rule bound" in out
 
 
 def test_power_planning_matches_the_fixed_formula() -> None:

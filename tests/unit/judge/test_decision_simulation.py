@@ -17,6 +17,7 @@ are fixed, so every run draws the same data.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -24,7 +25,7 @@ import pytest
 from bias_gate.judge import power
 from bias_gate.judge.decision import CategoryRule, Design, RoundStats, decision_name, run_design
 from bias_gate.judge.looks import judge_config, plan_categories
-from bias_gate.judge.simulate import Scenario, cell_probabilities, simulate
+from bias_gate.judge.simulate import Scenario, agreement_range, cell_probabilities, simulate
 from bias_gate.judge.thresholds import Thresholds
 from bias_gate.metrics.gated import SRS, get_metric
 from tests.support.gate import paired_answers
@@ -78,7 +79,83 @@ def test_a_model_at_the_limit_passes_at_most_alpha_of_the_time(
     assert oc.p_pass[0] <= ALPHA + _slack(ALPHA)
 
 
+# Where the asymptotic PASS test is known to exceed alpha (issue 24 items 1-2; stated in
+# docs/statistics.md, "The guarantees"): (n, dense SRS, agreement, looks, replicates).
+# Strict xfails: each fails the suite the day a small-sample rule makes it hold.
+KNOWN_PASS_EXCESS = [
+    (10, 0.05, 0.85, 1, 4000),  # measured 0.142 (bias-gate oc, 20000 replicates)
+    (150, 0.01, 0.95126, 4, 8000),  # measured 0.069
+]
+
+
+@pytest.mark.xfail(strict=True, reason="known (issue 24): the score test is asymptotic")
+@pytest.mark.parametrize(("n", "srs", "agreement", "looks", "reps"), KNOWN_PASS_EXCESS)
+def test_small_or_extreme_categories_pass_at_most_alpha_of_the_time_at_the_limit(
+    n, srs, agreement, looks, reps
+) -> None:
+    oc = simulate(
+        Design(alpha=ALPHA),
+        [Scenario(n, srs, agreement, LIMIT)],
+        limit=LIMIT,
+        looks=looks,
+        replicates=reps,
+        seed=n,
+    )
+    assert oc.p_pass[0] <= ALPHA + _slack(ALPHA, reps)
+
+
 NULL = [(50, 0.3, 0.6), (100, 0.1, 0.9), (300, 0.4, 0.7), (1000, 0.2, 0.95)]
+
+# (n, dense SRS, agreement or None for the one-way extreme, looks): a model at the limit
+BOUND_RULE_AT_LIMIT = [
+    (n, srs, agreement, looks)
+    for n, srs, agreement in [(100, 0.3, 0.85), (300, 0.1, None), (300, 0.5, 0.7), (1000, 0.3, 0.9)]
+    for looks in (1, 4)
+    if (n, srs, looks) != (300, 0.1, 4)
+] + [
+    pytest.param(
+        300,
+        0.1,
+        None,
+        4,
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="known (issue 24): every flip one way, four looks: P(FAIL | h = limit) "
+            "0.067 under fail_rule bound; the score test's lower tail at the looks' levels",
+        ),
+    )
+]
+
+
+@pytest.mark.parametrize(("n", "srs", "agreement", "looks"), BOUND_RULE_AT_LIMIT)
+def test_under_the_bound_rule_a_model_at_the_limit_fails_at_most_alpha_of_the_time(
+    n, srs, agreement, looks
+) -> None:
+    # fail_rule: bound promises P(FAIL | h <= limit) <= alpha (docs/statistics.md,
+    # "fail_rule"); h = limit is the hardest case.
+    agreement = agreement if agreement is not None else _one_way_agreement(srs, LIMIT)
+    oc = simulate(
+        Design(alpha=ALPHA, fail_rule="bound"),
+        [Scenario(n, srs, agreement, LIMIT)],
+        limit=LIMIT,
+        looks=looks,
+        replicates=REPS,
+        seed=n + 7,
+    )
+    assert oc.p_fail[0] <= ALPHA + _slack(ALPHA)
+
+
+def test_the_estimate_rule_fails_models_inside_the_limit_more_often_than_alpha() -> None:
+    # What fail_rule: estimate does NOT promise, measured so that the documented figure
+    # stays true: at h = 0.15 (inside the limit 0.2), 200 items, it fails far more often
+    # than alpha, and the bound rule does not.
+    scenario = [Scenario(200, 0.3, 0.85, 0.15)]
+    estimate = simulate(Design(alpha=ALPHA), scenario, limit=LIMIT, looks=4, replicates=REPS)
+    bound = simulate(
+        Design(alpha=ALPHA, fail_rule="bound"), scenario, limit=LIMIT, looks=4, replicates=REPS
+    )
+    assert 0.2 < estimate.p_fail[0] < 0.4
+    assert bound.p_fail[0] <= ALPHA
 
 
 @pytest.mark.parametrize(("n", "srs", "agreement"), NULL)
@@ -145,6 +222,14 @@ def test_cell_probabilities_refuse_impossible_scenarios() -> None:
     assert sum(cell_probabilities(0.3, 0.8, 0.2)) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="impossible"):
         cell_probabilities(0.3, 0.99, 0.5)
+    # Both ends of the quoted range are feasible, and just outside them is not.
+    for srs, h in [(0.3, 0.5), (0.05, 0.2), (0.95, 0.2), (0.5, -0.3)]:
+        low, high = agreement_range(srs, h)
+        assert sum(cell_probabilities(srs, low, h)) == pytest.approx(1.0)
+        assert sum(cell_probabilities(srs, high, h)) == pytest.approx(1.0)
+        for outside in (low - 1e-6, high + 1e-6):
+            with pytest.raises(ValueError, match=f"must lie in \\[{low:.4f}, {high:.4f}\\]"):
+                cell_probabilities(srs, outside, h)
 
 
 def test_the_simulated_rule_is_the_gate_rule() -> None:
@@ -213,3 +298,64 @@ def test_the_expected_srs_pass_test_holds_its_size(shape, noise, n) -> None:
         lambda _round, _running: RoundStats([look], np.full((REPS, 1), np.nan)),
     )
     assert np.mean(state[:, 0] == 1) <= ALPHA + _slack(ALPHA)
+
+
+def _judge_cells(cells: Sequence[int], looks: int, base: Thresholds):
+    items, dense, compressed = paired_answers(cells)
+    plans = plan_categories(items, ["Age"], looks=looks, seed=0)
+    (judged,) = judge_config(
+        plans,
+        lambda wanted: {i.key: dense[i.key] for i in wanted},
+        lambda wanted: {i.key: compressed[i.key] for i in wanted},
+        base=base,
+        per_category={},
+        metric=get_metric("srs"),
+    )
+    return judged
+
+
+def test_an_inconclusive_last_look_prints_its_repeated_bound() -> None:
+    # The issue's table: (39, 12, 20, 129) at n = 200. One look: its 95% upper bound is
+    # 0.1976 <= 0.2, PASS. Four O'Brien-Fleming looks: the last look's PASS level is
+    # 0.0427, so it ends INCONCLUSIVE, and the printed bound (at that level) is above the
+    # limit; the single-look bound 0.1976 beside INCONCLUSIVE was the defect.
+    cells = [0] * 39 + [1] * 12 + [2] * 20 + [3] * 129
+    fixed = _judge_cells(cells, 1, Thresholds())
+    assert fixed.decision == "pass" and fixed.summary.upper == pytest.approx(0.1976, abs=1e-4)
+    sequential = _judge_cells(cells, 4, Thresholds())
+    assert sequential.decision == "inconclusive" and sequential.look == 4
+    assert sequential.summary.upper > LIMIT
+    assert sequential.pass_level == pytest.approx(0.0427, abs=1e-4)
+    # And the reason quotes the level of the bounds it prints.
+    from bias_gate.judge.verdict import judge_bias
+
+    (reason,) = judge_bias(
+        sequential,
+        Thresholds(),
+        dense_informative=True,
+        validity_reasons=[],
+        perplexity_passed=None,
+    ).verdict.reasons
+    assert "the 91.46% interval of Cohen's h" in reason
+
+
+@pytest.mark.parametrize(("looks", "fail_rule"), [(1, "estimate"), (4, "bound")])
+def test_the_printed_bound_is_the_decision(looks, fail_rule) -> None:
+    """PASS <=> the printed upper bound is at or below the limit, at every look: the
+    bound is the deciding look's repeated confidence bound (its nominal PASS level), not
+    the single-look one; under fail_rule bound a FAIL's printed lower bound is above the
+    limit. Tables near the limit, so both sides of it occur."""
+    rng = np.random.default_rng(looks * 10 + len(fail_rule))
+    base = Thresholds(fail_rule=fail_rule)
+    seen = set()
+    for h in (0.0, 0.1, 0.15, 0.18, 0.2, 0.22, 0.3, 0.6):
+        cells = rng.choice(4, size=400, p=cell_probabilities(0.3, 0.65, h))
+        judged = _judge_cells(list(cells), looks, base)
+        upper, lower = judged.summary.upper, judged.summary.lower
+        assert (judged.decision == "pass") == (upper <= LIMIT), (judged.decision, upper)
+        if fail_rule == "bound" and judged.decision == "fail":
+            assert lower > LIMIT
+        seen.add((judged.decision, judged.look))
+    assert {"pass", "inconclusive", "fail"} <= {decision for decision, _ in seen}
+    if looks > 1:
+        assert any(look < looks for _, look in seen)  # early looks were exercised

@@ -138,3 +138,20 @@ def test_failures_listed_before_warnings_and_the_paradox_first():
     ranks = [0 if "paradox" in v else 1 if v.startswith("fail") else 2 for v in verdicts]
     assert ranks == sorted(ranks), verdicts
     assert 2 in ranks and 1 in ranks
+
+
+def test_the_bound_level_quoted_is_the_deciding_looks() -> None:
+    # With looks, h_ci is the deciding look's repeated confidence bound (level
+    # 1 - pass_level); with one look, 1 - alpha. The sentences quote that level.
+    import dataclasses
+
+    from bias_gate.report.summary import evidence_sentence, failure_text
+
+    config = make_results().configs[0]
+    item = next(i for i in config.items if i.decision == "pass")
+    assert item.looks > 1 and item.bound_alpha == item.pass_level
+    assert f"{100 * (1 - item.pass_level):.4g}%" in evidence_sentence(item)
+    single = dataclasses.replace(item, looks=1, look=1)
+    assert single.bound_alpha == single.alpha
+    assert "upper 95% bound" in evidence_sentence(single)
+    assert "90% interval" in failure_text(config, single)

@@ -198,6 +198,15 @@ def test_adjustments_against_statsmodels_with_none_kept() -> None:
         got = [p for p in adjusted if p is not None]
         assert got == pytest.approx(list(multipletests(present, method=library)[1]))
     assert stats.adjust_pvalues(raw, "none") == raw
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_adjustments_match_statsmodels_on_random_families_with_ties(seed) -> None:
+    rng = np.random.default_rng(seed)
+    raw = np.round(rng.random(rng.integers(1, 12)) ** 3, 2)  # ties and values near 0
+    for name, library in [("holm", "holm"), ("bh", "fdr_bh")]:
+        got = stats.adjust_pvalues(list(raw), name)  # type: ignore[arg-type]
+        assert got == pytest.approx(list(multipletests(raw, method=library)[1]), abs=1e-15)
     assert stats.adjust_pvalues([None, None], "holm") == [None, None]
     with pytest.raises(ValueError, match="unknown correction"):
         stats.adjust_pvalues([0.1], "bonferroni")  # type: ignore[arg-type]
