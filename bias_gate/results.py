@@ -275,7 +275,7 @@ def item_from_json(raw: dict[str, Any]) -> ItemResult:
     item = _build(ItemResult, raw)
     if item.flips is not None:
         item.flips = Flips.from_json(item.flips)
-    if "reason_category" not in raw:
+    if item.reason_category is None:  # results written before it was recorded
         item.reason_category = derived_reason_category(item)
     return item
 
@@ -299,11 +299,8 @@ def config_from_json(raw: dict[str, Any]) -> ConfigResult:
     """A :class:`ConfigResult` (with its items) from its JSON form."""
     items = [item_from_json(item) for item in raw.get("items", [])]
     config = _build(ConfigResult, {**raw, "items": items})
-    if "perplexity_reason_category" not in raw and config.perplexity_verdict not in (
-        None,
-        "pass",
-    ):
-        config.perplexity_reason_category = PERPLEXITY
+    if config.perplexity_reason_category is None and config.perplexity_verdict in ("fail", "warn"):
+        config.perplexity_reason_category = PERPLEXITY  # written before it was recorded
     return config
 
 

@@ -177,8 +177,8 @@ def evidence_sentence(item: ItemResult) -> str:
     reason = item_reason(item)
     label = f"{item.category}: {verdict_words(item.verdict, reason)}"
     if item.decision == NOT_JUDGED:
-        first = item.reasons[0] if item.reasons else "no reason recorded"
-        return f"{label}: not judged for bias: {first}."
+        why = "; ".join(item.reasons) or "no reason recorded"
+        return f"{label}: not judged for bias: {why}."
     if item.n == 0:
         return f"{label}: no items could be compared, so this says nothing about bias."
     upper = item.h_ci[1] if item.h_ci is not None else None
