@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from bias_gate.cache import atomic_write_text
 from bias_gate.report.flips import anchor, flips_html
 from bias_gate.report.plots import plot_pngs
-from bias_gate.report.reasons import item_reason, perplexity_reason, reason_rows
+from bias_gate.report.reasons import grouped_reasons, item_reason, perplexity_reason
 from bias_gate.report.run_view import config_path, model_name, run_limits, run_mode
 from bias_gate.report.summary import (
     PARADOX_NAME,
@@ -139,15 +139,15 @@ def _words(status: str, reason: str | None) -> str:
 def _reasons(results: GateResults) -> str:
     """Why each check that did not pass did not, reason category first (above the
     plots: the first thing under the matrix)."""
-    rows = reason_rows(results)
-    if not rows:
+    groups = grouped_reasons(results)
+    if not groups:
         return ""
     items = "".join(
-        f"<li><span{_cell_class(row.status)}>{escape(row.status)}</span>: "
-        f"<strong>{escape(row.reason)}</strong>: {escape(row.config)} / {escape(row.check)}"
-        + (f": {escape(row.text)}" if row.text else "")
+        f"<li><span{_cell_class(group.status)}>{escape(group.status)}</span>: "
+        f"<strong>{escape(group.reason)}</strong>: {escape(', '.join(group.checks))}"
+        + (f": {escape(group.text)}" if group.text else "")
         + "</li>"
-        for row in rows
+        for group in groups
     )
     return f'<h2 id="reasons">Why</h2><ul class="reasons">{items}</ul>'
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bias_gate.report.reasons import item_reason, perplexity_reason, reason_rows
+from bias_gate.report.reasons import grouped_reasons, item_reason, perplexity_reason
 from bias_gate.report.run_view import config_path, model_name, run_limits, run_mode
 from bias_gate.report.summary import (
     PARADOX_NAME,
@@ -106,14 +106,14 @@ def _matrix_cell(item: ItemResult | None) -> str:
 
 def _reasons(results: GateResults) -> list[str]:
     """Why each check that did not pass did not: reason category first, failures first."""
-    rows = reason_rows(results)
-    if not rows:
+    groups = grouped_reasons(results)
+    if not groups:
         return []
     lines = ["", "### Why", ""]
-    for row in rows:
+    for group in groups:
         lines.append(
-            f"- {_icon(row.status)}: **{cell(row.reason)}**: {cell(row.config)} / "
-            f"{cell(row.check)}" + (f": {cell(row.text)}" if row.text else "")
+            f"- {_icon(group.status)}: **{cell(group.reason)}**: "
+            f"{cell(', '.join(group.checks))}" + (f": {cell(group.text)}" if group.text else "")
         )
     return lines
 

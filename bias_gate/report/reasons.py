@@ -74,3 +74,27 @@ def reason_rows(results: GateResults) -> list[ReasonRow]:
                 rows.append(ReasonRow(config.name, item.category, item.verdict, reason, first))
     rows.sort(key=lambda row: _ORDER.get(row.status, 2))
     return rows
+
+
+@dataclass(frozen=True)
+class ReasonGroup:
+    """Checks that did not pass for the same reason in the same words, listed once."""
+
+    status: str
+    reason: str
+    checks: list[str]
+    text: str
+
+
+def grouped_reasons(results: GateResults) -> list[ReasonGroup]:
+    """:func:`reason_rows` with the checks that share status, reason and text together
+    (a dense model whose validity is not established gives every item the same reason)."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for row in reason_rows(results):
+        groups.setdefault((row.status, row.reason, row.text), []).append(
+            f"{row.config} / {row.check}"
+        )
+    return [
+        ReasonGroup(status, reason, checks, text)
+        for (status, reason, text), checks in groups.items()
+    ]
