@@ -295,7 +295,8 @@ def render_text(document: dict[str, Any]) -> str:
         for item in config["items"]:
             lines.append(
                 f"{config['name']:<16}{item['category']:<22}{item['verdict'].upper():<6}"
-                f"h {_fmt(item['cohens_h'])} [{_fmt(item['h_lower'])}, {_fmt(item['h_upper'])}] "
+                + (f"({item['reason_category']}) " if item.get("reason_category") else "")
+                + f"h {_fmt(item['cohens_h'])} [{_fmt(item['h_lower'])}, {_fmt(item['h_upper'])}] "
                 f"limit {item['limit']:g}, p {_fmt(item['p_value'], 4)}, n={item['n']}"
             )
     return "\n".join(lines)
