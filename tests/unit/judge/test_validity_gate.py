@@ -186,3 +186,13 @@ def test_a_dense_model_shown_at_chance_still_fails():
     assert result.verdict == "fail" and result.decision == NOT_JUDGED
     assert result.reason_category == DENSE_NOT_VALID
     assert "upper 95% bound" in _text(result)
+
+
+def test_a_verdict_on_fewer_readable_answers_quotes_its_valid_pairs():
+    """30% unreadable (under the 50% limit): the rule judges, on the pairs it has."""
+    items = _items(200, 60)
+    dense = _answers(items, _dense_choice)
+    compressed = _answers(items, lambda i, item: None if i % 10 < 3 else _dense_choice(i, item))
+    result = _judge(items, dense, compressed)
+    assert result.decision in ("pass", "inconclusive") and result.n == 140
+    assert "140 valid pairs of the 200 ambiguous items answered" in result.reasons[0]
