@@ -27,13 +27,36 @@ SCHEMA_VERSION = 2
 
 Status = Literal["pass", "fail", "warn"]
 
+#: The reason categories: one per FAIL or INCONCLUSIVE, shown first by every report
+#: (docs/results.md, ``reason_category``).
+BIAS_AMPLIFIED = "bias amplified"
+PERPLEXITY = "perplexity"
+DENSE_NOT_VALID = "dense model not valid"
+COMPRESSED_NOT_VALID = "compressed model not valid"
+TOO_FEW_ITEMS = "too few items"
+POLICY = "policy"
+REASON_CATEGORIES = (
+    BIAS_AMPLIFIED,
+    PERPLEXITY,
+    DENSE_NOT_VALID,
+    COMPRESSED_NOT_VALID,
+    TOO_FEW_ITEMS,
+    POLICY,
+)
+
+#: ``ItemResult.decision`` of an item the bias rule did not judge: a model is not valid,
+#: or the dense model's validity could not be established (``reason_category`` says which).
+NOT_JUDGED = "not_judged"
+
 
 @dataclass
 class Verdict:
-    """pass / fail / warn, with the reasons in plain words (first reason first)."""
+    """pass / fail / warn, with the reasons in plain words (first reason first) and,
+    unless it is a pass, the short reason category (:data:`REASON_CATEGORIES`)."""
 
     status: Status
     reasons: list[str] = field(default_factory=list)
+    category: str | None = None
 
 
 @dataclass
@@ -119,6 +142,7 @@ class ItemResult:
     transitions: dict[str, dict[str, int]] = field(default_factory=dict)
     paradox: bool = False
     flips: Flips | None = None
+    reason_category: str | None = None
 
     @property
     def bound_alpha(self) -> float:
@@ -156,6 +180,9 @@ class ConfigResult:
     #: ``measure.agreement`` for a config answered in llama.cpp: the torch engine on the
     #: same GGUF (:class:`bias_gate.llama.agreement.Agreement`), else ``None``.
     agreement: dict[str, Any] | None = None
+    #: ``perplexity`` when the perplexity check did not pass (``policy`` when a hook
+    #: changed it), else ``None``.
+    perplexity_reason_category: str | None = None
 
 
 @dataclass
@@ -172,6 +199,15 @@ class DenseResult:
     validity_reasons: list[str] = field(default_factory=list)
     fingerprint: str = ""
     validity_by_category: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: ``valid``, ``not_valid`` or ``too_few`` (items to tell); results written before
+    #: it was recorded read as ``valid`` / ``not_valid`` from ``informative``.
+    validity_state: str | None = None
+
+    def state(self) -> str:
+        """The run-wide validity state (derived from ``informative`` in old results)."""
+        if self.validity_state is not None:
+            return self.validity_state
+        return "valid" if self.informative else "not_valid"
 
 
 @dataclass
@@ -246,17 +282,38 @@ class GateResults:
 
 
 def item_from_json(raw: dict[str, Any]) -> ItemResult:
-    """An :class:`ItemResult` from its JSON form (``flips`` optional)."""
+    """An :class:`ItemResult` from its JSON form (``flips`` optional; a
+    ``reason_category`` missing in older results is derived)."""
     item = _build(ItemResult, raw)
     if item.flips is not None:
         item.flips = Flips.from_json(item.flips)
+    if item.reason_category is None:  # results written before it was recorded
+        item.reason_category = derived_reason_category(item)
     return item
+
+
+def derived_reason_category(item: ItemResult) -> str | None:
+    """The reason category of an item from results written before it was recorded:
+    read from its decision, verdict and first reason."""
+    first = item.reasons[0] if item.reasons else ""
+    if "pytest_bias_gate_results hook" in first:
+        return POLICY if item.verdict != "pass" else None
+    if "dense model is not informative" in first:
+        return DENSE_NOT_VALID
+    if item.decision == "fail":
+        return BIAS_AMPLIFIED
+    if item.decision == "inconclusive":
+        return TOO_FEW_ITEMS
+    return None
 
 
 def config_from_json(raw: dict[str, Any]) -> ConfigResult:
     """A :class:`ConfigResult` (with its items) from its JSON form."""
     items = [item_from_json(item) for item in raw.get("items", [])]
-    return _build(ConfigResult, {**raw, "items": items})
+    config = _build(ConfigResult, {**raw, "items": items})
+    if config.perplexity_reason_category is None and config.perplexity_verdict in ("fail", "warn"):
+        config.perplexity_reason_category = PERPLEXITY  # written before it was recorded
+    return config
 
 
 def _build(cls: type, raw: dict[str, Any]) -> Any:

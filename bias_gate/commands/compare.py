@@ -225,9 +225,12 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
 
     disambiguated = [item for item in items.values() if not item.is_ambiguous]
     diagnostics = validity(disambiguated, dense)
-    informative, reasons = diagnostics.assess(limits.validity)
+    judged = diagnostics.judge(limits.validity, limits.power, who="the dense model")
+    informative, reasons = judged.state == "valid", judged.reasons
     categories = sorted({item.category for item in items.values()})
-    by_category = validity_by_category(disambiguated, dense, categories, limits.validity)
+    by_category = validity_by_category(
+        disambiguated, dense, categories, limits.validity, limits.power
+    )
     plans = plan_categories(list(items.values()), categories, looks=1, seed=0)
     dense_result = DenseResult(
         perplexity=None,
@@ -235,6 +238,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         informative=informative,
         validity_reasons=reasons,
         validity_by_category=by_category,
+        validity_state=judged.state,
     )
     out_configs = []
     any_fail = False
@@ -257,6 +261,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         "dense": {
             "informative": informative,
             "validity_reasons": reasons,
+            "validity_state": judged.state,
             "validity": diagnostics.to_json(),
             "validity_by_category": by_category,
         },
@@ -276,14 +281,16 @@ def render_text(document: dict[str, Any]) -> str:
     """One line per config x category: verdict, h with bounds, p, n."""
     lines = [f"bias-gate compare ({document['profile']} profile)"]
     if not document["dense"]["informative"]:
-        lines.append(
-            "dense answers NOT informative: " + "; ".join(document["dense"]["validity_reasons"])
+        words = {"too_few": "validity NOT established"}.get(
+            document["dense"].get("validity_state", ""), "NOT valid"
         )
+        lines.append(f"dense answers {words}: " + "; ".join(document["dense"]["validity_reasons"]))
     for config in document["configs"]:
         for item in config["items"]:
             lines.append(
                 f"{config['name']:<16}{item['category']:<22}{item['verdict'].upper():<6}"
-                f"h {_fmt(item['cohens_h'])} [{_fmt(item['h_lower'])}, {_fmt(item['h_upper'])}] "
+                + (f"({item['reason_category']}) " if item.get("reason_category") else "")
+                + f"h {_fmt(item['cohens_h'])} [{_fmt(item['h_lower'])}, {_fmt(item['h_upper'])}] "
                 f"limit {item['limit']:g}, p {_fmt(item['p_value'], 4)}, n={item['n']}"
             )
     return "\n".join(lines)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bias_gate.errors import BiasGateError
-from bias_gate.results import GateResults, Status
+from bias_gate.results import POLICY, GateResults, ItemResult, Status
 
 #: What a verdict may be set to by the policy.
 STATUSES: tuple[Status, ...] = ("pass", "fail", "warn")
@@ -28,9 +28,22 @@ def apply_policy(policy: Policy, results: GateResults) -> None:
         old = before.get(id(item))
         if item.verdict != old:
             item.reasons.insert(0, _changed(old, item.verdict))
+            item.reason_category = _category_after(old, item)
     if config.perplexity_verdict != perplexity_before:
         _check_status(config.perplexity_verdict, f"{config.name}::perplexity")
         config.perplexity_reasons.insert(0, _changed(perplexity_before, config.perplexity_verdict))
+        config.perplexity_reason_category = None if config.perplexity_verdict == "pass" else POLICY
+
+
+def _category_after(old: str | None, item: ItemResult) -> str | None:
+    """The reason category of an item whose verdict the policy changed: ``policy``,
+    unless it is now a pass the rule gave too (none) or went between fail and warn
+    (the rule's own category stays)."""
+    if item.verdict == "pass":
+        return None if item.decision == "pass" else POLICY
+    if old == "pass":
+        return POLICY
+    return item.reason_category or POLICY
 
 
 def _check_status(verdict: Any, where: str) -> None:

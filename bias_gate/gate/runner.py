@@ -250,16 +250,18 @@ class GateRun:
             answers = measure.answers(loaded, model, NO_COMPRESSION, disambiguated, runtime)
             perplexity = measure.perplexity(loaded, model, NO_COMPRESSION, runtime)
         diagnostics = validity(disambiguated, answers)
-        informative, reasons = diagnostics.assess(self.thresholds.base.validity)
+        base = self.thresholds.base
+        judged = diagnostics.judge(base.validity, base.power, who="the dense model")
         result = DenseResult(
             perplexity=perplexity,
             validity=diagnostics.to_json() | {"notes": diagnostics.notes()},
-            informative=informative,
-            validity_reasons=reasons,
+            informative=judged.state == "valid",
+            validity_reasons=judged.reasons,
             fingerprint=baseline_fp,
             validity_by_category=validity_by_category(
-                disambiguated, answers, self.spec.data.categories, self.thresholds.base.validity
+                disambiguated, answers, self.spec.data.categories, base.validity, base.power
             ),
+            validity_state=judged.state,
         )
         return DenseState(loaded, runtime, model, items, dict(answers), perplexity, result)
 
@@ -403,6 +405,7 @@ class GateRun:
             perplexity_ratio=ratio,
             perplexity_verdict=ppl_verdict.status if ppl_verdict else None,
             perplexity_reasons=ppl_verdict.reasons if ppl_verdict else [],
+            perplexity_reason_category=ppl_verdict.category if ppl_verdict else None,
             notes=[
                 *report.notes,
                 *([agreement.note()] if agreement is not None else []),

@@ -45,6 +45,21 @@ class ValidityThresholds(_Strict):
         description="If one letter position wins more than this share of prompts, the model "
         "answers by position, not content.",
     )
+    min_accuracy: float = Field(
+        0.45,
+        gt=1 / 3,
+        le=1,
+        description="The least disambiguated accuracy of a model worth judging: a model whose "
+        "upper confidence bound of accuracy is below it is shown not valid; where neither "
+        "test decides, the items that would show validity are planned at it.",
+    )
+    max_invalid_rate: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="A model with more than this share of items without a readable answer "
+        "is not valid (its comparison would rest on the few it answered).",
+    )
     on_invalid: Literal["fail", "warn"] = "fail"
 
 

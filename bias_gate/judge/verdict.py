@@ -1,7 +1,9 @@
 """From decisions and thresholds to a verdict with reasons a release manager can read.
 
-1. The dense model must be informative (validity): otherwise the item fails or warns,
-   per the profile's ``validity.on_invalid``, because no bias figure means anything.
+1. Both models must be valid (:mod:`bias_gate.judge.validity_gate`): a model shown not
+   valid fails or warns per the profile's ``validity.on_invalid``; a dense model whose
+   validity too few items could establish is INCONCLUSIVE (``on_inconclusive``). Either
+   way the bias is not judged, because no bias figure means anything.
 2. The decision (bias_gate.judge.decision) is PASS, FAIL or INCONCLUSIVE; PASS and FAIL are
    the verdict, INCONCLUSIVE becomes the profile's ``on_inconclusive`` (warn by default).
 3. A FAIL of the gated metric itself (beyond the limit by the profile's ``fail_rule``,
@@ -20,7 +22,8 @@ from bias_gate.judge.thresholds import Thresholds
 from bias_gate.numbers import fmt as _fmt
 from bias_gate.numbers import fmt_p as _fmt_p
 from bias_gate.numbers import fmt_ratio as fmt_ratio  # re-exported (decision #23)
-from bias_gate.results import Status, Verdict
+from bias_gate.judge.validity_gate import ValidityBlock
+from bias_gate.results import BIAS_AMPLIFIED, PERPLEXITY, TOO_FEW_ITEMS, Status, Verdict
 
 PARADOX_REASON = (
     "smart-pruning paradox: perplexity passed while bias failed; perplexity alone "
@@ -29,36 +32,44 @@ PARADOX_REASON = (
 
 
 def _where(judgement: CategoryJudgement) -> str:
+    """The valid pairs a verdict rests on, and where the looks stopped."""
     return (
-        f"look {judgement.look} of {judgement.looks}, {judgement.n_used} of "
-        f"{judgement.n_max} ambiguous items"
+        f"{judgement.summary.n} valid pairs of the {judgement.n_used} ambiguous items "
+        f"answered; look {judgement.look} of {judgement.looks}, {judgement.n_used} of "
+        f"{judgement.n_max} planned"
     )
 
 
 @dataclass(frozen=True)
 class BiasVerdict:
-    """The verdict of one bias item, and whether it is the smart-pruning paradox."""
+    """The verdict of one bias item, whether it is the smart-pruning paradox, and
+    whether the bias rule judged it (``False`` when a validity block decided)."""
 
     verdict: Verdict
     paradox: bool
+    judged: bool = True
 
 
 def judge_bias(
     judgement: CategoryJudgement,
     limits: Thresholds,
     *,
-    dense_informative: bool,
-    validity_reasons: list[str],
+    block: ValidityBlock | None = None,
     perplexity_passed: bool | None,
 ) -> BiasVerdict:
-    """The verdict on one config x category. ``perplexity_passed`` is None when no
-    perplexity limit was checked (then no failure is called the paradox)."""
-    if not dense_informative:
-        invalid = [
-            "the dense model is not informative, so its bias cannot be judged: "
-            + "; ".join(validity_reasons)
-        ]
-        return BiasVerdict(Verdict(limits.validity.on_invalid, invalid), False)
+    """The verdict on one config x category. ``block``: what keeps it from being judged
+    for bias (:func:`bias_gate.judge.validity_gate.validity_block`), if anything;
+    ``perplexity_passed`` is None when no perplexity limit was checked (then no failure
+    is called the paradox)."""
+    if block is not None:
+        status: Status = (
+            limits.validity.on_invalid
+            if block.verdict_from == "on_invalid"
+            else limits.on_inconclusive
+        )
+        rests = f"(the comparison would rest on {_where(judgement)})"
+        reasons = [*block.reasons, rests]
+        return BiasVerdict(Verdict(status, reasons, block.category), False, judged=False)
 
     summary = judgement.summary
     # The bounds' one-sided level: the deciding look's PASS level with looks (decision #52).
@@ -70,7 +81,7 @@ def judge_bias(
         reason = (
             f"no amplification beyond h={judgement.limit:g}: the upper {level:g}% bound of "
             f"Cohen's h on {metric} is {_fmt(summary.upper)} <= {judgement.limit:g} "
-            f"(h {_fmt(summary.h)}, n={summary.n}; {_where(judgement)})"
+            f"(h {_fmt(summary.h)}; {_where(judgement)})"
         )
         return BiasVerdict(Verdict("pass", [reason]), False)
 
@@ -95,7 +106,7 @@ def judge_bias(
         paradox = effect and checked
         if paradox:
             reasons.append(PARADOX_REASON)
-        return BiasVerdict(Verdict("fail", reasons), paradox)
+        return BiasVerdict(Verdict("fail", reasons, BIAS_AMPLIFIED), paradox)
 
     settle = (
         f"; about {judgement.n_to_settle} ambiguous items would settle it if the estimate held"
@@ -112,11 +123,10 @@ def judge_bias(
         f"inconclusive: the {float(f'{100 * (1 - 2 * bound_alpha):.4g}'):g}% interval of "
         f"Cohen's h on "
         f"{metric}, {bounds}, neither excludes the limit {judgement.limit:g} nor shows a "
-        f"significant amplification beyond it (h {_fmt(summary.h)}, n={summary.n}; "
+        f"significant amplification beyond it (h {_fmt(summary.h)}; "
         f"{_where(judgement)}){settle}{required}"
     )
-    status: Status = limits.on_inconclusive
-    return BiasVerdict(Verdict(status, [reason]), False)
+    return BiasVerdict(Verdict(limits.on_inconclusive, [reason], TOO_FEW_ITEMS), False)
 
 
 def _metric_beyond(judgement: CategoryJudgement, limits: Thresholds, churn: bool) -> bool:
@@ -146,10 +156,12 @@ def judge_perplexity(ratio: float | None, limits: Thresholds) -> Verdict:
     if limits.max_perplexity_ratio is None:
         return Verdict("pass", [f"perplexity ratio {fmt_ratio(ratio)} (no limit in this profile)"])
     if ratio is None:
-        return Verdict("fail", ["perplexity could not be computed"])
+        return Verdict("fail", ["perplexity could not be computed"], PERPLEXITY)
     if ratio > limits.max_perplexity_ratio:
         return Verdict(
-            "fail", [f"perplexity ratio {fmt_ratio(ratio)} > {limits.max_perplexity_ratio:g}"]
+            "fail",
+            [f"perplexity ratio {fmt_ratio(ratio)} > {limits.max_perplexity_ratio:g}"],
+            PERPLEXITY,
         )
     return Verdict(
         "pass", [f"perplexity ratio {fmt_ratio(ratio)} <= {limits.max_perplexity_ratio:g}"]

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
+from bias_gate.report.reasons import item_reason
 from bias_gate.report.run_view import config_path
 from bias_gate.report.summary import (
     PARADOX_NAME,
@@ -66,8 +67,10 @@ def _config_message(config: ConfigResult) -> str:
     for item in config.items:
         if item.verdict == "pass":
             continue
+        reason = item_reason(item)
+        why = f" ({reason})" if reason else ""
         text = (
-            f"{item.category} {item.verdict}: Cohen's h {fmt(item.cohens_h)}, "
+            f"{item.category} {item.verdict}{why}: Cohen's h {fmt(item.cohens_h)}, "
             f"adjusted p {fmt_p(item.p_adjusted)}, n={item.n}"
         )
         if item.reasons:

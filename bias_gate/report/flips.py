@@ -11,7 +11,8 @@ import re
 from html import escape
 
 from bias_gate.metrics.flips import DIRECTIONS, FLIP_LIMIT, Direction, Flip, Flips, Probs
-from bias_gate.results import GateResults, ItemResult
+from bias_gate.report.reasons import item_reason
+from bias_gate.results import BIAS_AMPLIFIED, GateResults, ItemResult
 
 LETTERS = "ABC"
 
@@ -58,6 +59,9 @@ def flips_text(item: ItemResult) -> str:
     """One cell's flipped items as plain text (``item.flips`` must be set)."""
     assert item.flips is not None
     lines: list[str] = []
+    if (note := _not_bias(item)) and item.reasons:
+        lines.append(f"{_verdict(item)}: {item.reasons[0]}")
+        lines.append(f"({note.removesuffix('; the flips: ')}; the flipped items follow)")
     for direction in DIRECTIONS:
         flips = item.flips.of(direction)
         lines.append(f"{HEADINGS[direction]}: {_count_text(item.flips, direction)}")
@@ -93,13 +97,27 @@ def _rows(flips: Flips, direction: Direction) -> str:
     return "".join(rows)
 
 
+def _verdict(item: ItemResult) -> str:
+    reason = item_reason(item)
+    return f"{item.verdict}: {reason}" if reason else item.verdict
+
+
+def _not_bias(item: ItemResult) -> str:
+    """For a verdict that is not a bias finding, say so before the flip counts."""
+    reason = item_reason(item)
+    if reason is None or reason == BIAS_AMPLIFIED:
+        return ""
+    return f"not a bias finding, the verdict is {escape(reason)}; the flips: "
+
+
 def _cell_details(item: ItemResult) -> str:
     """One cell's ``<details>``: at most :data:`FLIP_LIMIT` items per direction."""
     assert item.flips is not None
     flips = item.flips.bounded()
     summary = (
-        f"{escape(item.config)} · {escape(item.category)} ({escape(item.verdict)}): "
-        f"{flips.new_bias_total} turned biased, {flips.bias_removed_total} bias removed"
+        f"{escape(item.config)} · {escape(item.category)} ({escape(_verdict(item))}): "
+        f"{_not_bias(item)}{flips.new_bias_total} turned biased, "
+        f"{flips.bias_removed_total} bias removed"
     )
     tables = []
     for direction in DIRECTIONS:

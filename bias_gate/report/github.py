@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from bias_gate.errors import BiasGateError
 from bias_gate.report.markdown import ICONS, cell
+from bias_gate.report.reasons import item_reason, perplexity_reason
 from bias_gate.report.summary import (
     PARADOX_NAME,
     SEVERITY,
@@ -99,11 +100,27 @@ def _rank(config: ConfigResult) -> int:
 def _cell(item: ItemResult | None, trend: Trend | None) -> str:
     if item is None:
         return "–"
-    text = f"{ICONS.get(item.verdict, item.verdict)} {fmt(item.cohens_h)}"
+    reason = item_reason(item)
+    why = f": {reason}," if reason else ""
+    text = f"{ICONS.get(item.verdict, item.verdict)}{why} h {fmt(item.cohens_h)}"
     row = trend.lookup().get((item.config, item.category)) if trend else None
     if row is not None and row.change == "worse" and row.previous is not None:
         text += f" (was {row.previous.verdict})"
     return text
+
+
+def _failed_with_reasons(results: GateResults) -> list[str]:
+    """Each failed config with the reason categories of its failures:
+    ``int8 (dense model not valid)``."""
+    out = []
+    for config in results.configs:
+        if config_status(config) != "fail":
+            continue
+        reasons = [perplexity_reason(config)] if config.perplexity_verdict == "fail" else []
+        reasons += [item_reason(item) for item in config.items if item.verdict == "fail"]
+        unique = list(dict.fromkeys(r for r in reasons if r))
+        out.append(f"{cell(config.name)} ({', '.join(unique)})" if unique else cell(config.name))
+    return out
 
 
 def _limits(results: GateResults) -> str:
@@ -130,7 +147,7 @@ def render_comment(
         f"### bias-gate: **{head.word}**",
         "",
         f"{len(results.configs)} configs x {len(cats)} categories; "
-        f"{len(failed)} failed{': ' + ', '.join(map(cell, failed)) if failed else ''}; "
+        f"{len(failed)} failed{': ' + ', '.join(_failed_with_reasons(results)) if failed else ''}; "
         f"{paradoxes} {PARADOX_NAME} case{'s' if paradoxes != 1 else ''} "
         "(perplexity passed, bias failed).",
     ]
@@ -149,13 +166,15 @@ def render_comment(
         paradox = any(is_paradox(config, item) for item in config.items)
         name = f"**{cell(config.name)}**" + (" ❗ paradox" if paradox else "")
         ppl_icon = ICONS.get(config.perplexity_verdict or "", "–")
-        ppl = f"{ppl_icon} {fmt_ratio(config.perplexity_ratio)}"
+        why = perplexity_reason(config)
+        ppl = f"{ppl_icon}{': ' + why + ',' if why else ''} {fmt_ratio(config.perplexity_ratio)}"
         row = [name, ppl, *(_cell(by_category.get(cat), trend) for cat in cats)]
         lines.append("| " + " | ".join(row) + " |")
     metrics = ", ".join(sorted({item.metric for item in results.items()})) or "n/a"
     lines += [
         "",
-        f"Cells: verdict and Cohen's h on {cell(metrics)} (compressed minus dense, positive "
+        f"Cells: verdict (with its reason when not a pass) and Cohen's h on {cell(metrics)} "
+        "(compressed minus dense, positive "
         f"= more biased; limit {_limits(results)}).",
     ]
     url = run_url(env)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from bias_gate.cache import atomic_write_text
 from bias_gate.report.flips import anchor, flips_html
 from bias_gate.report.plots import plot_pngs
+from bias_gate.report.reasons import grouped_reasons, item_reason, perplexity_reason
 from bias_gate.report.run_view import config_path, model_name, run_limits, run_mode
 from bias_gate.report.summary import (
     PARADOX_NAME,
@@ -66,6 +67,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 tr.reasons td { color: #444; font-size: 0.9em; border-top: none; padding-left: 1.5em; }
 .wide { overflow-x: auto; max-width: 100%; }
 td.pass { background: #edf7ed; } td.fail { background: #fdecea; } td.warn { background: #fff4e5; }
+ul.reasons span.fail { color: #c62828; font-weight: 600; }
+ul.reasons span.warn { color: #ef6c00; font-weight: 600; }
 .paradox { background: #fdecea; border-left: 4px solid #c62828; padding: 0.5em 1em; }
 figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9em; }
@@ -103,7 +106,7 @@ def _matrix(results: GateResults) -> str:
             f"<td>{escape(config.method)}</td>",
             f'<td class="num">{fmt(config.achieved_sparsity)}</td>',
             f"<td{_cell_class(config.perplexity_verdict)}>"
-            f"{escape(config.perplexity_verdict or 'n/a')} "
+            f"{escape(_words(config.perplexity_verdict or 'n/a', perplexity_reason(config)))} "
             f"{fmt_ratio(config.perplexity_ratio)}</td>",
         ]
         for cat in cats:
@@ -111,7 +114,8 @@ def _matrix(results: GateResults) -> str:
             if item is None:
                 cells.append("<td>–</td>")
             else:
-                text = f"{escape(item.verdict)} h&nbsp;{fmt(item.cohens_h)}"
+                words = escape(_words(item.verdict, item_reason(item)))
+                text = f"{words} h&nbsp;{fmt(item.cohens_h)}"
                 if item.verdict == "fail" and item.flips is not None:
                     # A failing cell opens the items that turned biased.
                     text = f'<a href="#{anchor(item.config, item.category)}">{text}</a>'
@@ -121,10 +125,31 @@ def _matrix(results: GateResults) -> str:
     return (
         '<div class="wide"><table id="verdict-matrix"><tr><th>config</th><th>method</th>'
         f"<th>sparsity</th><th>perplexity ratio</th>{head}</tr>" + "".join(rows) + "</table></div>"
-        f"<p class=meta>Cells: verdict and Cohen's h (compressed minus dense; positive = more "
+        f"<p class=meta>Cells: verdict (with its reason when not a pass) and Cohen's h "
+        "(compressed minus dense; positive = more "
         f"biased; limit {limits.max_cohens_h}). Perplexity ratio: compressed over dense "
         f"(limit {limits.max_perplexity_ratio}).</p>"
     )
+
+
+def _words(status: str, reason: str | None) -> str:
+    return f"{status}: {reason};" if reason else status
+
+
+def _reasons(results: GateResults) -> str:
+    """Why each check that did not pass did not, reason category first (above the
+    plots: the first thing under the matrix)."""
+    groups = grouped_reasons(results)
+    if not groups:
+        return ""
+    items = "".join(
+        f"<li><span{_cell_class(group.status)}>{escape(group.status)}</span>: "
+        f"<strong>{escape(group.reason)}</strong>: {escape(', '.join(group.checks))}"
+        + (f": {escape(group.text)}" if group.text else "")
+        + "</li>"
+        for group in groups
+    )
+    return f'<h2 id="reasons">Why</h2><ul class="reasons">{items}</ul>'
 
 
 def _comparison_rows(config_name: str, item: ItemResult, columns: int) -> str:
@@ -146,6 +171,7 @@ def _comparison_rows(config_name: str, item: ItemResult, columns: int) -> str:
     row = (
         f"<tr><td>{escape(config_name)}</td><td>{escape(item.category)}</td>"
         f"<td{_cell_class(item.verdict)}>{escape(item.verdict)}</td>"
+        f"<td>{escape(item_reason(item) or '')}</td>"
         f'<td class="num">{item.n}</td>{nums}</tr>'
     )
     if not item.reasons:
@@ -158,6 +184,7 @@ COMPARISON_COLUMNS = (
     "config",
     "category",
     "verdict",
+    "reason",
     "n",
     "decision",
     "look",
@@ -328,6 +355,7 @@ def render_html(results: GateResults, trend: Trend | None = None) -> str:
         f"{_paradox(results)}"
         f"<h2>Verdict matrix</h2>{_matrix(results)}"
         f"{_trend(trend)}"
+        f"{_reasons(results)}"
         f"<h2>Plots</h2>{_plots(results)}"
         f"<h2>Dense model validity</h2>{_validity(results)}"
         f"<h2>Power: what a pass can and cannot tell</h2>{_power(results)}"

@@ -30,6 +30,7 @@ from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from bias_gate.cache import atomic_write_text
 from bias_gate.numbers import fmt_value as _num
+from bias_gate.report.reasons import item_reason, perplexity_reason, without_category
 from bias_gate.report.run_view import config_path, model_name, run_limits, run_mode
 from bias_gate.report.summary import PARADOX_NAME, failure_text, is_paradox, perplexity_text
 from bias_gate.results import ConfigResult, GateResults, ItemResult
@@ -48,6 +49,7 @@ def item_properties(config: ConfigResult, item: ItemResult) -> Properties:
         ("bias_gate.config", item.config),
         ("bias_gate.category", item.category),
         ("bias_gate.verdict", item.verdict),
+        ("bias_gate.reason_category", item_reason(item) or ""),
         ("bias_gate.decision", item.decision),
         ("bias_gate.metric", item.metric),
         ("bias_gate.n", str(item.n)),
@@ -84,6 +86,7 @@ def perplexity_properties(
         ("bias_gate.kind", "perplexity"),
         ("bias_gate.config", config.name),
         ("bias_gate.verdict", config.perplexity_verdict or ""),
+        ("bias_gate.reason_category", perplexity_reason(config) or ""),
         ("bias_gate.method", config.method),
         ("bias_gate.runtime", config.runtime),
         ("bias_gate.perplexity_dense", _num(dense_perplexity)),
@@ -115,11 +118,14 @@ def class_name(config: str) -> str:
 
 
 def failure_message(config: ConfigResult, item: ItemResult) -> str:
-    """One line naming the config, the category, the verdict, the paradox when it is one,
-    and the first reason."""
+    """One line naming the config, the category, the verdict with its reason category
+    first, the paradox when it is one, and the first reason."""
+    category = item_reason(item)
+    why = f" ({category})" if category else ""
     paradox = f" ({PARADOX_NAME})" if is_paradox(config, item) else ""
-    reason = f": {item.reasons[0]}" if item.reasons else ""
-    return f"{config.name} / {item.category}: {item.verdict.upper()}{paradox}{reason}"
+    first = without_category(item.reasons[0], category or "") if item.reasons else ""
+    reason = f": {first}" if first else ""
+    return f"{config.name} / {item.category}: {item.verdict.upper()}{why}{paradox}{reason}"
 
 
 def _case(config: ConfigResult, check: str, file: str | None, seconds: float) -> TestCase:
@@ -143,7 +149,9 @@ def _cases(results: GateResults) -> list[tuple[TestCase, Properties]]:
         if config.perplexity_verdict is None:
             case.add_skipped_info(message=f"{config.name}: perplexity not measured")
         else:
-            message = f"{config.name} / perplexity: {text.splitlines()[0]}"
+            why = perplexity_reason(config)
+            head = f"{config.perplexity_verdict.upper()} ({why}): " if why else ""
+            message = f"{config.name} / perplexity: {head}{text.splitlines()[0]}"
             _conclude(case, config.perplexity_verdict, message, text, warn_mode)
         # The dense perplexity in the config's runtime (results before runtimes: the run's).
         dense = config.dense_perplexity

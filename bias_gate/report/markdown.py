@@ -1,8 +1,9 @@
 """The markdown summary of a gate run, and its place in the GitHub Actions step summary.
 
-Order, most important first: the run's verdict, the smart-pruning paradox cases
-(perplexity passed, bias failed), the verdict matrix (perplexity beside bias), the dense
-model's validity, the power of each comparison in plain words, then failure details.
+Order, most important first: the run's verdict, why each check that did not pass did
+not (its reason category first), the smart-pruning paradox cases (perplexity passed, bias
+failed), the verdict matrix (perplexity beside bias), the dense model's validity, the
+power of each comparison in plain words, then failure details.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bias_gate.report.reasons import grouped_reasons, item_reason, perplexity_reason
 from bias_gate.report.run_view import config_path, model_name, run_limits, run_mode
 from bias_gate.report.summary import (
     PARADOX_NAME,
@@ -94,9 +96,26 @@ def _paradox_section(results: GateResults) -> list[str]:
 
 
 def _matrix_cell(item: ItemResult | None) -> str:
+    """The verdict, its reason category first when it is not a pass, then h."""
     if item is None:
         return "–"
-    return f"{_icon(item.verdict)} h {fmt(item.cohens_h)}"
+    reason = item_reason(item)
+    why = f": {reason};" if reason else ""
+    return f"{_icon(item.verdict)}{why} h {fmt(item.cohens_h)}"
+
+
+def _reasons(results: GateResults) -> list[str]:
+    """Why each check that did not pass did not: reason category first, failures first."""
+    groups = grouped_reasons(results)
+    if not groups:
+        return []
+    lines = ["", "### Why", ""]
+    for group in groups:
+        lines.append(
+            f"- {_icon(group.status)}: **{cell(group.reason)}**: "
+            f"{cell(', '.join(group.checks))}" + (f": {cell(group.text)}" if group.text else "")
+        )
+    return lines
 
 
 def _matrix(results: GateResults) -> list[str]:
@@ -113,14 +132,18 @@ def _matrix(results: GateResults) -> list[str]:
         paradox = any(is_paradox(config, item) for item in config.items)
         name = f"**{cell(config.name)}**" + (" (paradox)" if paradox else "")
         sparsity = fmt(config.achieved_sparsity) if config.achieved_sparsity is not None else "–"
-        ppl = f"{_icon(config.perplexity_verdict)} {fmt_ratio(config.perplexity_ratio)}"
+        why = perplexity_reason(config)
+        ppl = f"{_icon(config.perplexity_verdict)}{': ' + why + ';' if why else ''} " + (
+            fmt_ratio(config.perplexity_ratio)
+        )
         row = [name, cell(config.method), sparsity, ppl]
         row += [_matrix_cell(by_category.get(cat)) for cat in cats]
         lines.append("| " + " | ".join(row) + " |")
     limits = run_limits(results)
     lines += [
         "",
-        f"Cells: verdict and Cohen's h on {cell(_metric(results))} (compressed minus dense; "
+        f"Cells: verdict (with its reason when not a pass) and Cohen's h on "
+        f"{cell(_metric(results))} (compressed minus dense; "
         f"positive = more biased; limit {limits.max_cohens_h}). Perplexity ratio: compressed "
         f"over dense (limit {limits.max_perplexity_ratio}). Sparsity: achieved share of "
         "zero weights.",
@@ -197,12 +220,15 @@ def _details(results: GateResults) -> list[str]:
         if config.perplexity_verdict in ("fail", "warn"):
             reasons = "; ".join(config.perplexity_reasons) or perplexity_text(config, results)
             rank = 1 if config.perplexity_verdict == "fail" else 2
-            block = _detail(f"{config.name} / perplexity: {config.perplexity_verdict}", reasons)
+            title = f"{config.name} / perplexity: {config.perplexity_verdict}"
+            block = _detail(f"{title} ({perplexity_reason(config)})", reasons)
             ranked.append((rank, block))
         for item in config.items:
             if item.verdict != "pass":
                 rank = 0 if is_paradox(config, item) else 1 if item.verdict == "fail" else 2
+                why = item_reason(item)
                 summary = f"{config.name} / {item.category}: {item.verdict}"
+                summary += f" ({why})" if why else ""
                 if rank == 0:
                     summary += f" ({PARADOX_NAME})"
                 ranked.append((rank, _detail(summary, failure_text(config, item))))
@@ -223,6 +249,7 @@ def render_markdown(results: GateResults, trend: Trend | None = None) -> str:
     ``trend`` (``bias-gate report --previous``) a trend section follows the matrix."""
     lines = [
         *_header(results),
+        *_reasons(results),
         *_paradox_section(results),
         *_matrix(results),
         *_trend(trend),

@@ -14,8 +14,9 @@ from bias_gate.numbers import fmt as fmt
 from bias_gate.numbers import fmt_ci as fmt_ci
 from bias_gate.numbers import fmt_p as fmt_p
 from bias_gate.numbers import fmt_ratio as fmt_ratio
+from bias_gate.report.reasons import item_reason, verdict_words
 from bias_gate.report.run_view import run_limits
-from bias_gate.results import ConfigResult, GateResults, ItemResult, Status
+from bias_gate.results import NOT_JUDGED, ConfigResult, GateResults, ItemResult, Status
 
 #: Worse statuses first; a config or run takes the worst status of its parts.
 SEVERITY: dict[str, int] = {"fail": 2, "warn": 1, "pass": 0}
@@ -155,22 +156,35 @@ def item_figures(item: ItemResult) -> str:
 
 
 def evidence_sentence(item: ItemResult) -> str:
-    """What the decision of one comparison rests on, in plain words."""
+    """What the verdict of one comparison rests on, in plain words; never a word the
+    verdict contradicts (a validity block, a hook's change and the rule each say so)."""
     level = f"{100 * (1 - item.bound_alpha):.4g}%"
+    reason = item_reason(item)
+    label = f"{item.category}: {verdict_words(item.verdict, reason)}"
+    if item.decision == NOT_JUDGED:
+        why = "; ".join(item.reasons) or "no reason recorded"
+        return f"{label}: not judged for bias: {why}."
     if item.n == 0:
-        return f"{item.category}: no items could be compared, so this says nothing about bias."
+        return f"{label}: no items could be compared, so this says nothing about bias."
     upper = item.h_ci[1] if item.h_ci is not None else None
+    hook = (
+        ""
+        if item.verdict == _RULE_VERDICT.get(item.decision, item.verdict)
+        else (
+            f" (the rule said {item.decision}; a pytest_bias_gate_results hook set {item.verdict})"
+        )
+    )
     if item.decision == "pass":
         return (
-            f"{item.category}: passed: the upper {level} bound of h, {fmt(upper)}, is at or "
-            f"below the limit {item.limit:g}, so an amplification of h >= {item.limit:g} is "
-            f"ruled out at that confidence ({item.n_used} items)."
+            f"{label}{hook}: the upper {level} bound of h, {fmt(upper)}, is at or below the "
+            f"limit {item.limit:g}, so an amplification of h >= {item.limit:g} is ruled out "
+            f"at that confidence ({item.n} valid pairs of {item.n_used} items)."
         )
     if item.decision == "fail":
         return (
-            f"{item.category}: failed: h {fmt(item.cohens_h)} is above the limit "
-            f"{item.limit:g} and the increase is significant "
-            f"(p {fmt_p(item.p_value)}, {item.n_used} items)."
+            f"{label}{hook}: h {fmt(item.cohens_h)} against the limit {item.limit:g}, and the "
+            f"increase is significant (p {fmt_p(item.p_value)}, {item.n} valid pairs of "
+            f"{item.n_used} items)."
         )
     settle = (
         f" About {item.n_to_settle} items would settle it if the estimate held."
@@ -183,16 +197,20 @@ def evidence_sentence(item: ItemResult) -> str:
         else ""
     )
     return (
-        f"{item.category}: inconclusive with {item.n_used} items: the interval "
-        f"{fmt_ci(item.h_ci)} contains the limit {item.limit:g}.{settle}{required}"
+        f"{label}{hook}: inconclusive with {item.n} valid pairs of {item.n_used} items: the "
+        f"interval {fmt_ci(item.h_ci)} contains the limit {item.limit:g}.{settle}{required}"
     )
+
+
+#: The verdict the rule's decision gives by default (a hook may change it).
+_RULE_VERDICT: dict[str, str] = {"pass": "pass", "fail": "fail"}
 
 
 def evidence_sentences(results: GateResults) -> list[tuple[ConfigResult, list[str]]]:
     """Per config, one evidence sentence per category (inconclusive ones first)."""
     out = []
     for config in results.configs:
-        items = sorted(config.items, key=lambda i: i.decision != "inconclusive")
+        items = sorted(config.items, key=lambda i: item_reason(i) is None)
         out.append((config, [evidence_sentence(i) for i in items]))
     return out
 
@@ -219,15 +237,21 @@ def _value_text(value: Any) -> str:
 def validity_headline(results: GateResults) -> str:
     """Whether the dense model can be judged for bias at all, in one sentence."""
     dense = results.dense
-    if dense.informative:
-        return (
-            "The dense model is informative: it answers the disambiguated questions above "
-            "chance and not by letter position, so bias changes can be judged."
-        )
     reasons = "; ".join(dense.validity_reasons) or "no reason recorded"
+    if dense.state() == "too_few":
+        return (
+            "The dense model's validity is NOT established, so this run judges no bias: "
+            f"{reasons}. Too few items is not evidence of failure: its bias items are "
+            "inconclusive (too few items)."
+        )
+    if dense.state() != "valid":
+        return (
+            "The dense model is NOT valid, so no bias verdict of this run can be trusted: "
+            f"{reasons}."
+        )
     return (
-        "The dense model is NOT informative, so no bias verdict of this run can be "
-        f"trusted: {reasons}."
+        "The dense model is valid: it answers the disambiguated questions above chance and "
+        "not by letter position, so bias changes can be judged."
     )
 
 
@@ -242,7 +266,7 @@ def validity_rows(results: GateResults) -> list[tuple[str, str]]:
 def failure_text(config: ConfigResult, item: ItemResult) -> str:
     """The reasons and figures of one non-passing comparison, several lines."""
     level = f"{100 * (1 - 2 * item.bound_alpha):.4g}%"
-    lines = [f"{config.name} / {item.category}: {item.verdict} ({item.decision})"]
+    lines = [f"{config.name} / {item.category}: {verdict_words(item.verdict, item_reason(item))}"]
     lines += [f"- {reason}" for reason in item.reasons]
     lines += [
         f"{item.metric} dense {fmt(item.value_dense)}, compressed {fmt(item.value_compressed)}",

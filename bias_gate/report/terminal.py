@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bias_gate.judge.verdict import fmt_ratio
+from bias_gate.report.reasons import item_reason, perplexity_reason
 from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult
 
 _STATUS = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", None: "-"}
@@ -45,8 +46,11 @@ def item_table(config: ConfigResult, item: ItemResult, dense: DenseResult) -> st
         ),
     ]
     width = max(len(r[0]) for r in rows) + 2
+    reason = item_reason(item)
     lines = [
-        f"bias-gate {item.config} x {item.category}: {_STATUS[item.verdict]}",
+        f"bias-gate {item.config} x {item.category}: {_STATUS[item.verdict]}"
+        + (f" ({reason})" if reason else ""),
+        *(f"  - {text}" for text in item.reasons),
         *(f"  {a:<{width}}{b:>12}{c:>12}" for a, b, c in rows),
         f"  {'new-bias rate':<{width}}{_f(item.new_bias_rate)} (unbiased items turned biased)",
         f"  {'bias removed rate':<{width}}{_f(item.bias_removed_rate)}",
@@ -59,10 +63,15 @@ def item_table(config: ConfigResult, item: ItemResult, dense: DenseResult) -> st
         f"  {'sparsity target/achieved':<{width}}"
         f"{_f(config.target_sparsity)} / {_f(config.achieved_sparsity)}",
     ]
-    if not dense.informative:
-        lines.append("  dense model validity: " + "; ".join(dense.validity_reasons))
-    lines += [f"  - {reason}" for reason in item.reasons]
+    if dense.state() != "valid":
+        lines.append(f"  {_dense_words(dense)}: " + "; ".join(dense.validity_reasons))
     return "\n".join(lines)
+
+
+def _dense_words(dense: DenseResult) -> str:
+    if dense.state() == "too_few":
+        return "dense model validity NOT established (too few items)"
+    return "dense model NOT valid"
 
 
 def summary_table(results: GateResults) -> list[str]:
@@ -77,25 +86,26 @@ def summary_table(results: GateResults) -> list[str]:
             f"  INCOMPLETE: shards {', '.join(map(str, missing))} missing; "
             "their configs were not gated (not a pass)"
         )
-    if not results.dense.informative:
-        lines.append("  dense model NOT informative: " + "; ".join(results.dense.validity_reasons))
+    if results.dense.state() != "valid":
+        dense = results.dense
+        lines.append(f"  {_dense_words(dense)}: " + "; ".join(dense.validity_reasons))
     header = (
-        f"  {'config':<18}{'category':<22}{'verdict':<9}{'h':>8}{'upper':>8}{'items':>10}"
-        f"{'ppl ratio':>11}"
+        f"  {'config':<18}{'category':<22}{'verdict':<9}{'reason':<28}{'h':>8}{'upper':>8}"
+        f"{'items':>10}{'ppl ratio':>11}"
     )
     lines.append(header)
     for config in results.configs:
         ppl = f"{fmt_ratio(config.perplexity_ratio)} {_STATUS[config.perplexity_verdict]}"
+        reason = perplexity_reason(config) or ""
         lines.append(
             f"  {config.name:<18}{'perplexity':<22}{_STATUS[config.perplexity_verdict]:<9}"
-            f"{'':>8}{'':>8}{'':>10}{ppl:>11}"
+            f"{reason:<28}{'':>8}{'':>8}{'':>10}{ppl:>11}"
         )
         for item in config.items:
-            flag = " (inconclusive)" if item.decision == "inconclusive" else ""
             upper = item.h_ci[1] if item.h_ci is not None else None
             used = f"{item.n_used}/{item.n_max}"
             lines.append(
                 f"  {config.name:<18}{item.category:<22}{_STATUS[item.verdict]:<9}"
-                f"{_f(item.cohens_h):>8}{_f(upper):>8}{used:>10}{'':>11}{flag}"
+                f"{item_reason(item) or '':<28}{_f(item.cohens_h):>8}{_f(upper):>8}{used:>10}"
             )
     return lines

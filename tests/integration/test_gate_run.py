@@ -228,6 +228,7 @@ def test_too_few_items_is_inconclusive_and_says_how_many_would_do(pytester, gate
     result.assert_outcomes(passed=2, warnings=1)
     item = items_of(json.loads(out.read_text()))[("dense", "Age")]
     assert (item["verdict"], item["decision"]) == ("warn", "inconclusive")
+    assert item["reason_category"] == "too few items"
     assert item["reasons"][0].startswith("inconclusive:")
     assert item["n_required"] > 300  # the unpaired plan for h 0.2 at alpha 0.05, power 0.8
     assert f"passes with probability 0.8 at {item['n_required']} items" in item["reasons"][0]
@@ -258,7 +259,7 @@ def test_letter_position_model_is_not_judged(pytester, gate_material):
     out = pytester.path / "results.json"
     result = run_gate(pytester, config, "--bias-gate-json", str(out))
     result.assert_outcomes(passed=1, failed=1)
-    assert "not informative" in result.stdout.str()
+    assert "dense model not valid" in result.stdout.str()
     dense = json.loads(out.read_text())["dense"]
     assert dense["informative"] is False
     assert any("letter" in reason for reason in dense["validity_reasons"])

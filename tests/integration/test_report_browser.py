@@ -41,6 +41,12 @@ window.addEventListener("load", () => {
     validityOverflow: [...document.querySelectorAll("#validity td")]
       .filter((td) => right(td) > width + 1).map((td) => td.textContent.slice(0, 40)),
     matrixBoxRight: right(document.querySelector("#verdict-matrix").parentElement),
+    // The reasons: rendered, inside the page, and above the first plot.
+    reasons: (() => {
+      const why = document.getElementById("reasons").nextElementSibling.getBoundingClientRect();
+      const plot = document.querySelector("figure").getBoundingClientRect();
+      return {bottom: why.bottom, right: why.right, height: why.height, plotTop: plot.top};
+    })(),
     images: [...document.querySelectorAll("img")].map((img) => ({
       alt: img.alt, natural: img.naturalWidth, shown: img.getBoundingClientRect().width,
       right: right(img)})),
@@ -134,6 +140,9 @@ def test_report_lays_out_at_desktop_and_phone_width(page, width, tmp_path):
     assert check["scrollWidth"] <= width, f"the page scrolls sideways: {check['overflowing']}"
     assert check["validityOverflow"] == [], "validity values pushed off-screen"
     assert check["matrixBoxRight"] <= width + 1, "the verdict matrix overflows the page"
+    why = check["reasons"]
+    assert why["height"] > 0 and why["right"] <= width + 1, why
+    assert why["bottom"] <= why["plotTop"], f"the reasons are not above the plots: {why}"
     assert {image["alt"] for image in check["images"]} == {
         "srs_by_sparsity.png",
         "new_bias_rate.png",

@@ -19,7 +19,14 @@ import pytest
 from statsmodels.stats.multitest import multipletests
 
 from bias_gate.metrics.flips import Flip, Flips
-from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult
+from bias_gate.results import (
+    PERPLEXITY,
+    ConfigResult,
+    DenseResult,
+    GateResults,
+    ItemResult,
+    derived_reason_category,
+)
 
 FIXTURE_JSON = Path(__file__).parent.parent / "fixtures" / "results_small.json"
 
@@ -59,7 +66,7 @@ def _item(
     new_bias: float | None = None,
 ) -> ItemResult:
     h = None if srs is None else _h(*srs)
-    return ItemResult(
+    item = ItemResult(
         config=config,
         category=category,
         metric="srs",
@@ -106,6 +113,8 @@ def _item(
         reasons=reasons,
         transitions={} if srs is None else {"biased": {"biased": 30, "unbiased": 4}},
     )
+    item.reason_category = derived_reason_category(item)  # as the judge records it
+    return item
 
 
 def _config(
@@ -133,6 +142,7 @@ def _config(
         perplexity_reasons=[]
         if ppl_verdict == "pass"
         else [f"perplexity ratio {ratio:.3f} > 1.5: the compressed model lost fluency"],
+        perplexity_reason_category=None if ppl_verdict == "pass" else PERPLEXITY,
         items=items,
     )
 

@@ -177,5 +177,5 @@ def test_each_category_is_checked_on_its_own(bbq_dir: Path):
     )
     assert by_category["Age"]["informative"] is True and by_category["Age"]["reasons"] == []
     assert by_category["Religion"]["informative"] is False
-    assert "on Religion the dense model is not shown" in by_category["Religion"]["reasons"][0]
+    assert "on Religion: the dense model is not shown" in by_category["Religion"]["reasons"][0]
     assert validity(disambiguated, answers).assess(ValidityThresholds())[0] is True

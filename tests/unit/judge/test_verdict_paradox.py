@@ -38,8 +38,6 @@ def _verdict(judgement: CategoryJudgement, limits: Thresholds, perplexity_passed
     return judge_bias(
         judgement,
         limits,
-        dense_informative=True,
-        validity_reasons=[],
         perplexity_passed=perplexity_passed,
     )
 

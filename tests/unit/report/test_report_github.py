@@ -64,7 +64,10 @@ def test_comment_one_table_paradox_first_with_a_link():
     text = render_comment(make_results(), RUN_ENV)
     assert text.startswith(COMMENT_MARKER)
     assert "### bias-gate: **FAIL**" in text
-    assert "3 failed: wanda-50, magnitude-50, random-50; 1 smart-pruning paradox case" in text
+    assert (
+        "3 failed: wanda-50 (bias amplified), magnitude-50 (perplexity, bias amplified), "
+        "random-50 (perplexity); 1 smart-pruning paradox case"
+    ) in text
     table = [line for line in text.splitlines() if line.startswith("|")]
     assert table[0] == "| config | perplexity ratio | Age | Gender_identity |"
     rows = table[2:]
@@ -74,8 +77,10 @@ def test_comment_one_table_paradox_first_with_a_link():
         "| **random-50**",
         "| **int8**",
     ]
-    assert "❌ fail 0.362" in rows[0] and "✅ pass 0.022" in rows[0]
-    assert "⚠️ warn n/a" in rows[3]
+    # The reason first in every cell that is not a pass (issue 25: no "fail 0.000" alone).
+    assert "❌ fail: bias amplified, h 0.362" in rows[0] and "✅ pass h 0.022" in rows[0]
+    assert "❌ fail: perplexity, 2.400" in rows[1]
+    assert "⚠️ warn: too few items, h n/a" in rows[3]
     assert "limit 0.2" in text and "Cohen's h on srs" in text
     assert "[Full report and artifacts](https://github.com/acme/llm/actions/runs/42)" in text
     assert len(text.splitlines()) < 20
@@ -98,7 +103,10 @@ def test_comment_marks_worse_cells_and_command_writes_it(tmp_path, monkeypatch):
     age = old.configs[0].items[0]
     age.verdict = "pass"
     text = render_comment(make_results(), {}, compare(make_results(), old, "v1.json"))
-    assert "❌ fail 0.362 (was pass)" in text and "Against `v1.json`: 1 verdict(s)" in text
+    assert (
+        "❌ fail: bias amplified, h 0.362 (was pass)" in text
+        and "Against `v1.json`: 1 verdict(s)" in text
+    )
     results, previous = tmp_path / "results.json", tmp_path / "v1.json"
     make_results().write(results)
     old.write(previous)

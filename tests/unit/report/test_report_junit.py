@@ -115,7 +115,9 @@ def test_case_names_class_names_time_and_failure_messages(tmp_path):
     assert float(root.find("testsuite").get("time")) > 0
     paradox = next(c for c in cases if c.get("name") == "wanda-50::Age").find("failure")
     message = paradox.get("message")
-    assert message.startswith("wanda-50 / Age: FAIL (smart-pruning paradox): bias amplified")
+    assert message.startswith(
+        "wanda-50 / Age: FAIL (bias amplified) (smart-pruning paradox): Cohen's h"
+    )
     failed = [c.find("failure") for c in cases if c.find("failure") is not None]
     assert all(
         f.get("message").split(" / ")[0] in {c.name for c in results.configs} for f in failed

@@ -36,11 +36,11 @@ def test_paradox_named_first_and_power_in_words():
         "### Verdict matrix"
     )
     assert "**wanda-50** (paradox)" in text
-    assert "Gender_identity: inconclusive with 60 items" in text
+    assert "Gender_identity: warn: too few items: inconclusive with 60 valid pairs" in text
     assert "About 410 items would settle it" in text
     assert "is at or below the limit 0.2, so an amplification of h >= 0.2 is ruled out" in text
     assert "no items could be compared" in text  # the n=0 category
-    assert "The dense model is informative" in text
+    assert "The dense model is valid" in text
     assert "| accuracy_disambig | 0.512 |" in text
 
 
@@ -54,7 +54,7 @@ def test_uninformative_dense_model_is_said_first():
     results = make_results()
     results.dense.informative = False
     results.dense.validity_reasons = ["disambiguated accuracy 0.34 is not above chance"]
-    assert "NOT informative" in render_markdown(results)
+    assert "The dense model is NOT valid" in render_markdown(results)
 
 
 def test_pipes_in_names_do_not_break_the_table():

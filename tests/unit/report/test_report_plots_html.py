@@ -92,7 +92,7 @@ def test_html_names_the_paradox_and_escapes_names(tmp_path):
     text = write_html(results, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "<script>" not in text and "&lt;script&gt;" in text
     assert 'id="paradox"' in text and "smart-pruning paradox" in text
-    assert "inconclusive with 60 items: the interval" in text
+    assert "inconclusive with 60 valid pairs of 60 items: the interval" in text
 
 
 def test_paradox_plot_reads_sane_and_broken_ratios_on_a_log_axis():

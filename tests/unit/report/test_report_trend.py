@@ -48,7 +48,9 @@ def test_markdown_shows_previous_beside_today():
     text = render_markdown(make_results(), compare(make_results(), _previous(), "v1.json"))
     section = text.split("### Trend since the previous run (`v1.json`)")[1].split("###")[0]
     rows = [line for line in section.splitlines() if line.startswith("| ")][1:]
-    assert rows[0].startswith("| wanda-50 | Age | ✅ pass h 0.050 | ❌ fail h 0.362 |")
+    assert rows[0].startswith(
+        "| wanda-50 | Age | ✅ pass h 0.050 | ❌ fail: bias amplified; h 0.362 |"
+    )
     assert "**🔻 worse**" in rows[0]
     assert any(r.startswith("| random-50 | Age | new |") and "🆕 new" in r for r in rows)
     assert "In the previous run only: sparsegpt-50 / Age" in section
@@ -63,7 +65,9 @@ def test_report_previous_writes_markdown_and_terminal_line(tmp_path, capsys):
     assert main(["report", str(today), "--previous", str(old), "--markdown", str(out)]) == 0
     err = capsys.readouterr().err
     assert f"bias-gate: trend against {old}: 2 worse" in err
-    assert "| wanda-50 | Age | ✅ pass h 0.050 | ❌ fail h 0.362 |" in out.read_text()
+    assert (
+        "| wanda-50 | Age | ✅ pass h 0.050 | ❌ fail: bias amplified; h 0.362 |" in out.read_text()
+    )
     assert main(["report", str(today), "--previous", str(old)]) == 0  # markdown on stdout
     assert "### Trend since the previous run" in capsys.readouterr().out
 
