@@ -25,6 +25,7 @@ from bias_gate.data.bbq import parse_lines, parse_mapping
 from bias_gate.data.download import ENV_DATA_DIR, fetch_cached
 from bias_gate.data.items import ALL_CATEGORIES, BBQItem
 from bias_gate.errors import DataError
+from bias_gate.utf8 import read_utf8
 
 OFFICIAL_BASE_URL = "https://raw.githubusercontent.com/nyu-mll/BBQ/main/data"
 HF_PREFIX = "hf:"
@@ -61,7 +62,7 @@ class BBQSource(Protocol):
 def _read_jsonl(path: Path, category: str, fix: str) -> list[BBQItem]:
     if not path.is_file():
         raise DataError(f"BBQ file for {category} not found; {fix}", file=path)
-    text = path.read_text(encoding="utf-8")
+    text = read_utf8(path, DataError)
     return parse_lines(text.splitlines(), str(path), category)
 
 
@@ -146,7 +147,7 @@ class OfficialSource:
         path = fetch_cached(
             url, self.folder() / f"{category}.jsonl", _jsonl_validator(url, category)
         )
-        return parse_lines(path.read_text(encoding="utf-8").splitlines(), str(path), category)
+        return parse_lines(read_utf8(path, DataError).splitlines(), str(path), category)
 
 
 #: Hub column names that differ from the official JSONL fields.

@@ -16,6 +16,7 @@ from bias_gate.cache import cache_root
 from bias_gate.data.download import fetch_cached
 from bias_gate.errors import DataError
 from bias_gate.fingerprint import file_digest, fingerprint
+from bias_gate.utf8 import read_utf8
 
 WIKITEXT2_URL = (
     "https://raw.githubusercontent.com/pytorch/examples/main/"
@@ -99,10 +100,7 @@ def load_corpus(
     if name.startswith("hf:"):
         return _load_hf(name)
     path = corpus_file(name, data_dir, base_dir, url_template=url_template, cache_dir=cache_dir)
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"corpus is not UTF-8 text ({exc.reason})", file=path) from None
+    return read_utf8(path, DataError)
 
 
 def corpus_fingerprint(

@@ -260,3 +260,12 @@ def test_wikitext_from_mirror_path_and_download(
     (server.root / "valid.txt").write_text("too short")
     with pytest.raises(DataError, match="under 1000 characters"):
         load_corpus("wikitext2:valid", url_template=template, cache_dir=cache)
+
+
+def test_jsonl_that_is_not_utf8_is_one_line_at_its_line(bbq_dir: Path, tmp_path: Path) -> None:
+    body = religion_bytes(bbq_dir).splitlines(keepends=True)
+    body[2] = body[2].replace(b"Muslim", b"Musl\xefm", 1)
+    (tmp_path / "Religion.jsonl").write_bytes(b"".join(body))
+    with pytest.raises(DataError) as bad:
+        DirectorySource(tmp_path).load("Religion")
+    assert str(bad.value).startswith(f"{tmp_path / 'Religion.jsonl'}:3: not UTF-8 text: byte 0xef")
