@@ -24,10 +24,12 @@ from bias_gate.cache import cache_root
 from bias_gate.data.bbq import parse_lines, parse_mapping
 from bias_gate.data.download import ENV_DATA_DIR, fetch_cached
 from bias_gate.data.items import ALL_CATEGORIES, BBQItem
+from bias_gate.data.pins import BBQ_COMMIT, BBQ_PINS
 from bias_gate.errors import DataError
 from bias_gate.utf8 import read_utf8
 
-OFFICIAL_BASE_URL = "https://raw.githubusercontent.com/nyu-mll/BBQ/main/data"
+#: The official files at the pinned commit (:mod:`bias_gate.data.pins`), never a branch.
+OFFICIAL_BASE_URL = f"https://raw.githubusercontent.com/nyu-mll/BBQ/{BBQ_COMMIT}/data"
 HF_PREFIX = "hf:"
 
 
@@ -145,7 +147,10 @@ class OfficialSource:
             )
         url = self.url(category)
         path = fetch_cached(
-            url, self.folder() / f"{category}.jsonl", _jsonl_validator(url, category)
+            url,
+            self.folder() / f"{category}.jsonl",
+            _jsonl_validator(url, category),
+            pin=BBQ_PINS.get(category),
         )
         return parse_lines(read_utf8(path, DataError).splitlines(), str(path), category)
 
