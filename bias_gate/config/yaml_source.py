@@ -54,18 +54,24 @@ class _BoundedLoader(yaml.SafeLoader):
         super().__init__(stream)
         self.path = path
         self.aliases = 0
+        self.depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
-                mark = self.peek_event().start_mark
-                raise ConfigError(
-                    f"more than {MAX_ALIASES} YAML aliases; write the values out",
-                    file=self.path,
-                    line=mark.line + 1,
-                )
-        return super().compose_node(parent, index)
+                raise self._bound(f"more than {MAX_ALIASES} YAML aliases; write the values out")
+        if self.depth >= MAX_DEPTH:
+            raise self._bound(f"nested deeper than {MAX_DEPTH} levels; flatten the file")
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def _bound(self, message: str) -> ConfigError:
+        """A bound crossed at the next event, as one line at its line."""
+        return ConfigError(message, file=self.path, line=self.peek_event().start_mark.line + 1)
 
 
 class _Indexer:

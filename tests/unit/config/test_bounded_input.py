@@ -12,17 +12,8 @@ from bias_gate.config.validated import load_gate_config
 from bias_gate.config.yaml_source import MAX_ALIASES, MAX_NODES, MAX_YAML_BYTES, load_yaml
 from bias_gate.errors import ConfigError
 from bias_gate.judge.thresholds import load_profile
+from tests.support.hostile import laughs
 from tests.unit.config.test_config import VALID, write
-
-
-def laughs(levels: int) -> str:
-    """A "billion laughs" document: 9 ** levels strings through 9 * (levels - 1) aliases."""
-    text = "a: &a [" + ", ".join(['"lol"'] * 9) + "]\n"
-    previous = "a"
-    for name in "bcdefghijk"[: levels - 1]:
-        text += f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]\n"
-        previous = name
-    return text
 
 
 def refusal(path: Path) -> str:
