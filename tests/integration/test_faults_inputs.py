@@ -18,6 +18,24 @@ from tests.support.hostile import laughs
 
 pytest_plugins = ["pytester"]
 
+#: A method whose output file cannot be written, as a full disk fails a GGUF artifact.
+FULL_DISK_CONFTEST = """
+import errno
+
+from bias_gate.compress import methods
+from bias_gate.compress.base import CompressorOptions
+
+
+class FullDisk:
+    Options = CompressorOptions
+
+    def compress(self, model, options, context):
+        raise OSError(errno.ENOSPC, "No space left on device", "/cache/artifacts/m.gguf")
+
+
+methods.register("full_disk", FullDisk)
+"""
+
 #: One config: each run here checks where things are written, not what is judged.
 DENSE = "  - {name: dense, method: dense}\n"
 OUTSIDE = ("HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
@@ -83,8 +101,12 @@ def test_an_unwritable_cache_and_a_file_size_limit_are_warnings_and_the_run_goes
 ):
     """A cache under a file (a temporary stand-in, removed at the end) and, on top,
     ``ulimit -f``: the compressed weights cannot be cached (safetensors' own error)."""
-    compressions = "  - {name: magnitude-50, method: magnitude, sparsity: 0.5}\n"
+    compressions = (
+        "  - {name: magnitude-50, method: magnitude, sparsity: 0.5}\n"
+        "  - {name: full-disk, method: full_disk}\n"
+    )
     config = write_config(pytester, gate_material, compressions, items=40)
+    pytester.makeconftest(FULL_DISK_CONFTEST)
     afile, tmp = pytester.path / "afile", pytester.path / "tmp"
     afile.write_text("a file, not a folder")
     tmp.mkdir()
@@ -102,13 +124,19 @@ def test_an_unwritable_cache_and_a_file_size_limit_are_warnings_and_the_run_goes
         timeout=600,
     )
     text = done.stdout + done.stderr
-    assert done.stdout.splitlines()[-1].startswith("=") and " passed" in text, text[-3000:]
     warned = [line for line in done.stdout.splitlines() if "cannot be written" in line]
     assert warned and warned[0].startswith(
         f"bias-gate: warning: cache folder {afile}/c cannot be written (Not a directory); "
         f"this run caches nothing there and uses the temporary folder {tmp}/bias-gate-cache-"
     )
     assert "could not cache compressed weights" in text and "File too large" in text
+    # A file the run needs cannot be written: its items fail, each in one line.
+    failures = [line for line in done.stdout.splitlines() if "file system error" in line]
+    assert failures and failures[0] == (
+        "bias-gate: file system error (No space left on device) at /cache/artifacts/m.gguf; "
+        "free space, raise the file-size limit or give a writable --bias-gate-cache-dir"
+    )
+    assert "2 failed, 2 passed" in done.stdout.splitlines()[-1]
     for error in ("Traceback", "NotADirectoryError", "SafetensorError"):
         assert error not in text, text[-3000:]
     assert list(tmp.iterdir()) == []  # the stand-in is gone
