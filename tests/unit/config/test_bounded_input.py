@@ -10,7 +10,8 @@ import pytest
 
 from bias_gate.config.validated import load_gate_config
 from bias_gate.config.yaml_source import MAX_ALIASES, MAX_NODES, MAX_YAML_BYTES, load_yaml
-from bias_gate.errors import ConfigError
+from bias_gate.errors import BaselineError, ConfigError
+from bias_gate.gate.baseline import BaselineFile
 from bias_gate.judge.thresholds import load_profile
 from tests.support.hostile import laughs
 from tests.unit.config.test_config import VALID, write
@@ -127,3 +128,19 @@ def test_missing_checkpoint_is_found_at_load(tmp_path, bbq_dir, wikitext_dir, ke
         f"{path}:14: compressions[1].{key}: {what} '{tmp_path}/missing/{key}' does not "
         "exist; fix the path (relative paths are relative to model.yaml)"
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "part"),
+    [
+        (b'{"parts": "caf\xe9"}', ":1: not UTF-8 text: byte 0xe9 at column 15"),
+        (b"[1, 2]", ": baseline is not a JSON object; delete it or rerun with"),
+        (b"{", ": cannot read baseline (Expecting property name"),
+    ],
+)
+def test_a_broken_baseline_file_is_one_line(tmp_path, body, part):
+    path = tmp_path / "baseline.json"
+    path.write_bytes(body)
+    with pytest.raises(BaselineError) as info:
+        BaselineFile(path).check({"model": "m"})
+    assert str(info.value).startswith(f"{path}{part}"), info.value
