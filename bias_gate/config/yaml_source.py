@@ -119,7 +119,10 @@ class _Indexer:
         if isinstance(node, yaml.MappingNode):
             self._check_duplicates(node)
             for key_node, value_node in node.value:
-                child = (*loc, key_node.value)
+                # A list or mapping as a key is refused when the data is built; index it
+                # by its line meanwhile (its value is unhashable).
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+                child = (*loc, key)
                 self.lines.setdefault(child, key_node.start_mark.line + 1)
                 self.nodes += 1
                 self.walk(value_node, child, depth + 1, key_node.start_mark.line + 1)

@@ -58,6 +58,12 @@ def test_a_few_aliases_and_merge_keys_still_load(tmp_path):
     assert doc.line_of(("c", "y")) == 4
 
 
+def test_a_list_as_a_key_is_a_yaml_error_not_a_crash(tmp_path):
+    path = tmp_path / "key.yaml"
+    path.write_text("? [a, b]\n: 1\n")
+    assert refusal(path).startswith(f"{path}:1: invalid YAML: found unhashable key")
+
+
 def test_oversized_file_is_refused_before_it_is_parsed(tmp_path):
     path = tmp_path / "big.yaml"
     path.write_text("#" * (MAX_YAML_BYTES + 1))
