@@ -178,13 +178,18 @@ def load_yaml(path: Path) -> YamlDocument:
     """Read ``path`` within the bounds above; a missing or unreadable file, a YAML syntax
     error or a bound crossed is a :class:`ConfigError` at its line."""
     text = _read(path)
-    loader = _BoundedLoader(text, path)
+    try:
+        loader = _BoundedLoader(text, path)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, path) from None
     try:
         node = loader.get_single_node()
         indexer = _Indexer(path)
         if node is not None:
             indexer.walk(node, ())
         data = loader.construct_document(node) if node is not None else None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -193,6 +198,8 @@ def load_yaml(path: Path) -> YamlDocument:
             file=path,
             line=mark.line + 1 if mark is not None else None,
         ) from None
+    except ValueError as exc:  # a number past Python's 4300-digit conversion limit
+        raise ConfigError(f"invalid YAML value ({exc}); fix the value", file=path) from None
     except RecursionError:
         raise ConfigError(
             f"nested deeper than {MAX_DEPTH} levels; flatten the file", file=path
@@ -200,3 +207,14 @@ def load_yaml(path: Path) -> YamlDocument:
     finally:
         loader.dispose()
     return YamlDocument(path=path, data=data, lines=indexer.lines)
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str, path: Path) -> ConfigError:
+    """A character YAML does not allow (a control character), at its line."""
+    character = exc.character if isinstance(exc.character, int) else ord(str(exc.character))
+    return ConfigError(
+        f"character U+{character:04X} is not allowed in YAML; remove it or write it escaped "
+        'in a double-quoted string ("\\x07")',
+        file=path,
+        line=text.count("\n", 0, exc.position) + 1,
+    )

@@ -64,6 +64,14 @@ def test_a_list_as_a_key_is_a_yaml_error_not_a_crash(tmp_path):
     assert refusal(path).startswith(f"{path}:1: invalid YAML: found unhashable key")
 
 
+def test_a_control_character_and_a_5000_digit_number_are_one_line(tmp_path):
+    path = tmp_path / "ctrl.yaml"
+    path.write_text('model:\n  name: "bell\x07"\n')
+    assert refusal(path).startswith(f"{path}:2: character U+0007 is not allowed in YAML")
+    path.write_text("n: " + "9" * 5000 + "\n")
+    assert refusal(path).startswith(f"{path}: invalid YAML value (Exceeds the limit")
+
+
 def test_oversized_file_is_refused_before_it_is_parsed(tmp_path):
     path = tmp_path / "big.yaml"
     path.write_text("#" * (MAX_YAML_BYTES + 1))
