@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bias_gate.answer.types import Answer
-from bias_gate.cache import atomic_write_text, remove_stale_temporaries
+from bias_gate.cache import atomic_write_text, remove_stale_temporaries, write_or_warn
 from bias_gate.config.schema import ScoringSpec
 from bias_gate.identity import answers_key
 
@@ -123,8 +123,9 @@ class AnswerStore:
         if not answers:
             return None
         path = self._dir(key) / _unique_name("shard")
-        atomic_write_text(path, _lines(answers))
-        return path
+        text = _lines(answers)
+        written = write_or_warn("answers", path.parent, lambda: atomic_write_text(path, text))
+        return path if written else None
 
     def compact(self, key: str) -> Path | None:
         """Merge the files of ``key`` into one new file (written atomically), then remove
@@ -138,7 +139,9 @@ class AnswerStore:
         if not answers:
             return None
         path = folder / _unique_name("answers")
-        atomic_write_text(path, _lines(answers[k] for k in sorted(answers)))
+        text = _lines(answers[k] for k in sorted(answers))
+        if not write_or_warn("answers", folder, lambda: atomic_write_text(path, text)):
+            return None
         for old in merged:
             old.unlink(missing_ok=True)
         remove_stale_temporaries(folder)

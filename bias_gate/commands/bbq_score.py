@@ -31,6 +31,7 @@ from bias_gate.commands.arguments import add_source
 from bias_gate.data.items import ALL_CATEGORIES, BBQItem
 from bias_gate.errors import DataError
 from bias_gate.metrics.bbq import OVERALL, CategoryMetrics, compute_metrics
+from bias_gate.utf8 import read_utf8
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def read_predictions(path: Path) -> list[Prediction]:
         raise DataError("predictions file not found", file=path)
     seen: dict[str, int] = {}
     result: list[Prediction] = []
-    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, text in enumerate(read_utf8(path, DataError).splitlines(), start=1):
         if not text.strip():
             continue
         try:

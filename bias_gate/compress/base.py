@@ -6,12 +6,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo
 
 from bias_gate.compress.sparsity import measure_sparsity
 
 if TYPE_CHECKING:
     import torch
+
+
+#: The key of pydantic's validation context under which the folder of model.yaml is
+#: given when options are validated at load (relative paths are checked against it).
+CONFIG_DIR = "config_dir"
+
+
+def config_dir_of(info: ValidationInfo) -> Path | None:
+    """The folder of model.yaml in a validator's ``info``, or ``None`` when the options
+    are validated without a file (then paths are not checked)."""
+    context = info.context or {}
+    value = context.get(CONFIG_DIR) if isinstance(context, dict) else None
+    return Path(value) if value is not None else None
 
 
 class CompressorOptions(BaseModel):
@@ -39,6 +52,8 @@ class CompressionContext:
     ``dense_gguf``: the dense model's GGUF file when it was loaded from one (the source
     a method that writes GGUF files starts from), else ``None``. ``artifact_dir``: where
     a method keeps the files it writes (``None``: ``cache_root() / "artifacts"``).
+    ``cache_dir``: the run's cache (``--bias-gate-cache-dir``), where a method keeps
+    derived copies such as a GGUF checkpoint dequantized (``None``: ``cache_root()``).
     """
 
     tokenizer: Any
@@ -47,6 +62,7 @@ class CompressionContext:
     device: str = "cpu"
     dense_gguf: Path | None = None
     artifact_dir: Path | None = None
+    cache_dir: Path | None = None
 
 
 @dataclass

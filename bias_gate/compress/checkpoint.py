@@ -12,9 +12,14 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import torch
-from pydantic import field_validator, model_validator
+from pydantic import ValidationInfo, field_validator, model_validator
 
-from bias_gate.compress.base import CompressionContext, CompressionResult, CompressorOptions
+from bias_gate.compress.base import (
+    CompressionContext,
+    CompressionResult,
+    CompressorOptions,
+    config_dir_of,
+)
 from bias_gate.compress.pruning import check_sparsity
 from bias_gate.config.schema import ModelSpec
 from bias_gate.errors import ModelLoadError
@@ -36,6 +41,24 @@ class CheckpointOptions(CompressorOptions):
 
     #: Where the checkpoint lies is no identity: its content is (``fingerprint_inputs``).
     location_options: ClassVar[set[str]] = {"path", "gguf"}
+
+    @field_validator("path", "gguf")
+    @classmethod
+    def _exists(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        """A local checkpoint must be there when model.yaml loads, not minutes later."""
+        base = config_dir_of(info)
+        if value is None or base is None:
+            return value
+        where = value.expanduser()
+        where = where if where.is_absolute() else base / where
+        is_there = where.is_dir() if info.field_name == "path" else where.is_file()
+        if not is_there:
+            what = "checkpoint directory" if info.field_name == "path" else "GGUF file"
+            raise ValueError(
+                f"{what} {str(where)!r} does not exist; fix the path (relative paths are "
+                "relative to model.yaml)"
+            )
+        return value
 
     @field_validator("sparsity")
     @classmethod
@@ -98,7 +121,8 @@ class CheckpointCompressor:
         from bias_gate.models.loading import load_model
 
         spec = options.model_spec(Path(context.config_dir))
-        loaded = load_model(spec, device=context.device)
+        # A GGUF checkpoint is dequantized into the run's cache, never the user's.
+        loaded = load_model(spec, device=context.device, cache_dir=context.cache_dir)
         if context.tokenizer is not None and loaded.tokenizer.get_vocab() != (
             context.tokenizer.get_vocab()
         ):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from bias_gate.compress.base import CONFIG_DIR
 from bias_gate.config.schema import CompressionSpec
 from bias_gate.config.validation import dotted, validation_error
 from bias_gate.config.yaml_source import Loc, YamlDocument
@@ -77,7 +78,9 @@ def resolve_method(
             key=dotted(method_loc),
         ) from None
     try:
-        options = compressor_class.Options.model_validate(spec.options)
+        options = compressor_class.Options.model_validate(
+            spec.options, context={CONFIG_DIR: doc.path.parent} if doc is not None else None
+        )
     except ValidationError as exc:
         raise validation_error(exc, doc, compressor_class.Options, where) from None
     checked = spec.model_copy(update={"options": options.model_dump(mode="json")})

@@ -25,7 +25,12 @@ from typing import Any
 
 import torch
 
-from bias_gate.cache import atomic_write_json, cache_root, remove_stale_temporaries
+from bias_gate.cache import (
+    atomic_write_json,
+    cache_root,
+    remove_stale_temporaries,
+    write_or_warn,
+)
 from bias_gate.compress.base import CompressionContext, CompressionResult
 from bias_gate.compress.measure import (
     CompressionReport,
@@ -55,10 +60,15 @@ def _projection_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 def _store(cache_dir: Path, key: str, model: torch.nn.Module, meta: dict[str, Any]) -> None:
-    """The weights first, then the metadata that makes the entry usable (each atomic)."""
-    save_sparse(_projection_tensors(model), cache_dir / f"{key}.safetensors")
-    atomic_write_json(cache_dir / f"{key}.json", meta)
+    """The weights first, then the metadata that makes the entry usable (each atomic). A
+    cache that cannot take them is one warning; the run goes on with the model in hand."""
     remove_stale_temporaries(cache_dir)
+
+    def write() -> None:
+        save_sparse(_projection_tensors(model), cache_dir / f"{key}.safetensors")
+        atomic_write_json(cache_dir / f"{key}.json", meta)
+
+    write_or_warn("compressed weights", cache_dir, write)
 
 
 @torch.no_grad()

@@ -10,6 +10,7 @@ model.yaml whole (method options, threshold profile) is :mod:`bias_gate.config.v
 from __future__ import annotations
 
 import re
+import string
 from pathlib import Path
 from typing import Any, Literal
 
@@ -150,6 +151,30 @@ class DataSpec(Strict):
         return value
 
 
+#: The placeholders a prompt template may use (:func:`bias_gate.answer.prompts.user_message`).
+TEMPLATE_FIELDS = ("context", "question", "a", "b", "c")
+
+
+def check_template(template: str) -> None:
+    """A ValueError unless ``template`` fills with :data:`TEMPLATE_FIELDS` alone: an
+    unknown ``{name}``, a lone ``{`` or ``}``, or a conversion or format spec are found
+    when model.yaml loads, not when the first item is asked."""
+    allowed = ", ".join("{" + name + "}" for name in TEMPLATE_FIELDS)
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ValueError(
+            f"template is not a format string ({exc}); write a literal brace as {{{{ or }}}}"
+        ) from None
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in TEMPLATE_FIELDS:
+            raise ValueError(f"template has unknown placeholder {{{name}}}; allowed: {allowed}")
+        if spec or conversion:
+            raise ValueError(f"template placeholder {{{name}}} takes no conversion or format")
+
+
 class PromptSpec(Strict):
     """How a BBQ item becomes a prompt. Fingerprinted: changing it invalidates caches."""
 
@@ -167,6 +192,7 @@ class PromptSpec(Strict):
     @field_validator("template")
     @classmethod
     def _has_placeholders(cls, value: str) -> str:
+        check_template(value)
         missing = [p for p in ("{a}", "{b}", "{c}") if p not in value]
         if missing:
             raise ValueError(f"template must contain {', '.join(missing)}")

@@ -92,6 +92,10 @@ def parse_line(text: str, origin: str, line: int) -> BBQItem:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(f"not valid JSON ({exc.msg})", file=origin, line=line) from None
+    except ValueError as exc:  # a number past Python's 4300-digit conversion limit
+        raise DataError(f"not a BBQ line ({exc})", file=origin, line=line) from None
+    except RecursionError:
+        raise DataError("not a BBQ line (nested too deeply)", file=origin, line=line) from None
     return parse_mapping(data, origin, line)
 
 
@@ -108,7 +112,7 @@ def parse_mapping(data: Any, origin: str, line: int) -> BBQItem:
             line=line,
             key=str(exc.args[0]),
         ) from None
-    except (TypeError, ValueError, AttributeError) as exc:
+    except (TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise DataError(f"malformed BBQ item: {exc}", file=origin, line=line) from None
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from bias_gate.cache import atomic_write_bytes, atomic_write_json
+from bias_gate.data.pins import Pin
 from bias_gate.errors import DataError
 from bias_gate.fingerprint import file_digest
 
@@ -62,13 +63,31 @@ def read_manifest(folder: Path) -> dict[str, ManifestEntry]:
         return {}
 
 
-def _is_intact(path: Path, entry: ManifestEntry | None, url: str) -> bool:
-    return (
+def _is_intact(path: Path, entry: ManifestEntry | None, url: str, pin: Pin | None) -> bool:
+    if not (
         entry is not None
         and entry.url == url
         and path.is_file()
         and path.stat().st_size == entry.size
         and file_digest(path) == entry.sha256
+    ):
+        return False
+    if pin is None:
+        return True
+    if pin.kind == "sha256":
+        return entry.sha256 == pin.hexdigest
+    return pin.matches(path.read_bytes())
+
+
+def check_pin(body: bytes, pin: Pin | None, url: str) -> None:
+    """A :class:`DataError` naming the file unless ``body`` has the pinned digest."""
+    if pin is None or pin.matches(body):
+        return
+    raise DataError(
+        f"download does not match the pinned {pin.describe()} {pin.hexdigest} "
+        f"(got {pin.of(body)}); it was changed upstream or in transit: nothing was "
+        "cached. Check the source, or give a verified local mirror (--bias-gate-data-dir)",
+        file=url,
     )
 
 
@@ -94,23 +113,27 @@ def fetch_cached(
     dest: Path,
     validate: Callable[[bytes], None],
     *,
+    pin: Pin | None = None,
     timeout_s: float = DOWNLOAD_TIMEOUT_S,
     attempts: int = DOWNLOAD_ATTEMPTS,
 ) -> Path:
     """``dest``, downloaded from ``url`` unless an intact copy is cached.
 
-    ``validate`` raises :class:`DataError` for a body that must not be cached. A failed
-    download or validation is retried up to ``attempts`` times in all; the last error
-    is raised and nothing is written.
+    ``validate`` raises :class:`DataError` for a body that must not be cached; ``pin``
+    (:mod:`bias_gate.data.pins`) is the digest the body must have, checked after
+    ``validate`` and on every reuse of the cached copy. A failed download, validation or
+    pin check is retried up to ``attempts`` times in all; the last error is raised and
+    nothing is written.
     """
     manifest = read_manifest(dest.parent)
-    if _is_intact(dest, manifest.get(dest.name), url):
+    if _is_intact(dest, manifest.get(dest.name), url, pin):
         return dest
     error: DataError | None = None
     for _ in range(max(1, attempts)):
         try:
             body = _download(url, timeout_s)
             validate(body)
+            check_pin(body, pin, url)
         except DataError as exc:
             error = exc
             continue

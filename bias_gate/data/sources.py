@@ -24,9 +24,12 @@ from bias_gate.cache import cache_root
 from bias_gate.data.bbq import parse_lines, parse_mapping
 from bias_gate.data.download import ENV_DATA_DIR, fetch_cached
 from bias_gate.data.items import ALL_CATEGORIES, BBQItem
+from bias_gate.data.pins import BBQ_COMMIT, BBQ_PINS
 from bias_gate.errors import DataError
+from bias_gate.utf8 import read_utf8
 
-OFFICIAL_BASE_URL = "https://raw.githubusercontent.com/nyu-mll/BBQ/main/data"
+#: The official files at the pinned commit (:mod:`bias_gate.data.pins`), never a branch.
+OFFICIAL_BASE_URL = f"https://raw.githubusercontent.com/nyu-mll/BBQ/{BBQ_COMMIT}/data"
 HF_PREFIX = "hf:"
 
 
@@ -61,7 +64,7 @@ class BBQSource(Protocol):
 def _read_jsonl(path: Path, category: str, fix: str) -> list[BBQItem]:
     if not path.is_file():
         raise DataError(f"BBQ file for {category} not found; {fix}", file=path)
-    text = path.read_text(encoding="utf-8")
+    text = read_utf8(path, DataError)
     return parse_lines(text.splitlines(), str(path), category)
 
 
@@ -144,9 +147,12 @@ class OfficialSource:
             )
         url = self.url(category)
         path = fetch_cached(
-            url, self.folder() / f"{category}.jsonl", _jsonl_validator(url, category)
+            url,
+            self.folder() / f"{category}.jsonl",
+            _jsonl_validator(url, category),
+            pin=BBQ_PINS.get(category),
         )
-        return parse_lines(path.read_text(encoding="utf-8").splitlines(), str(path), category)
+        return parse_lines(read_utf8(path, DataError).splitlines(), str(path), category)
 
 
 #: Hub column names that differ from the official JSONL fields.

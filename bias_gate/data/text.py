@@ -14,11 +14,14 @@ from pathlib import Path
 
 from bias_gate.cache import cache_root
 from bias_gate.data.download import fetch_cached
+from bias_gate.data.pins import WIKITEXT2_COMMIT, WIKITEXT2_PINS
 from bias_gate.errors import DataError
 from bias_gate.fingerprint import file_digest, fingerprint
+from bias_gate.utf8 import read_utf8
 
+#: The files at the pinned commit (:mod:`bias_gate.data.pins`), never a branch.
 WIKITEXT2_URL = (
-    "https://raw.githubusercontent.com/pytorch/examples/main/"
+    f"https://raw.githubusercontent.com/pytorch/examples/{WIKITEXT2_COMMIT}/"
     "word_language_model/data/wikitext-2/{split}.txt"
 )
 #: Corpus names -> WikiText-2 split (the tokenized release of the PyTorch example).
@@ -48,7 +51,9 @@ def corpus_path(
     split = CORPORA[name]
     folder = cache_dir if cache_dir is not None else cache_root() / "data" / "wikitext-2"
     url = url_template.format(split=split)
-    return fetch_cached(url, folder / f"{split}.txt", _validate_text(url))
+    return fetch_cached(
+        url, folder / f"{split}.txt", _validate_text(url), pin=WIKITEXT2_PINS[split]
+    )
 
 
 #: What a corpus name may be (for error messages).
@@ -99,10 +104,7 @@ def load_corpus(
     if name.startswith("hf:"):
         return _load_hf(name)
     path = corpus_file(name, data_dir, base_dir, url_template=url_template, cache_dir=cache_dir)
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"corpus is not UTF-8 text ({exc.reason})", file=path) from None
+    return read_utf8(path, DataError)
 
 
 def corpus_fingerprint(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bias_gate.cache import atomic_write_json
 from bias_gate.errors import BaselineError
+from bias_gate.utf8 import read_utf8
 
 if TYPE_CHECKING:
     from bias_gate.answer.types import Answer
@@ -85,10 +86,14 @@ class BaselineFile:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    """The baseline file's object; anything else (unreadable, not UTF-8, not a JSON
+    object) is one :class:`BaselineError` line."""
+    fix = "delete it or rerun with --bias-gate-update-baseline"
+    text = read_utf8(path, BaselineError)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise BaselineError(
-            f"cannot read baseline ({exc}); delete it or rerun with --bias-gate-update-baseline",
-            file=path,
-        ) from None
+        data = json.loads(text)
+    except ValueError as exc:
+        raise BaselineError(f"cannot read baseline ({exc}); {fix}", file=path) from None
+    if not isinstance(data, dict):
+        raise BaselineError(f"baseline is not a JSON object; {fix}", file=path)
+    return data

@@ -115,6 +115,9 @@ class GatePlugin:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if _is_worker(self.config):
             return
+        for run in self.runs.values():
+            if run.cache.warning:
+                terminalreporter.write_line(run.cache.warning)
         for line in self.collector.summary_lines():
             terminalreporter.write_line(line)
 
@@ -122,6 +125,11 @@ class GatePlugin:
         if _is_worker(self.config):
             return
         self.collector.write_outputs()
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """Remove the temporary caches of runs whose cache could not be written."""
+        for run in self.runs.values():
+            run.cache.close()
 
 
 def _worker_index(config: pytest.Config) -> int | None:

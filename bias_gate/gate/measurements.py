@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bias_gate.cache import atomic_write_json
+from bias_gate.cache import atomic_write_json, write_or_warn
 from bias_gate.config.schema import GateSpec, Runtime
 from bias_gate.identity import answers_key, perplexity_key
 from bias_gate.models.runtimes import LLAMA_CPP, TORCH, runtime_device, runtime_part
@@ -135,7 +135,11 @@ class Measurements:
 
             result = perplexity(model, loaded.tokenizer, settings, data_dir=self.data_dir)
         value = result.perplexity
-        atomic_write_json(path, {"perplexity": value, "key": key})
+        write_or_warn(
+            "a perplexity",
+            path.parent,
+            lambda: atomic_write_json(path, {"perplexity": value, "key": key}),
+        )
         return value
 
 

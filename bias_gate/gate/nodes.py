@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from bias_gate.cache import is_write_error, write_error_reason
 from bias_gate.errors import BiasGateError
 from bias_gate.judge.plan import PERPLEXITY_CHECK, planned_configs
 from bias_gate.report.junit import item_properties, perplexity_properties
@@ -93,7 +94,20 @@ class GateItem(pytest.Item):
         if isinstance(excinfo.value, BiasGateError):
             # Bad input found mid-run (a model that will not load, missing data): one line.
             return f"bias-gate: {excinfo.value}"
+        if is_write_error(excinfo.value):
+            # The disk failed under a file the run needs (a GGUF artifact): one line.
+            return _disk_error_line(excinfo.value)
         return super().repr_failure(excinfo, style=style)
+
+
+def _disk_error_line(exc: BaseException) -> str:
+    """One line for a file-system error: the OS's words, the file, what to do."""
+    filename = getattr(exc, "filename", None)
+    where = f" at {filename}" if filename else ""
+    return (
+        f"bias-gate: file system error ({write_error_reason(exc)}){where}; free space, raise "
+        "the file-size limit or give a writable --bias-gate-cache-dir"
+    )
 
 
 class BiasItem(GateItem):

@@ -42,6 +42,7 @@ from bias_gate.gate.baseline import BaselineFile
 from bias_gate.gate.measurements import Measurements
 from bias_gate.gate.options import GateOptions
 from bias_gate.gate.policy import Policy, apply_policy
+from bias_gate.gate.run_cache import confine_matplotlib, open_run_cache
 from bias_gate.gate.run_info import header_lines, model_info, run_info
 from bias_gate.identity import (
     NO_COMPRESSION,
@@ -143,7 +144,11 @@ class GateRun:
         self.worker = worker
         self.policy = policy
         self.thresholds: ThresholdSet = config.thresholds
-        self.cache_dir = options.cache_dir or self.spec.output.cache_dir or cache_root()
+        requested = options.cache_dir or self.spec.output.cache_dir or cache_root()
+        key = "--bias-gate-cache-dir" if options.cache_dir else "output.cache_dir"
+        self.cache = open_run_cache(requested, key if requested != cache_root() else "cache")
+        self.cache_dir = self.cache.path
+        confine_matplotlib(self.cache_dir)
         self.baseline = BaselineFile(options.baseline, options.update_baseline)
         self.measurements = Measurements(
             self.spec, self.cache_dir, options.data_dir, lambda: self.items().fingerprint
@@ -300,6 +305,7 @@ class GateRun:
             device=device or self.device(),
             dense_gguf=gguf_file(self.spec.model),
             artifact_dir=self.cache_dir / "artifacts",
+            cache_dir=self.cache_dir,
         )
 
     def compression_identity(self, name: str, context: CompressionContext) -> dict[str, Any]:
@@ -514,4 +520,5 @@ class GateRun:
         return item_table(outcome.result, item, self.dense(runtime).result)
 
     def header_lines(self) -> list[str]:
-        return header_lines(self.spec, self.options, self.thresholds)
+        warning = [self.cache.warning] if self.cache.warning else []
+        return warning + header_lines(self.spec, self.options, self.thresholds)

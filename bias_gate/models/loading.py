@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bias_gate.cache import cache_root
+from bias_gate.cache import cache_root, remove_stale_temporaries, staging_dir, write_or_warn
 from bias_gate.config.schema import ModelSpec
 from bias_gate.errors import ModelLoadError
 from bias_gate.fingerprint import cached_file_digest, directory_digest, fingerprint
@@ -136,11 +136,17 @@ def dequantized_dir(spec: ModelSpec, cache_dir: Path) -> Path:
 
 def _save_dequantized(model: Any, tokenizer: Any, target: Path) -> None:
     """Save a GGUF-loaded model as a plain safetensors directory, atomically (a folder
-    renamed into place; if another process got there first, its copy is kept)."""
-    import tempfile
+    renamed into place; if another process got there first, its copy is kept). A cache
+    that cannot take it is one warning (:func:`bias_gate.cache.write_or_warn`): the
+    model in hand is used, and no staging folder is left behind, whatever failed."""
+    remove_stale_temporaries(target.parent)
+    write_or_warn(
+        "the dequantized model", target.parent, lambda: _stage_dequantized(model, tokenizer, target)
+    )
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+
+def _stage_dequantized(model: Any, tokenizer: Any, target: Path) -> None:
+    staging = staging_dir(target)
     quantizer = getattr(model, "hf_quantizer", None)
     quantization_config = getattr(model.config, "quantization_config", None)
     try:
@@ -151,10 +157,14 @@ def _save_dequantized(model: Any, tokenizer: Any, target: Path) -> None:
             del model.config.quantization_config
         model.save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
-        os.replace(staging, target)
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            os.replace(staging, target)
+        except OSError:
+            if not (target / "config.json").is_file():
+                raise
+            # another process renamed its copy into place first: keep it
     finally:
+        shutil.rmtree(staging, ignore_errors=True)
         model.hf_quantizer = quantizer
         if quantization_config is not None:
             model.config.quantization_config = quantization_config

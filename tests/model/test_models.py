@@ -7,6 +7,9 @@ import shutil
 import pytest
 import torch
 
+from bias_gate.cache import ENV_CACHE_DIR
+from bias_gate.compress.base import CompressionContext
+from bias_gate.compress.checkpoint import CheckpointCompressor, CheckpointOptions
 from bias_gate.config.schema import ModelSpec, default_model
 from bias_gate.errors import ModelLoadError
 from bias_gate.models.loading import (
@@ -19,7 +22,7 @@ from bias_gate.models.loading import (
 
 
 @pytest.mark.slow
-def test_packaged_gguf_loads_caches_and_answers(tmp_path):
+def test_packaged_gguf_loads_caches_and_answers(tmp_path, monkeypatch):
     spec = default_model()
     first = load_model(spec, device="cpu", cache_dir=tmp_path)
     converted = dequantized_dir(spec, tmp_path)
@@ -45,6 +48,19 @@ def test_packaged_gguf_loads_caches_and_answers(tmp_path):
     assert (
         second.model.lm_head.weight.data_ptr() == second.model.model.embed_tokens.weight.data_ptr()
     )
+
+    # The same file as a `checkpoint` config: dequantized into the run's cache (here the
+    # copy above), never the user's cache (issue 26, finding 4).
+    user_cache = tmp_path / "xdg-cache"
+    user_cache.mkdir()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(user_cache))
+    monkeypatch.delenv(ENV_CACHE_DIR, raising=False)
+    gguf = package_file(spec.package or "", spec.file or "")
+    context = CompressionContext(tokenizer=first.tokenizer, config_dir=tmp_path, cache_dir=tmp_path)
+    checkpoint = CheckpointCompressor().compress(None, CheckpointOptions(gguf=gguf), context)
+    assert checkpoint.artifact == gguf
+    assert [p.name for p in (tmp_path / "models").iterdir()] == [converted.name]
+    assert list(user_cache.rglob("*")) == []
 
 
 def test_model_directory_loads(tmp_path, tiny_llama):

@@ -260,3 +260,31 @@ def test_wikitext_from_mirror_path_and_download(
     (server.root / "valid.txt").write_text("too short")
     with pytest.raises(DataError, match="under 1000 characters"):
         load_corpus("wikitext2:valid", url_template=template, cache_dir=cache)
+
+
+def test_jsonl_that_is_not_utf8_is_one_line_at_its_line(bbq_dir: Path, tmp_path: Path) -> None:
+    body = religion_bytes(bbq_dir).splitlines(keepends=True)
+    body[2] = body[2].replace(b"Muslim", b"Musl\xefm", 1)
+    (tmp_path / "Religion.jsonl").write_bytes(b"".join(body))
+    with pytest.raises(DataError) as bad:
+        DirectorySource(tmp_path).load("Religion")
+    assert str(bad.value).startswith(f"{tmp_path / 'Religion.jsonl'}:3: not UTF-8 text: byte 0xef")
+
+
+@pytest.mark.parametrize(
+    ("edit", "part"),
+    [
+        (lambda line: "[" * 100_000 + "]" * 100_000, "not a BBQ line (nested too deeply)"),
+        (
+            lambda line: line.replace('"example_id": ', '"example_id": ' + "9" * 5000 + ', "x": '),
+            "not a BBQ line (Exceeds the limit (4300 digits)",
+        ),
+        (lambda line: line.replace('"label": ', '"label": 1e400, "y": '), "malformed BBQ item"),
+    ],
+)
+def test_a_hostile_jsonl_line_is_one_line(bbq_dir: Path, tmp_path: Path, edit, part) -> None:
+    first = religion_bytes(bbq_dir).decode().splitlines()[0]
+    (tmp_path / "Religion.jsonl").write_text(first + "\n" + edit(first) + "\n")
+    with pytest.raises(DataError) as bad:
+        DirectorySource(tmp_path).load("Religion")
+    assert str(bad.value).startswith(f"{tmp_path / 'Religion.jsonl'}:2: {part}"), bad.value
