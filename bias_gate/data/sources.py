@@ -9,7 +9,7 @@
   given a data directory (``data_dir``: ``--bias-gate-data-dir`` or
   ``$BIAS_GATE_DATA_DIR``, passed in by the caller), read from ``<data_dir>/bbq`` instead;
 * ``"hf:<dataset id>"``: a Hugging Face dataset through the optional ``datasets``
-  package (``pip install bias-gate[hf-datasets]``), its columns mapped to the official
+  package (``pip install pytest-bias-gate[hf-datasets]``), its columns mapped to the official
   fields.
 """
 
@@ -175,7 +175,7 @@ def _import_datasets() -> Any:
     except ImportError:
         raise DataError(
             "source 'hf:...' needs the optional 'datasets' package: "
-            "pip install bias-gate[hf-datasets]",
+            "pip install pytest-bias-gate[hf-datasets]",
             key="data.source",
         ) from None
     return datasets
