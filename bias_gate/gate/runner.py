@@ -42,6 +42,7 @@ from bias_gate.gate.baseline import BaselineFile
 from bias_gate.gate.measurements import Measurements
 from bias_gate.gate.options import GateOptions
 from bias_gate.gate.policy import Policy, apply_policy
+from bias_gate.gate.progress import ProgressTracker
 from bias_gate.gate.run_info import header_lines, model_info, run_info
 from bias_gate.identity import (
     NO_COMPRESSION,
@@ -128,7 +129,8 @@ class GateRun:
     """The gate flow for one model.yaml, lazily computed and cached.
 
     ``policy``: called with each config's results once computed, before its items
-    report (the ``pytest_bias_gate_results`` hook); ``None`` for none."""
+    report (the ``pytest_bias_gate_results`` hook); ``None`` for none. ``progress``: told
+    each config's stages and answered items (:mod:`bias_gate.gate.progress`)."""
 
     def __init__(
         self,
@@ -136,8 +138,10 @@ class GateRun:
         options: GateOptions,
         worker: int | None = None,
         policy: Policy | None = None,
+        progress: ProgressTracker | None = None,
     ):
         self.spec = apply_overrides(config.spec, options)
+        self.progress = progress or ProgressTracker()
         self.methods = config.methods
         self.options = options
         self.worker = worker
@@ -201,11 +205,18 @@ class GateRun:
     def loaded(self) -> LoadedModel:
         """The dense model as torch loads it, once."""
         if self._loaded is None:
+            from bias_gate.models.load_progress import gguf_tensor_progress
             from bias_gate.models.loading import load_model
 
-            self._loaded = load_model(
-                self.spec.model, device=self.device(), cache_dir=self.cache_dir
-            )
+            self.progress.stage("loading the dense model")
+
+            def tensors(done: int, total: int) -> None:
+                self.progress.detail(f"loading the dense model: GGUF tensor {done}/{total}")
+
+            with gguf_tensor_progress(tensors):
+                self._loaded = load_model(
+                    self.spec.model, device=self.device(), cache_dir=self.cache_dir
+                )
         return self._loaded
 
     def dense(self, runtime: Runtime | None = None) -> DenseState:
@@ -231,6 +242,7 @@ class GateRun:
         from bias_gate.models.runtimes import open_llama
 
         loaded = self.loaded()
+        self.progress.stage("dense baseline")
         model = loaded.model if runtime == TORCH else open_llama(self.dense_gguf(), loaded)
         items = self.items()
         parts = self.baseline_parts()
@@ -344,12 +356,23 @@ class GateRun:
         apply_policy(self.policy, self.results([outcome.result]))
         outcome.by_category = {item.category: item for item in outcome.result.items}
 
+    def planned_items(self) -> int:
+        """The most items one config's compressed model answers (every look of every
+        category; a category that settles early stops before)."""
+        return sum(
+            len(plan.items_through(plan.looks) if plan.looks else plan.disambiguated)
+            for plan in self.plans().values()
+        )
+
     def _compute_config(self, name: str) -> ConfigOutcome:
         from bias_gate.compress.measure import MeasureSettings
         from bias_gate.compress.pipeline import compress_model
 
+        source = self.spec.source_path.name if self.spec.source_path else "model.yaml"
+        self.progress.start(f"{source}::{name}", self.planned_items())
         runtime = self.spec.runtime_of(name)
         dense = self.dense(runtime)
+        self.progress.stage("compressing")
         spec = self.spec.compression(name)
         context = self.compression_context(dense.loaded.tokenizer, dense.loaded.device)
         started = time.perf_counter()
@@ -373,6 +396,7 @@ class GateRun:
                 del model
                 model = None
                 gc.collect()
+        self.progress.stage("perplexity")
         perplexity = self.measurements.perplexity(dense.loaded, answering, compression, runtime)
         base = self.thresholds.base
         ratio = (
@@ -414,6 +438,7 @@ class GateRun:
             dense_perplexity=dense.perplexity,
             agreement=agreement.to_dict() if agreement is not None else None,
         )
+        self.progress.finish()
         return ConfigOutcome(result=result, by_category={i.category: i for i in items})
 
     def _agreement(
@@ -452,7 +477,7 @@ class GateRun:
         def compressed(wanted: Sequence[BBQItem]) -> dict[str, Answer]:
             answered.extend(wanted)
             return self.measurements.answers(
-                dense.loaded, model, compression, wanted, dense.runtime
+                dense.loaded, model, compression, wanted, dense.runtime, self.progress.answered
             )
 
         def dense_answers(wanted: Sequence[BBQItem]) -> dict[str, Answer]:
@@ -475,6 +500,7 @@ class GateRun:
             dense_result=dense.result,
             perplexity_passed=perplexity_passed,
             spending=self.spec.sequential.spending,
+            on_look=self.progress.look,
         )
 
     # -- reporting --------------------------------------------------------------------------

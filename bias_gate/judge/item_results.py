@@ -12,7 +12,7 @@ run's configs are gathered). Nothing here imports torch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 from bias_gate.judge.looks import AnswerSource, CategoryPlan, item_result, judge_config
@@ -34,6 +34,7 @@ def judge_items(
     dense_result: DenseResult,
     perplexity_passed: bool | None = None,
     spending: str = "obrien-fleming",
+    on_look: Callable[[int, int], None] | None = None,
 ) -> list[ItemResult]:
     """The item results of config ``config``: every category of ``plans`` judged as one
     family (:func:`bias_gate.judge.looks.judge_config`), each given its verdict against the
@@ -49,6 +50,7 @@ def judge_items(
         per_category=thresholds.per_category,
         metric=metric,
         spending=spending,
+        on_look=on_look,
     )
     items = []
     for judgement in judgements:

@@ -43,3 +43,33 @@ def test_a_llama_cpp_runtime_needs_the_extra_the_readme_names(tmp_path, monkeypa
     path.write_text(sample, encoding="utf-8")
     with pytest.raises(Exception, match=re.escape("pip install 'pytest-bias-gate[llama]'")):
         load_gate_config(path)
+
+
+def _plugin_options() -> set[str]:
+    """Every option the plugin adds, read from its own ``pytest_addoption``."""
+    from bias_gate import plugin
+
+    names: set[str] = set()
+
+    class Group:
+        def addoption(self, *flags: str, **_: object) -> None:
+            names.update(flags)
+
+    class Parser:
+        def getgroup(self, *_: object) -> Group:
+            return Group()
+
+    plugin.pytest_addoption(Parser())  # type: ignore[arg-type]
+    return names
+
+
+@pytest.mark.parametrize(
+    ("doc", "heading"), [("README.md", "## Options"), ("docs/config.md", "## Command-line options")]
+)
+def test_the_options_sections_name_every_option(doc, heading):
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    section = text[text.index(heading) :]
+    end = section.find("\n## ", 1)
+    section = section if end < 0 else section[:end]
+    named = set(re.findall(r"--bias-gate[\w-]*", section))
+    assert named == _plugin_options()
