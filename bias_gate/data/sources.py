@@ -125,6 +125,11 @@ class OfficialSource:
         return f"official ({mirror / 'bbq'})" if mirror else f"official ({self.base_url})"
 
     def categories(self) -> tuple[str, ...]:
+        """Every category; with a local mirror, those the mirror holds (a partial
+        mirror exports what it has)."""
+        if self.data_dir is not None:
+            folder = self.data_dir / "bbq"
+            return tuple(c for c in ALL_CATEGORIES if (folder / f"{c}.jsonl").is_file())
         return ALL_CATEGORIES
 
     def url(self, category: str) -> str:
@@ -139,8 +144,9 @@ class OfficialSource:
             return _read_jsonl(
                 self.data_dir / "bbq" / f"{category}.jsonl",
                 category,
-                "the data directory (--bias-gate-data-dir or "
-                f"{ENV_DATA_DIR}) must hold bbq/<Category>.jsonl (give none to download)",
+                f"the local data mirror ({ENV_DATA_DIR}; in a pytest run also "
+                "--bias-gate-data-dir) must hold bbq/<Category>.jsonl; add the file, or "
+                "give no mirror to download it",
             )
         url = self.url(category)
         path = fetch_cached(
