@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from bias_gate.config.validated import load_gate_config
+from bias_gate.errors import ConfigError
 from tests.conftest import ROOT
 
 
@@ -73,3 +74,19 @@ def test_the_options_sections_name_every_option(doc, heading):
     section = section if end < 0 else section[:end]
     named = set(re.findall(r"--bias-gate[\w-]*", section))
     assert named == _plugin_options()
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/config.md"])
+def test_the_documented_error_is_the_real_one(tmp_path, doc):
+    """The example error in the docs is what the README's sample with ``sparsity: 50``
+    for wanda-50 really gives (as pytest prints a usage error)."""
+    (documented,) = re.findall(
+        r"^    (ERROR: bias-gate: .*)$", (ROOT / doc).read_text(encoding="utf-8"), re.M
+    )
+    path = tmp_path / "model.yaml"
+    sample = readme_sample()
+    assert "{name: wanda-50, method: wanda, sparsity: 0.5}" in sample
+    path.write_text(sample.replace("sparsity: 0.5}", "sparsity: 50}", 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_gate_config(path)
+    assert f"ERROR: bias-gate: {caught.value}".replace(str(path), "model.yaml") == documented
