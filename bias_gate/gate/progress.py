@@ -46,7 +46,8 @@ def duration(seconds: float) -> str:
 @dataclass(frozen=True)
 class Snapshot:
     """Where one config stands. ``label``: ``model.yaml::config``; ``stage``: loading,
-    dense baseline, compressing, perplexity, answering look k/K, done; ``answered`` of
+    dense baseline, compressing, perplexity, answering look k/K, done (or stopped, by an
+    error); ``answered`` of
     ``planned``: the compressed model's items (the most the looks may ask; a category
     that settles early stops before); ``rate``: items answered per second in this run
     (cached answers excluded); ``eta``: seconds to answer the rest at that rate."""
@@ -61,7 +62,8 @@ class Snapshot:
 
     @property
     def done(self) -> bool:
-        return self.stage == "done"
+        """The config's last snapshot: computed (``done``) or ended by an error."""
+        return self.stage in ("done", "stopped")
 
     def text(self) -> str:
         head = f"bias-gate {self.label}: {self.stage}"
@@ -144,8 +146,9 @@ class ProgressTracker:
             self.fresh += count
         self._send(force=False)
 
-    def finish(self) -> None:
-        self.stage("done")
+    def finish(self, stage: str = "done") -> None:
+        """The config is computed (``done``) or ended by an error (``stopped``)."""
+        self.stage(stage)
         self.label = ""
 
     def snapshot(self) -> Snapshot:

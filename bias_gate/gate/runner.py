@@ -344,7 +344,11 @@ class GateRun:
 
     def config_outcome(self, name: str) -> ConfigOutcome:
         if name not in self._outcomes:
-            outcome = self._compute_config(name)
+            try:
+                outcome = self._compute_config(name)
+            except BaseException:  # an error or Ctrl-C: the progress line ends too
+                self.progress.finish("stopped")
+                raise
             if self.policy is not None:
                 self._apply_policy(outcome)
             self._outcomes[name] = outcome

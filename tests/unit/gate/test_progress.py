@@ -122,3 +122,14 @@ def test_the_gguf_loading_bar_reports_instead_of_drawing():
         assert list(module.tqdm(["a", "b", "c"], desc="Converting")) == ["a", "b", "c"]
     assert seen == [(1, 3), (2, 3), (3, 3)]
     assert transformers_gguf.tqdm is original
+
+
+def test_a_config_ended_by_an_error_leaves_its_line_and_stops_repeating():
+    clock, lines = Clock(), Lines()
+    view = ProgressView(lines, tty=False, interval=30, clock=clock)
+    tracker = ProgressTracker(view.show, clock)
+    tracker.start("m::a", 10)
+    tracker.stage("compressing")
+    tracker.finish("stopped")
+    assert lines.written[-1] == ("line", "bias-gate m::a: stopped, 0/10 items in 0s")
+    assert view.running == {}  # not printed again at the next interval
