@@ -1,6 +1,6 @@
 """llama.cpp beside the torch engine on the same GGUF file and the same BBQ items.
 
-Run from the repository root (needs ``pip install 'bias-gate[llama]'``):
+Run from the repository root (needs ``pip install 'pytest-bias-gate[llama]'``):
 
     python benchmarks/bench_llama.py --data-dir ../shared/data --type Q8_0 --n 40
 

@@ -6,4 +6,4 @@ The flow runs one way::
     config -> data + model -> compress -> answer -> metrics/stats -> verdict -> reports
 """
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"

@@ -88,6 +88,6 @@ def installed_version(name: str) -> str | None:
         return None
 
 
-def library_versions(names: Iterable[str] = ("torch", "transformers", "bias-gate")) -> dict:
+def library_versions(names: Iterable[str] = ("torch", "transformers", "pytest-bias-gate")) -> dict:
     """Installed versions of the libraries whose behaviour changes results."""
     return {name: installed_version(name) for name in names}

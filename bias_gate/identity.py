@@ -32,9 +32,9 @@ from bias_gate.fingerprint import fingerprint, library_versions
 #: Bumped when the meaning of a part changes, so old entries are never read as new.
 IDENTITY_VERSION = 2
 #: Libraries that compute every measurement (kernels, model code, the engine).
-COMMON_LIBRARIES = ("torch", "transformers", "bias-gate")
+COMMON_LIBRARIES = ("torch", "transformers", "pytest-bias-gate")
 #: Libraries that turn a GGUF file into torch weights.
-DEQUANTIZE_LIBRARIES = ("torch", "transformers", "gguf", "bias-gate")
+DEQUANTIZE_LIBRARIES = ("torch", "transformers", "gguf", "pytest-bias-gate")
 #: Scoring settings that change how fast answers come, never which answers.
 SCORING_SPEED_ONLY = frozenset({"batch_size", "max_batch_tokens"})
 #: The compression part of the dense model itself (no compression step).

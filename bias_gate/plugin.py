@@ -110,6 +110,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "never judged.",
     )
     group.addoption(
+        "--bias-gate-progress-interval",
+        type=float,
+        metavar="SECONDS",
+        default=30.0,
+        help="Seconds between the progress lines when the output is not a terminal "
+        "(default 30; on a terminal one line updates in place; -q shows none).",
+    )
+    group.addoption(
         "--bias-gate-cache-dir",
         metavar="DIR",
         default=None,

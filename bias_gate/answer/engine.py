@@ -57,6 +57,7 @@ def answer_items(
     store_key: str | None = None,
     progress: bool = False,
     parse_answer: Callable[[str, Sequence[str]], int | None] = parse_answer,
+    on_answered: Callable[[int, bool], None] | None = None,
 ) -> dict[str, Answer]:
     """Answer every item with ``model`` as ``scoring`` says; returns answers by item key.
 
@@ -68,7 +69,8 @@ def answer_items(
     ``progress`` shows a tqdm bar on a terminal (never when stderr is not a TTY).
     The mode is the one registered as ``scoring.mode``
     (:data:`bias_gate.registry.SCORING_MODES`); ``parse_answer`` reads generated
-    answers (the benchmark's).
+    answers (the benchmark's). ``on_answered(count, fresh)`` is told how many items came
+    from the store (``fresh`` false), then each batch answered (live progress).
     """
     if (store is None) != (store_key is None):
         raise ValueError("give both store and store_key, or neither")
@@ -82,9 +84,12 @@ def answer_items(
         if item.key not in done and item.key not in seen:
             todo.append(item)
             seen.add(item.key)
+    stored = len({item.key for item in items}) - len(todo)
+    if on_answered is not None and stored:
+        on_answered(stored, False)
     if todo:
         ctx = ModeContext(tokenizer=tokenizer, scoring=scoring, parse_answer=parse_answer)
-        _answer_missing(model, ctx, todo, mode, done, store, store_key, progress)
+        _answer_missing(model, ctx, todo, mode, done, store, store_key, progress, on_answered)
     return {item.key: done[item.key] for item in items}
 
 
@@ -97,6 +102,7 @@ def _answer_missing(
     store: AnswerStore | None,
     store_key: str | None,
     progress: bool,
+    on_answered: Callable[[int, bool], None] | None = None,
 ) -> None:
     from tqdm.auto import tqdm
 
@@ -124,5 +130,7 @@ def _answer_missing(
             for answer in answers:
                 done[answer.key] = answer
             bar.update(len(batch))
+            if on_answered is not None:
+                on_answered(len(batch), True)
     finally:
         bar.close()

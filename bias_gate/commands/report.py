@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from bias_gate.errors import BiasGateError
@@ -55,7 +56,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--step-summary",
         action="store_true",
-        help="append the summary to $GITHUB_STEP_SUMMARY (GitHub Actions only)",
+        help="append the summary to $GITHUB_STEP_SUMMARY (GitHub Actions only: "
+        "elsewhere a usage error)",
     )
     parser.add_argument(
         "--previous",
@@ -87,8 +89,37 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--annotations",
         action="store_true",
-        help="print ::error annotations for failing configs (GitHub Actions only)",
+        help="print ::error annotations for failing configs (GitHub Actions only: "
+        "elsewhere a usage error, like --step-summary and --github-outputs)",
     )
+
+
+def _check_actions_only(args: argparse.Namespace, env: Mapping[str, str]) -> None:
+    """The GitHub Actions outputs, asked for outside a GitHub Actions step, are one usage
+    error each way (exit 2), never silently nothing (docs/decisions.md #65)."""
+    in_actions = env.get("GITHUB_ACTIONS") == "true"
+    # Each needs what it writes to; the summary and the annotations (which GitHub reads
+    # from a step's output) also need GITHUB_ACTIONS, as the plugin does.
+    needs = [
+        ("--github-outputs", args.github_outputs, "GITHUB_OUTPUT", False),
+        ("--step-summary", args.step_summary, "GITHUB_STEP_SUMMARY", True),
+        ("--annotations", args.annotations, None, True),
+    ]
+    for flag, asked, variable, actions in needs:
+        if not asked:
+            continue
+        if variable is not None and not env.get(variable):
+            raise BiasGateError(
+                f"${variable} is not set (it is only inside a GitHub Actions step); leave "
+                "the flag out elsewhere",
+                key=flag,
+            )
+        if actions and not in_actions:
+            raise BiasGateError(
+                "GITHUB_ACTIONS is not 'true' (this output is read only inside a GitHub "
+                "Actions step); leave the flag out elsewhere",
+                key=flag,
+            )
 
 
 def _read(path: Path, key: str | None = None) -> GateResults:
@@ -180,11 +211,7 @@ def run(args: argparse.Namespace) -> int:
         requested += [parse_report(text) for text in args.report]
     except BiasGateError as exc:
         raise BiasGateError(exc.message, key="--report") from None
-    if args.github_outputs and not os.environ.get("GITHUB_OUTPUT"):
-        raise BiasGateError(
-            "$GITHUB_OUTPUT is not set (it is only inside a GitHub Actions step)",
-            key="--github-outputs",
-        )
+    _check_actions_only(args, os.environ)
     results = _load(args)
     flips_item = _flips_cell(results, args.flips) if args.flips is not None else None
     trend = None

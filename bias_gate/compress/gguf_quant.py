@@ -3,7 +3,7 @@ llama.cpp quantization type (``Q8_0``, ``Q5_K_M``, ``Q4_K_M``, ...) and the gate
 answers with that file's weights.
 
 The quantizer is llama.cpp's own (``llama_model_quantize`` through llama-cpp-python,
-the ``bias-gate[llama]`` extra; every type, K-quants included): the dense weights are
+the ``pytest-bias-gate[llama]`` extra; every type, K-quants included): the dense weights are
 first written as an F32 GGUF, which llama.cpp then quantizes. Without llama.cpp the
 ``gguf`` package's numpy quantizers write the types they implement (``Q8_0``, ``Q5_0``,
 ``Q5_1``, ``Q4_0``, ``Q4_1``, ``BF16``, ``F16``, ...): every matrix in that type, the

@@ -2,7 +2,7 @@
 2.13): ``int8_weight_only`` (one scale per output row) and ``int4_weight_only``
 (grouped, through ``IntxWeightOnlyConfig``; torchao's plain int4 config needs a GPU
 kernel). Only the seven decoder projections are quantized (embeddings and the tied LM
-head stay as they are). Needs ``pip install bias-gate[quant]``."""
+head stay as they are). Needs ``pip install pytest-bias-gate[quant]``."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def _torchao() -> Any:
         import torchao.quantization as quantization
     except ImportError:
         raise BiasGateError(
-            "method torchao needs torchao: pip install bias-gate[quant]", key="method"
+            "method torchao needs torchao: pip install pytest-bias-gate[quant]", key="method"
         ) from None
     return quantization
 

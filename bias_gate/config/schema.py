@@ -29,7 +29,7 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 #: What answers the items and computes perplexity: ``torch`` (transformers, a GGUF
 #: dequantized) or ``llama_cpp`` (llama.cpp through llama-cpp-python, the GGUF file as
-#: it ships; the ``bias-gate[llama]`` extra). :mod:`bias_gate.models.runtimes`.
+#: it ships; the ``pytest-bias-gate[llama]`` extra). :mod:`bias_gate.models.runtimes`.
 Runtime = Literal["torch", "llama_cpp"]
 
 #: BBQ's default ``scoring.prompt`` (a benchmark in another language brings its own).

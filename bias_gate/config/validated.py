@@ -17,7 +17,9 @@ from pathlib import Path
 
 from bias_gate.compress.methods import CompressionMethod, resolve_method
 from bias_gate.config.schema import GateSpec, parse_gate_spec
+from bias_gate.config.validation import combined
 from bias_gate.config.yaml_source import YamlDocument, load_yaml
+from bias_gate.errors import ConfigError
 from bias_gate.judge.thresholds import ThresholdSet, resolve_thresholds
 from bias_gate.models.runtimes import check_runtimes
 
@@ -37,10 +39,15 @@ class GateConfig:
 def parse_gate_config(doc: YamlDocument, profile: str | None = None) -> GateConfig:
     """Validate a loaded model.yaml whole; ``profile`` replaces its threshold profile."""
     spec = parse_gate_spec(doc)
-    methods = {
-        compression.name: resolve_method(compression, doc, ("compressions", index))
-        for index, compression in enumerate(spec.compressions)
-    }
+    methods: dict[str, CompressionMethod] = {}
+    errors: list[ConfigError] = []
+    for index, compression in enumerate(spec.compressions):  # every config's problems
+        try:
+            methods[compression.name] = resolve_method(compression, doc, ("compressions", index))
+        except ConfigError as exc:
+            errors.append(exc)
+    if errors:
+        raise combined(errors)
     spec = spec.model_copy(update={"compressions": [m.spec for m in methods.values()]})
     check_runtimes(spec, methods, doc)
     thresholds = resolve_thresholds(spec.thresholds, spec.data.categories, doc, profile)

@@ -1,13 +1,15 @@
 """Pydantic validation errors as one usage line: file, line, key, and what to do.
 
 Every schema bias-gate validates (model.yaml, a compression method's options, a
-threshold profile and its overrides) reports its first problem through
-:func:`validation_error`, so the same mistake reads the same wherever it is made.
+threshold profile and its overrides) reports its problems through
+:func:`validation_error`, so the same mistake reads the same wherever it is made. All the
+problems pydantic found are reported at once, one line each (:class:`ConfigErrors`), so
+three typos take one run to see, not three.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,25 @@ def dotted(loc: Loc) -> str:
     return out
 
 
+class ConfigErrors(ConfigError):
+    """Several problems of one file: the first is this error's own message, file, line
+    and key (what a caller reading one error sees); rendered one line per problem."""
+
+    def __init__(self, errors: Sequence[ConfigError]):
+        first = errors[0]
+        super().__init__(first.message, first.file, first.line, first.key)
+        self.errors = list(errors)
+
+    def __str__(self) -> str:
+        return "\n".join(ConfigError.__str__(error) for error in self.errors)
+
+
+def combined(errors: Sequence[ConfigError]) -> ConfigError:
+    """One error for ``errors`` (each of them flattened): itself when there is one."""
+    flat = [e for error in errors for e in getattr(error, "errors", [error])]
+    return flat[0] if len(flat) == 1 else ConfigErrors(flat)
+
+
 def validation_error(
     exc: ValidationError,
     doc: YamlDocument | None,
@@ -37,14 +58,24 @@ def validation_error(
     hidden: Collection[str] = (),
     file: Path | None = None,
 ) -> ConfigError:
-    """The :class:`ConfigError` of ``exc``'s first problem.
+    """The :class:`ConfigError` of ``exc``'s problems (:class:`ConfigErrors` for several).
 
     ``model``: the schema that was validated (to list the keys allowed where an unknown
     one was given); ``prefix``: where that schema's value sits in ``doc`` (the file the
     line is looked up in); ``hidden``: location parts the schema nests that users do not
     write (``options``, under which a compression's flat method keys are kept); ``file``:
     the file to name when there is no ``doc``."""
-    error = exc.errors()[0]
+    return combined([_one(error, doc, model, prefix, hidden, file) for error in exc.errors()])
+
+
+def _one(
+    error: Any,
+    doc: YamlDocument | None,
+    model: type[BaseModel] | None,
+    prefix: Loc,
+    hidden: Collection[str],
+    file: Path | None,
+) -> ConfigError:
     own: Loc = tuple(
         part
         for part in error["loc"]

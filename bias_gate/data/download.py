@@ -101,7 +101,7 @@ def _download(url: str, timeout_s: float) -> bytes:
         reason = getattr(exc, "reason", exc)
         raise DataError(
             f"could not download {url} ({reason}); check the network, or give a local "
-            f"mirror of the data (--bias-gate-data-dir or {ENV_DATA_DIR})"
+            f"mirror of the data ({ENV_DATA_DIR}; in a pytest run also --bias-gate-data-dir)"
         ) from None
     if announced is not None and int(announced) != len(body):
         raise DataError(f"truncated download of {url}: {len(body)} of {announced} bytes")

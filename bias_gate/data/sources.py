@@ -9,7 +9,7 @@
   given a data directory (``data_dir``: ``--bias-gate-data-dir`` or
   ``$BIAS_GATE_DATA_DIR``, passed in by the caller), read from ``<data_dir>/bbq`` instead;
 * ``"hf:<dataset id>"``: a Hugging Face dataset through the optional ``datasets``
-  package (``pip install bias-gate[hf-datasets]``), its columns mapped to the official
+  package (``pip install pytest-bias-gate[hf-datasets]``), its columns mapped to the official
   fields.
 """
 
@@ -128,6 +128,11 @@ class OfficialSource:
         return f"official ({mirror / 'bbq'})" if mirror else f"official ({self.base_url})"
 
     def categories(self) -> tuple[str, ...]:
+        """Every category; with a local mirror, those the mirror holds (a partial
+        mirror exports what it has)."""
+        if self.data_dir is not None:
+            folder = self.data_dir / "bbq"
+            return tuple(c for c in ALL_CATEGORIES if (folder / f"{c}.jsonl").is_file())
         return ALL_CATEGORIES
 
     def url(self, category: str) -> str:
@@ -142,8 +147,9 @@ class OfficialSource:
             return _read_jsonl(
                 self.data_dir / "bbq" / f"{category}.jsonl",
                 category,
-                "the data directory (--bias-gate-data-dir or "
-                f"{ENV_DATA_DIR}) must hold bbq/<Category>.jsonl (give none to download)",
+                f"the local data mirror ({ENV_DATA_DIR}; in a pytest run also "
+                "--bias-gate-data-dir) must hold bbq/<Category>.jsonl; add the file, or "
+                "give no mirror to download it",
             )
         url = self.url(category)
         path = fetch_cached(
@@ -181,7 +187,7 @@ def _import_datasets() -> Any:
     except ImportError:
         raise DataError(
             "source 'hf:...' needs the optional 'datasets' package: "
-            "pip install bias-gate[hf-datasets]",
+            "pip install pytest-bias-gate[hf-datasets]",
             key="data.source",
         ) from None
     return datasets

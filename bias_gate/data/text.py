@@ -4,7 +4,7 @@ Names: ``wikitext2:valid`` / ``wikitext2:test`` (the tokenized WikiText-2 releas
 ``<data_dir>/wikitext-2/<split>.txt`` when a data directory is given, else a download
 cached and verified by SHA-256), a path
 to a UTF-8 text file (a relative path is taken against ``base_dir``), or
-``hf:<dataset id>[:<split>[:<column>]]`` (needs ``pip install bias-gate[hf-datasets]``).
+``hf:<dataset id>[:<split>[:<column>]]`` (needs ``pip install pytest-bias-gate[hf-datasets]``).
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def _load_hf(name: str) -> str:
         import datasets
     except ImportError:
         raise DataError(
-            f"corpus {name!r} needs the datasets library: pip install bias-gate[hf-datasets]"
+            f"corpus {name!r} needs the datasets library: pip install pytest-bias-gate[hf-datasets]"
         ) from None
     rows = datasets.load_dataset(dataset, split=split)
     return "\n".join(str(text) for text in rows[column])

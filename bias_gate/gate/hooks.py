@@ -20,10 +20,11 @@ from typing import Any
 import pytest
 
 from bias_gate.config.validated import GateConfig, load_gate_config
-from bias_gate.gate import junitxml
+from bias_gate.gate import junitxml, progress_pytest
 from bias_gate.gate.collector import ResultCollector
 from bias_gate.gate.nodes import GateFile, GateItem
 from bias_gate.gate.options import WORKER_DATA_DIR, GateOptions
+from bias_gate.gate.progress import ProgressTracker, ProgressView, Snapshot
 from bias_gate.gate.runner import GateRun
 from bias_gate.results import GateResults
 
@@ -41,8 +42,16 @@ class GatePlugin:
         self.config = config
         self.options = options
         worker = _worker_index(config)
+        # Live progress (bias_gate.gate.progress): sent from the running item, shown by
+        # the controller; nothing under -q.
+        self.current_item: pytest.Item | None = None
+        quiet = config.get_verbosity() < 0
+        self.progress = ProgressTracker(None if quiet else self._send_progress)
+        self._view: ProgressView | None = None
         self.runs: dict[Path, GateRun] = {
-            gate.spec.source_path.resolve(): GateRun(gate, options, worker, self._policy)
+            gate.spec.source_path.resolve(): GateRun(
+                gate, options, worker, self._policy, progress=self.progress
+            )
             for gate in configs
             if gate.spec.source_path is not None
         }
@@ -94,6 +103,29 @@ class GatePlugin:
     # -- running and reporting ----------------------------------------------------------
 
     @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
+        self.current_item = item
+        try:
+            return (yield)
+        finally:
+            self.current_item = None
+
+    def _send_progress(self, snapshot: Snapshot) -> None:
+        if self.current_item is not None:
+            progress_pytest.send(self.current_item, snapshot)
+
+    def _show_progress(self, snapshot: Snapshot) -> None:
+        if self._view is None:
+            interval = self.config.getoption("bias_gate_progress_interval")
+            self._view = progress_pytest.make_view(self.config, interval)
+        if self._view is not None:
+            self._view.show(snapshot)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
+        return progress_pytest.teststatus(report)
+
+    @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
@@ -106,6 +138,11 @@ class GatePlugin:
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        snapshot = progress_pytest.snapshot_of(report)
+        if snapshot is not None:
+            if not _is_worker(self.config):
+                self._show_progress(snapshot)
+            return
         if not _is_worker(self.config):
             junitxml.name_case(self.config, report)
         record = getattr(report, "bias_gate", None)

@@ -84,13 +84,15 @@ class Measurements:
         compression: dict[str, Any],
         wanted: Sequence[BBQItem],
         runtime: Runtime = TORCH,
+        on_answered: Callable[[int, bool], None] | None = None,
     ) -> dict[str, Answer]:
         """Answers of ``model`` (``loaded``'s model under ``compression``, in
         ``runtime``: a torch module, or a :class:`~bias_gate.llama.runtime.LlamaModel`)
         to ``wanted`` (a part of the planned items), through the answer store keyed by
         the whole plan, so later looks and reruns reuse them; the key's batch shards are
         compacted into one file after each call (a look's answers are then one file).
-        Generated answers are read by the benchmark's parser."""
+        Generated answers are read by the benchmark's parser. ``on_answered``: told the
+        number of items read from the store, then of each batch answered (live progress)."""
         from bias_gate.answer.engine import answer_items
         from bias_gate.answer.store import AnswerStore
         from bias_gate.registry import BENCHMARKS
@@ -105,6 +107,7 @@ class Measurements:
             store=store,
             store_key=key,
             parse_answer=BENCHMARKS.get(self.spec.data.benchmark)().parse_answer,
+            on_answered=on_answered,
         )
         store.compact(key)
         return answers

@@ -53,7 +53,7 @@ def run_info(
             },
         },
         "sequential": spec.sequential.model_dump(mode="json"),
-        "libraries": library_versions(("torch", "transformers", "bias-gate")),
+        "libraries": library_versions(("torch", "transformers", "pytest-bias-gate")),
     }
 
 

@@ -43,6 +43,7 @@ from bias_gate.gate.measurements import Measurements
 from bias_gate.gate.options import GateOptions
 from bias_gate.gate.policy import Policy, apply_policy
 from bias_gate.gate.run_cache import confine_matplotlib, open_run_cache
+from bias_gate.gate.progress import ProgressTracker
 from bias_gate.gate.run_info import header_lines, model_info, run_info
 from bias_gate.identity import (
     NO_COMPRESSION,
@@ -129,7 +130,8 @@ class GateRun:
     """The gate flow for one model.yaml, lazily computed and cached.
 
     ``policy``: called with each config's results once computed, before its items
-    report (the ``pytest_bias_gate_results`` hook); ``None`` for none."""
+    report (the ``pytest_bias_gate_results`` hook); ``None`` for none. ``progress``: told
+    each config's stages and answered items (:mod:`bias_gate.gate.progress`)."""
 
     def __init__(
         self,
@@ -137,8 +139,10 @@ class GateRun:
         options: GateOptions,
         worker: int | None = None,
         policy: Policy | None = None,
+        progress: ProgressTracker | None = None,
     ):
         self.spec = apply_overrides(config.spec, options)
+        self.progress = progress or ProgressTracker()
         self.methods = config.methods
         self.options = options
         self.worker = worker
@@ -206,11 +210,18 @@ class GateRun:
     def loaded(self) -> LoadedModel:
         """The dense model as torch loads it, once."""
         if self._loaded is None:
+            from bias_gate.models.load_progress import gguf_tensor_progress
             from bias_gate.models.loading import load_model
 
-            self._loaded = load_model(
-                self.spec.model, device=self.device(), cache_dir=self.cache_dir
-            )
+            self.progress.stage("loading the dense model")
+
+            def tensors(done: int, total: int) -> None:
+                self.progress.detail(f"loading the dense model: GGUF tensor {done}/{total}")
+
+            with gguf_tensor_progress(tensors):
+                self._loaded = load_model(
+                    self.spec.model, device=self.device(), cache_dir=self.cache_dir
+                )
         return self._loaded
 
     def dense(self, runtime: Runtime | None = None) -> DenseState:
@@ -236,6 +247,7 @@ class GateRun:
         from bias_gate.models.runtimes import open_llama
 
         loaded = self.loaded()
+        self.progress.stage("dense baseline")
         model = loaded.model if runtime == TORCH else open_llama(self.dense_gguf(), loaded)
         items = self.items()
         parts = self.baseline_parts()
@@ -340,7 +352,11 @@ class GateRun:
 
     def config_outcome(self, name: str) -> ConfigOutcome:
         if name not in self._outcomes:
-            outcome = self._compute_config(name)
+            try:
+                outcome = self._compute_config(name)
+            except BaseException:  # an error or Ctrl-C: the progress line ends too
+                self.progress.finish("stopped")
+                raise
             if self.policy is not None:
                 self._apply_policy(outcome)
             self._outcomes[name] = outcome
@@ -352,12 +368,23 @@ class GateRun:
         apply_policy(self.policy, self.results([outcome.result]))
         outcome.by_category = {item.category: item for item in outcome.result.items}
 
+    def planned_items(self) -> int:
+        """The most items one config's compressed model answers (every look of every
+        category; a category that settles early stops before)."""
+        return sum(
+            len(plan.items_through(plan.looks) if plan.looks else plan.disambiguated)
+            for plan in self.plans().values()
+        )
+
     def _compute_config(self, name: str) -> ConfigOutcome:
         from bias_gate.compress.measure import MeasureSettings
         from bias_gate.compress.pipeline import compress_model
 
+        source = self.spec.source_path.name if self.spec.source_path else "model.yaml"
+        self.progress.start(f"{source}::{name}", self.planned_items())
         runtime = self.spec.runtime_of(name)
         dense = self.dense(runtime)
+        self.progress.stage("compressing")
         spec = self.spec.compression(name)
         context = self.compression_context(dense.loaded.tokenizer, dense.loaded.device)
         started = time.perf_counter()
@@ -381,6 +408,7 @@ class GateRun:
                 del model
                 model = None
                 gc.collect()
+        self.progress.stage("perplexity")
         perplexity = self.measurements.perplexity(dense.loaded, answering, compression, runtime)
         base = self.thresholds.base
         ratio = (
@@ -423,6 +451,7 @@ class GateRun:
             dense_perplexity=dense.perplexity,
             agreement=agreement.to_dict() if agreement is not None else None,
         )
+        self.progress.finish()
         return ConfigOutcome(result=result, by_category={i.category: i for i in items})
 
     def _agreement(
@@ -461,7 +490,7 @@ class GateRun:
         def compressed(wanted: Sequence[BBQItem]) -> dict[str, Answer]:
             answered.extend(wanted)
             return self.measurements.answers(
-                dense.loaded, model, compression, wanted, dense.runtime
+                dense.loaded, model, compression, wanted, dense.runtime, self.progress.answered
             )
 
         def dense_answers(wanted: Sequence[BBQItem]) -> dict[str, Answer]:
@@ -484,6 +513,7 @@ class GateRun:
             dense_result=dense.result,
             perplexity_passed=perplexity_passed,
             spending=self.spec.sequential.spending,
+            on_look=self.progress.look,
         )
 
     # -- reporting --------------------------------------------------------------------------

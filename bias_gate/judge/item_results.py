@@ -13,7 +13,7 @@ run's configs are gathered). Nothing here imports torch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 from bias_gate.answer.types import Answer
@@ -44,6 +44,7 @@ def judge_items(
     dense_result: DenseResult,
     perplexity_passed: bool | None = None,
     spending: str = "obrien-fleming",
+    on_look: Callable[[int, int], None] | None = None,
 ) -> list[ItemResult]:
     """The item results of config ``config``: every category of ``plans`` judged as one
     family (:func:`bias_gate.judge.looks.judge_config`), each given its verdict against
@@ -67,6 +68,7 @@ def judge_items(
         per_category=thresholds.per_category,
         metric=metric,
         spending=spending,
+        on_look=on_look,
     )
     checked = _compressed_validity(plans, judgements, seen, thresholds)
     items = []

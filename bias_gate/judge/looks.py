@@ -158,11 +158,13 @@ def judge_config(
     per_category: Mapping[str, Thresholds],
     metric: GatedMetric,
     spending: str = "obrien-fleming",
+    on_look: Callable[[int, int], None] | None = None,
 ) -> list[CategoryJudgement]:
     """Judge every category of ``plans`` as one family, looking at each stage in turn
     and asking ``dense`` and ``compressed`` only for the items of categories still
     running. ``base`` holds the config-wide settings (alpha, correction, fail rule,
-    metric); ``per_category`` each category's limits."""
+    metric); ``per_category`` each category's limits. ``on_look(k, K)`` is told when look
+    k of at most K starts (live progress)."""
     categories = list(plans)
     design = design_of(base, spending)
     limits = {c: per_category.get(c, base) for c in categories}
@@ -187,6 +189,8 @@ def judge_config(
             seen_compressed.update(compressed(todo))
 
     def stats_for_round(round_index: int, running: np.ndarray) -> RoundStats:
+        if on_look is not None:
+            on_look(round_index, max((plan.looks for plan in plans.values()), default=0))
         answers_through(round_index, running)
         looks: list[LookStats] = []
         net = np.full((1, len(categories)), np.nan)

@@ -7,7 +7,7 @@ from typing import Any
 
 from bias_gate.errors import BiasGateError
 
-INSTALL = "pip install 'bias-gate[llama]'"
+INSTALL = "pip install 'pytest-bias-gate[llama]'"
 
 
 def llama_cpp_installed() -> bool:

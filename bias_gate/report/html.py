@@ -41,8 +41,9 @@ if TYPE_CHECKING:
 PLOT_CAPTIONS: dict[str, str] = {
     "paradox.png": "Perplexity ratio against Cohen's h for every comparison. The shaded "
     "quadrant is the smart-pruning paradox: perplexity within its limit, bias beyond its.",
-    "srs_by_sparsity.png": "SRS of each method by achieved sparsity (dense at 0), 95% Wilson "
-    "intervals of each proportion. Configs without sparsity (quantization) are not shown.",
+    "srs_by_sparsity.png": "SRS of each pruning method by achieved sparsity (dense at 0), 95% "
+    "Wilson intervals of each proportion. Configs without a target sparsity (quantization, "
+    "checkpoints) are not shown.",
     "new_bias_rate.png": "New-bias rate per config and category: items the dense model "
     "answered without bias that the compressed model answers with the biased option.",
 }

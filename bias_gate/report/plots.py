@@ -4,11 +4,11 @@
   achieved sparsity, the dense model at sparsity 0. Error bars are 95% Wilson score
   intervals of each SRS as a proportion of its n items (Cohen's h CIs are intervals of a
   *difference* and belong on the paradox plot, not on a level). Configs without a
-  sparsity (e.g. quantization) are not on this plot.
+  target sparsity (quantization, checkpoints) are not on this plot.
 - ``new_bias_rate.png``: the new-bias rate (share of dense-unbiased items the compressed
   model answers with the biased option) per config and category.
 - ``paradox.png``: perplexity ratio (x, log scale: a broken config at 3e7 and sane ones
-  at 1.05 are both readable) against Cohen's h (y, with its CI) for every
+  at 1.05 are both readable) against Cohen's h (y, with its one-sided bounds) for every
   comparison; the "perplexity passes, bias fails" quadrant (ratio <= the profile's
   ``max_perplexity_ratio``, h > ``max_cohens_h``) is shaded when those limits are set.
 """
@@ -25,7 +25,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from bias_gate.report.run_view import run_limits
-from bias_gate.report.summary import categories, fmt_ratio
+from bias_gate.report.summary import categories
 from bias_gate.results import GateResults
 
 #: Colour of each verdict on the plots.
@@ -95,7 +95,11 @@ def plot_srs_by_sparsity(results: GateResults) -> Figure:
             points = sorted(
                 (config.achieved_sparsity, item.srs_compressed, item.n)
                 for config in results.configs
-                if config.method == method and config.achieved_sparsity is not None
+                # Pruning configs only: quantization zeroes a few weights by rounding
+                # (rtn shows 0.008), which is not a sparsity the plot compares.
+                if config.method == method
+                and config.target_sparsity is not None
+                and config.achieved_sparsity is not None
                 for item in config.items
                 if item.category == category and item.srs_compressed is not None and item.n > 0
             )
@@ -168,9 +172,10 @@ def plot_paradox(results: GateResults) -> Figure:
     xs = [c.perplexity_ratio for c, _ in points if c.perplexity_ratio is not None]
     x_high = max([*xs, limits.max_perplexity_ratio or 1.0, 1.0]) * 1.3
     x_low = min([*xs, 1.0]) / 1.15
-    hs = [item.cohens_h for _, item in points]
-    y_high = max([*(h for h in hs if h is not None), limits.max_cohens_h or 0.2, 0.2]) + 0.2
-    y_low = min([*(h for h in hs if h is not None), 0.0]) - 0.2
+    # Every point and both of its bounds are inside: the upper bound decides PASS.
+    ys = [h for _, item in points for h in (item.cohens_h, *(item.h_ci or ())) if h is not None]
+    y_high = max([*ys, limits.max_cohens_h or 0.2, 0.2]) + 0.15
+    y_low = min([*ys, 0.0]) - 0.15
     if limits.max_perplexity_ratio is not None and limits.max_cohens_h is not None:
         ax.fill_between(
             [x_low, limits.max_perplexity_ratio],
@@ -205,7 +210,11 @@ def plot_paradox(results: GateResults) -> Figure:
         ],
     )
     ax.set_xlabel("perplexity ratio (compressed / dense, log scale)")
-    ax.set_ylabel("Cohen's h on SRS (compressed - dense), 95% CI")
+    one_sided, interval = 100 * (1 - limits.alpha), 100 * (1 - 2 * limits.alpha)
+    ax.set_ylabel(
+        f"Cohen's h on SRS (compressed - dense)\nbars: one-sided {one_sided:.3g}% bounds "
+        f"({interval:.3g}% interval)"
+    )
     ax.set_title("Perplexity change vs bias change (colour: verdict)")
     ax.grid(alpha=0.3)
     if limits.max_perplexity_ratio is not None and limits.max_cohens_h is not None:
@@ -254,7 +263,8 @@ def _log_ratio_axis(ax: Axes, low: float, high: float) -> None:
         ticks = sorted({float(f"{v:.2g}") for v in _geomspace(low, high, 6)})
         ax.xaxis.set_major_locator(ticker.FixedLocator(ticks))
         ax.xaxis.set_minor_locator(ticker.NullLocator())
-    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: _tick(value)))
+    wide = high >= 1000
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: _tick(value, wide)))
 
 
 def _geomspace(low: float, high: float, count: int) -> list[float]:
@@ -262,8 +272,13 @@ def _geomspace(low: float, high: float, count: int) -> list[float]:
     return [low * step**k for k in range(count)]
 
 
-def _tick(value: float) -> str:
-    return f"{value:g}" if value < 1000 else fmt_ratio(value)
+def _tick(value: float, wide: bool = False) -> str:
+    """One format per axis: plain (``1.5``, ``100``) on a narrow one, powers of ten
+    (``1e2``, ``1e3``, ``3.1e7``) on one reaching 1000, never ``100`` beside ``1.0e3``."""
+    if not wide:
+        return f"{value:g}"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
 
 
 #: File name -> plot function; each plot is written as one PNG.

@@ -105,3 +105,25 @@ def test_unknown_category_is_rejected_by_the_parser(bbq_dir: Path) -> None:
     assert done.returncode == 2
     assert "invalid choice: 'Height'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_official_source_on_a_partial_mirror_exports_what_it_holds(
+    bbq_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """``--source official`` with $BIAS_GATE_DATA_DIR holding two categories: the default
+    is every category the mirror has; asking for a missing one names the environment
+    variable the command reads (not only a pytest flag it does not have)."""
+    mirror = tmp_path / "mirror" / "bbq"
+    mirror.mkdir(parents=True)
+    for category in ("Age", "Religion"):
+        (mirror / f"{category}.jsonl").write_bytes((bbq_dir / f"{category}.jsonl").read_bytes())
+    monkeypatch.setenv("BIAS_GATE_DATA_DIR", str(mirror.parent))
+    out = tmp_path / "items.jsonl"
+    code = main(["bbq", "export", "--source", "official", "--limit", "4", "--output", str(out)])
+    first = capsys.readouterr().err
+    assert code == 0, first
+    assert Counter(r["category"] for r in read_jsonl(out)) == {"Age": 4, "Religion": 4}
+    code = main(["bbq", "export", "--source", "official", "--category", "Nationality"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err
+    assert "Nationality.jsonl" in err and "BIAS_GATE_DATA_DIR" in err

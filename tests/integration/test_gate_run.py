@@ -4,6 +4,7 @@ crafted BBQ items and a controlled compressor, so every expected verdict is know
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -270,7 +271,7 @@ def test_xdist_run_equals_serial_run(pytester, gate_material):
     serial, parallel = pytester.path / "serial.json", pytester.path / "parallel.json"
     run_gate(pytester, config, "--bias-gate-json", str(serial)).assert_outcomes(passed=5, failed=1)
     junit = pytester.path / "pytest-junit.xml"
-    run_gate(
+    result = run_gate(
         pytester,
         config,
         "-n",
@@ -281,7 +282,13 @@ def test_xdist_run_equals_serial_run(pytester, gate_material):
         str(parallel),
         "--junitxml",
         str(junit),
-    ).assert_outcomes(passed=5, failed=1)
+    )
+    result.assert_outcomes(passed=5, failed=1)
+    # Live progress from the workers reaches the controller's terminal (and adds no
+    # outcome, above, and no JUnit case, below).
+    for name in ("dense", "random-0", "boost"):
+        done = rf"^bias-gate model\.yaml::{name}: done, \d+/\d+ items"
+        assert re.search(done, result.stdout.str(), re.M), result.stdout.str()
     a, b = json.loads(serial.read_text()), json.loads(parallel.read_text())
     assert items_of(a) == items_of(b)
     assert [c["name"] for c in a["configs"]] == [c["name"] for c in b["configs"]]

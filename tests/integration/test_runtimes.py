@@ -109,7 +109,7 @@ def test_without_llama_cpp_one_line_says_how_to_install_it(
     message = str(caught.value)
     assert message == (
         f"{path}:4: model.runtime: runtime llama_cpp needs llama-cpp-python (llama.cpp): "
-        "pip install 'bias-gate[llama]'"
+        "pip install 'pytest-bias-gate[llama]'"
     )
     # A config of its own that needs it is named at its own key.
     path.write_text(path.read_text().replace("runtime: llama_cpp\n", "runtime: torch\n", 1))
@@ -160,5 +160,5 @@ def test_the_gate_without_llama_cpp_is_a_usage_error(
     errors = [line for line in result.stderr.lines if line.strip()]
     assert errors == [
         f"ERROR: bias-gate: {path}:4: model.runtime: runtime llama_cpp needs "
-        "llama-cpp-python (llama.cpp): pip install 'bias-gate[llama]'"
+        "llama-cpp-python (llama.cpp): pip install 'pytest-bias-gate[llama]'"
     ]

@@ -51,7 +51,7 @@ def test_a_k_quant_without_llama_cpp_is_one_line_saying_how_to_install_it(monkey
     with pytest.raises(BiasGateError) as caught:
         gguf_quant.chosen_quantizer(_options(type="Q4_K_M"))
     message = str(caught.value)
-    assert "\n" not in message and "pip install 'bias-gate[llama]'" in message
+    assert "\n" not in message and "pip install 'pytest-bias-gate[llama]'" in message
     assert gguf_quant.chosen_quantizer(_options(type="Q8_0")) == "numpy"
     with pytest.raises(BiasGateError, match="quantizer llama_cpp needs llama-cpp-python"):
         gguf_quant.chosen_quantizer(_options(type="Q8_0", quantizer="llama_cpp"))

@@ -1,4 +1,4 @@
-"""llama.cpp (the ``bias-gate[llama]`` extra): its quantizer writes K-quants for the
+"""llama.cpp (the ``pytest-bias-gate[llama]`` extra): its quantizer writes K-quants for the
 ``gguf`` method, and its runtime answers like the torch engine on the same weights.
 
 The dense model as an F32 GGUF holds exactly the weights the torch engine loads (the
@@ -40,7 +40,7 @@ from bias_gate.models.perplexity import perplexity
 from tests.conftest import SHARED_DATA
 
 pytest.importorskip(
-    "llama_cpp", reason="llama-cpp-python is not installed: pip install 'bias-gate[llama]'"
+    "llama_cpp", reason="llama-cpp-python is not installed: pip install 'pytest-bias-gate[llama]'"
 )
 
 pytestmark = pytest.mark.slow

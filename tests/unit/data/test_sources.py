@@ -215,7 +215,7 @@ def test_hf_source_needs_the_optional_package() -> None:
         pytest.skip("datasets is installed; the not-installed message cannot be shown")
     with pytest.raises(DataError) as missing:
         resolve_source("hf:heegyu/bbq").load("Age")
-    assert "pip install bias-gate[hf-datasets]" in str(missing.value)
+    assert "pip install pytest-bias-gate[hf-datasets]" in str(missing.value)
     with pytest.raises(DataError, match="dataset id"):
         resolve_source("hf:")
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bias_gate.cli import main
 from bias_gate.report.github import COMMENT_MARKER, github_outputs, render_comment, run_url
 from bias_gate.report.trend import compare
@@ -116,3 +118,23 @@ def test_comment_marks_worse_cells_and_command_writes_it(tmp_path, monkeypatch):
     assert main(["report", str(results), "--previous", str(previous), "--comment", str(out)]) == 0
     written = out.read_text(encoding="utf-8")
     assert "(was pass)" in written and "actions/runs/42" in written
+
+
+@pytest.mark.parametrize("flag", ["--annotations", "--step-summary", "--github-outputs"])
+def test_actions_outputs_outside_actions_are_one_usage_line(tmp_path, monkeypatch, capsys, flag):
+    """Outside a GitHub Actions step each of the three refuses the same way (exit 2, one
+    line naming the flag), none silently does nothing."""
+
+    results = tmp_path / "results.json"
+    make_results().write(results)
+    for name in ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["report", str(results), flag]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"bias-gate: error: {flag}: ") and len(err.splitlines()) == 1
+    assert "GitHub Actions step" in err
+    # Inside a step (the variables GitHub sets), the same command writes.
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "out.txt"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "step.md"))
+    assert main(["report", str(results), flag]) == 0

@@ -149,3 +149,46 @@ def test_paradox_plot_labels_do_not_overlap():
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
             assert not a.overlaps(b), (a, b)
+
+
+def test_paradox_plot_shows_the_deciding_bounds_with_their_real_level():
+    """The y axis holds every one-sided bound (the upper one decides PASS), the label
+    names the bounds the verdicts use (one-sided 95%, a 90% interval), and one axis
+    reaching 1000 labels every tick alike (1e2 and 1e3, never 100 beside 1.0e3)."""
+    from bias_gate.report.plots import plot_paradox
+
+    results = make_results()
+    for config, ratio in zip(results.configs, (1.04, 1.4, 2.0e4), strict=False):
+        config.perplexity_ratio = ratio
+    item = results.configs[0].items[0]
+    item.cohens_h, item.h_ci = 0.15, (-0.2, 0.78)
+    figure = plot_paradox(results)
+    figure.canvas.draw()
+    (ax,) = figure.axes
+    low, high = ax.get_ylim()
+    bounds = [b for c in results.configs for i in c.items for b in (i.h_ci or ())]
+    assert bounds and low < min(bounds) and high > max(bounds) >= 0.78
+    assert "one-sided 95% bounds (90% interval)" in ax.get_ylabel()
+    assert "95% CI" not in ax.get_ylabel()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert labels and all(re.fullmatch(r"\d(\.\d)?e-?\d+", label) for label in labels), labels
+
+
+def test_srs_plot_shows_pruning_configs_only():
+    """Quantization zeroes a few weights by rounding; its configs stay off the sparsity
+    plot, as its caption says."""
+    from bias_gate.report.html import PLOT_CAPTIONS
+    from bias_gate.report.plots import plot_srs_by_sparsity
+
+    results = make_results()
+    quantized = results.configs[-1]
+    quantized.method, quantized.target_sparsity, quantized.achieved_sparsity = "rtn", None, 0.008
+    figure = plot_srs_by_sparsity(results)
+    legends = {
+        text.get_text()
+        for ax in figure.axes
+        if ax.get_legend() is not None
+        for text in ax.get_legend().get_texts()
+    }
+    assert "rtn" not in legends and "dense" in legends
+    assert "quantization" in PLOT_CAPTIONS["srs_by_sparsity.png"]
