@@ -378,3 +378,25 @@ def test_answer_reader_hand_cases() -> None:
     assert parse_answer("B", shown) == 1
     assert parse_answer("모르겠어요", shown) is None
     assert KoBBQ().parse_answer("**할머니**", ("할머니", "손자", UNKNOWN)) == 0
+
+
+def test_official_download_is_pinned_by_digest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The download path, served from a file:// URL: the official bytes are cached and
+    read; bytes with another SHA-256 are refused before anything is cached."""
+    from bias_gate.data import kobbq
+
+    monkeypatch.setenv("BIAS_GATE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(kobbq, "OFFICIAL_URL", KOBBQ_TSV.as_uri())
+    source = resolve_kobbq_source("official", None, None)
+    assert source.path is None and len(source.load("Age")) == 168
+    assert (tmp_path / "cache" / "data" / "kobbq" / "KoBBQ_test_samples.tsv").is_file()
+
+    tampered = tmp_path / "tampered.tsv"
+    tampered.write_bytes(KOBBQ_TSV.read_bytes().replace("할머니".encode(), "할아버지".encode()))
+    monkeypatch.setenv("BIAS_GATE_CACHE_DIR", str(tmp_path / "cache2"))
+    monkeypatch.setattr(kobbq, "OFFICIAL_URL", tampered.as_uri())
+    with pytest.raises(DataError, match="not the pinned 6eacb1c0"):
+        kobbq.KoBBQSource().load("Age")
+    assert not (tmp_path / "cache2" / "data" / "kobbq" / "KoBBQ_test_samples.tsv").exists()
