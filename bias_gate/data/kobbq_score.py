@@ -101,7 +101,11 @@ def _shown(sample: KoBBQSample, order: int | None) -> tuple[str, ...]:
     return tuple(sample.choices[i] for i in ORDERS[order])
 
 
-def _text(sample: KoBBQSample, order: int | None, data: dict[str, Any], where: Any) -> str:
+def _text(
+    sample: KoBBQSample, order: int | None, data: dict[str, Any], where: tuple[Path, int]
+) -> str:
+    """The prediction of one line as the authors' evaluation table holds it: an option's
+    text, or any other text (out of choice; '' for none)."""
     if "raw" in data and "prediction" not in data:
         raw = data["raw"]
         if not isinstance(raw, str):
@@ -109,20 +113,20 @@ def _text(sample: KoBBQSample, order: int | None, data: dict[str, Any], where: A
         shown = _shown(sample, order)
         read = read_answer(raw, shown)
         return shown[LETTERS.index(read)] if read in LETTERS else read
-    value = data.get("prediction", ...)
-    if value is ... or isinstance(value, bool):
+    if "prediction" not in data:
         raise DataError(
             "each line needs prediction (0-2, the answer text or null) or raw",
             file=where[0],
             line=where[1],
             key="prediction",
         )
+    value = data["prediction"]
     if value is None:
         return ""
-    if isinstance(value, int) and value in (0, 1, 2):
-        return sample.choices[value]
     if isinstance(value, str):
         return value
+    if isinstance(value, int) and not isinstance(value, bool) and value in (0, 1, 2):
+        return sample.choices[value]
     raise DataError(
         "prediction must be 0, 1, 2, the answer text or null",
         file=where[0],

@@ -272,6 +272,8 @@ def test_raw_answers_are_read_as_the_authors_post_processing_reads_them(
     [
         ({"sample_id": "age-999a-002-amb-bsd", "prediction": 0}, "no sample 'age-999a-002"),
         ({"sample_id": "age-001a-002-amb-bsd", "prediction": 3}, "prediction must be 0, 1, 2"),
+        ({"sample_id": "age-001a-002-amb-bsd", "prediction": True}, "prediction must be 0"),
+        ({"sample_id": "age-001a-002-amb-bsd", "raw": 1}, "raw must be the generated text"),
         ({"sample_id": 12, "prediction": 0}, "needs a sample_id string"),
         ({"sample_id": "age-001a-002-amb-bsd"}, "needs prediction"),
     ],
