@@ -14,6 +14,11 @@ JSON keyed by category, plus ``"overall"`` (all scored items pooled). ``predicti
 A prediction for a (category, example_id) that the source does not have, a duplicate
 prediction, or a malformed line is an error naming the line. Only predicted items are
 scored; ``excluded.unpredicted`` counts the category's items without a prediction.
+
+``--benchmark NAME`` (default ``bbq``): a benchmark with its own ``score_predictions``
+(KoBBQ: its authors' accuracy, diff-bias and out-of-choice ratio, docs/kobbq.md) reads
+its own predictions format and prints its own figures; ``--category`` is checked
+against the benchmark's categories.
 """
 
 from __future__ import annotations
@@ -60,9 +65,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--category",
         action="append",
-        choices=ALL_CATEGORIES,
         metavar="CATEGORY",
         help="score only this category (repeatable; default: every category predicted)",
+    )
+    parser.add_argument(
+        "--benchmark",
+        default="bbq",
+        help="the benchmark (default bbq); one with its own scores (kobbq) reads its own "
+        "predictions format (docs/extending.md)",
     )
 
 
@@ -221,6 +231,22 @@ def score_predictions(
 
 
 def run(args: argparse.Namespace) -> int:
+    from bias_gate.data.benchmarks import get_benchmark
+    from bias_gate.data.download import mirror_dir
+
+    benchmark = get_benchmark(args.benchmark)
+    unknown = [c for c in args.category or [] if c not in benchmark.categories]
+    if unknown:
+        raise DataError(
+            f"unknown category {unknown[0]!r} of benchmark {benchmark.name!r}; allowed: "
+            f"{', '.join(benchmark.categories)}",
+            key="--category",
+        )
+    own_scores = getattr(benchmark, "score_predictions", None)
+    if own_scores is not None:
+        scores = own_scores(args.source, args.predictions, args.category or [], mirror_dir())
+        print(json.dumps(scores, indent=2, ensure_ascii=False))
+        return 0
     predictions = read_predictions(args.predictions)
     categories = args.category or [
         c for c in ALL_CATEGORIES if any(p.category == c for p in predictions)

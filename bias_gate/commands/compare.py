@@ -14,6 +14,12 @@ answers' validity is checked on the disambiguated rows, exactly as the gate does
 (bias_gate.judge.looks; one look: every answer is already there). ``--source`` takes what
 ``data.source`` takes.
 
+``--benchmark NAME`` (default ``bbq``) reads the items of that benchmark; one that names
+its items by an id of its own (``item_id_field``: KoBBQ's ``sample_id``) takes that
+field in place of ``category`` and ``example_id``::
+
+    {"sample_id": "age-001a-002-amb-bsd", "answer": 1}
+
 Exit status: 1 when any config fails, 0 otherwise, 2 for bad input (one line naming the
 file and line). Nothing here imports torch.
 """
@@ -67,6 +73,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir", type=Path, help="a local mirror of the official data (bbq/<Category>.jsonl)"
     )
+    parser.add_argument(
+        "--benchmark", default="bbq", help="the benchmark whose items the answers are to"
+    )
 
 
 def _choice(value: Any, where: tuple[Path, int]) -> int | None:
@@ -103,8 +112,22 @@ def _probs(value: Any, where: tuple[Path, int]) -> tuple[float, float, float] | 
     return (float(value[0]), float(value[1]), float(value[2]))
 
 
-def read_rows(path: Path, default_config: str | None) -> list[Row]:
-    """The answer rows of ``path``; every malformed line is a one-line DataError."""
+def _own_id(obj: dict[str, Any], benchmark: Any, path: Path, line: int) -> dict[str, Any]:
+    """``obj`` with ``category`` and ``example_id`` from the benchmark's own item id
+    field, when the benchmark has one and the line gives it."""
+    field = getattr(benchmark, "item_id_field", None)
+    if field is None or field not in obj:
+        return obj
+    try:
+        category, example_id = benchmark.parse_item_id(obj[field])
+    except DataError as exc:
+        raise DataError(exc.message, file=path, line=line, key=field) from None
+    return {**obj, "category": category, "example_id": example_id}
+
+
+def read_rows(path: Path, default_config: str | None, benchmark: Any = None) -> list[Row]:
+    """The answer rows of ``path``; every malformed line is a one-line DataError.
+    ``benchmark``: the benchmark whose own item ids a line may give instead."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -121,6 +144,7 @@ def read_rows(path: Path, default_config: str | None) -> list[Row]:
             raise DataError(f"not JSON ({exc.msg})", file=path, line=number) from None
         if not isinstance(obj, dict):
             raise DataError("each line must be a JSON object", file=path, line=number)
+        obj = _own_id(obj, benchmark, path, number)
         missing = [k for k in ("category", "example_id", "answer") if k not in obj]
         if missing:
             raise DataError(f"missing {', '.join(missing)}", file=path, line=number)
@@ -153,12 +177,11 @@ def read_rows(path: Path, default_config: str | None) -> list[Row]:
 
 
 def _items_for(
-    rows: Sequence[Row], source: str, path: Path, data_dir: Path | None
+    rows: Sequence[Row], source: str, path: Path, data_dir: Path | None, benchmark: Any
 ) -> dict[str, BBQItem]:
     from bias_gate.data.download import mirror_dir
-    from bias_gate.data.sources import resolve_source
 
-    bbq = resolve_source(source, data_dir=data_dir or mirror_dir())
+    bbq = benchmark.source(source, None, data_dir or mirror_dir())
     items: dict[str, BBQItem] = {}
     for category in sorted({row.category for row in rows}):
         try:
@@ -191,6 +214,7 @@ def _source(answers: dict[str, Answer]) -> Callable[[Sequence[BBQItem]], dict[st
 def compare(args: argparse.Namespace) -> dict[str, Any]:
     """Judge every config of ``args.compressed`` against ``args.dense``; the JSON
     document the command prints and writes."""
+    from bias_gate.data.benchmarks import get_benchmark
     from bias_gate.judge.item_results import judge_items
     from bias_gate.judge.looks import plan_categories
     from bias_gate.judge.thresholds import ThresholdSet, load_profile
@@ -199,9 +223,10 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     from bias_gate.results import DenseResult
 
     limits = load_profile(args.profile)
-    dense_rows = read_rows(args.dense, None)
-    compressed_rows = read_rows(args.compressed, DEFAULT_CONFIG)
-    items = _items_for(dense_rows, args.source, args.dense, args.data_dir)
+    benchmark = get_benchmark(args.benchmark)
+    dense_rows = read_rows(args.dense, None, benchmark)
+    compressed_rows = read_rows(args.compressed, DEFAULT_CONFIG, benchmark)
+    items = _items_for(dense_rows, args.source, args.dense, args.data_dir, benchmark)
     dense = _answers(dense_rows)
     configs: dict[str, list[Row]] = {}
     for row in compressed_rows:

@@ -13,6 +13,15 @@ model.yaml (default ``bbq``). It gives:
   language (a config's own ``scoring.prompt`` wins);
 - ``parse_answer(text, shown)``: how a generated answer is read (``generate`` mode).
 
+Optional members (looked up with ``getattr``, so the registry's presence check does not
+ask for them; KoBBQ, :mod:`bias_gate.data.kobbq`, has all three):
+
+- ``score_predictions(source, predictions, categories, data_dir)``: the benchmark's own
+  scores of a predictions file, as a JSON object (``bias-gate bbq score --benchmark``);
+- ``item_id_field`` and ``parse_item_id(value)``: the field that names an item in an
+  answers file by the benchmark's own id, and ``(category, example_id)`` of that id
+  (``bias-gate compare --benchmark``).
+
 :class:`BBQFormat` is the base of a benchmark in the official JSONL format (KoBBQ, a
 translation, a team's own templates): a folder of ``<Category>.jsonl`` files; a subclass
 sets its name, categories, prompt and parser. :class:`BBQ` is the official BBQ.
@@ -50,6 +59,18 @@ class Benchmark(Protocol):
         """The display position (0 = A) of the option a generated ``text`` names, or
         ``None`` when it names none; ``shown``: the option texts in display order."""
         ...
+
+
+def get_benchmark(name: str, key: str = "--benchmark") -> Benchmark:
+    """The benchmark registered as ``name``, instantiated; a :class:`DataError` at
+    ``key`` listing the registered names when there is none (for the commands)."""
+    from bias_gate.registry import BENCHMARKS, UnknownName
+
+    try:
+        benchmark: Benchmark = BENCHMARKS.get(name)()
+    except UnknownName as exc:
+        raise DataError(str(exc), key=key) from None
+    return benchmark
 
 
 class BBQFormat:

@@ -22,7 +22,7 @@ from bias_gate.registry import (
 )
 
 SHIPPED = [
-    (BENCHMARKS, ["bbq"]),
+    (BENCHMARKS, ["bbq", "kobbq"]),
     (METRICS, ["expected_srs", "srs"]),
     (SCORING_MODES, ["continuation", "generate", "letter", "permuted"]),
     (REPORTS, ["html", "json", "junit", "markdown", "plots"]),

@@ -99,10 +99,10 @@ BAD = [
     ),
     (
         "unknown benchmark",
-        ("  categories:", "  benchmark: kobbq\n  categories:"),
+        ("  categories:", "  benchmark: cbbq\n  categories:"),
         6,
         "data.benchmark",
-        "unknown benchmark 'kobbq'; available: bbq",
+        "unknown benchmark 'cbbq'; available: bbq, kobbq",
     ),
     (
         "unknown report writer",
