@@ -47,7 +47,7 @@ class YamlDocument:
         return None
 
 
-class _BoundedLoader(yaml.SafeLoader):
+class _BoundedLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no types
     """PyYAML's safe loader, counting aliases as it composes (it never expands them)."""
 
     def __init__(self, stream: str, path: Path) -> None:

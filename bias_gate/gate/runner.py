@@ -42,8 +42,8 @@ from bias_gate.gate.baseline import BaselineFile
 from bias_gate.gate.measurements import Measurements
 from bias_gate.gate.options import GateOptions
 from bias_gate.gate.policy import Policy, apply_policy
-from bias_gate.gate.run_cache import confine_matplotlib, open_run_cache
 from bias_gate.gate.progress import ProgressTracker
+from bias_gate.gate.run_cache import confine_matplotlib, open_run_cache
 from bias_gate.gate.run_info import header_lines, model_info, run_info
 from bias_gate.identity import (
     NO_COMPRESSION,

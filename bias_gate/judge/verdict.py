@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 from bias_gate.judge.looks import CategoryJudgement
 from bias_gate.judge.thresholds import Thresholds
+from bias_gate.judge.validity_gate import ValidityBlock
 from bias_gate.numbers import fmt as _fmt
 from bias_gate.numbers import fmt_p as _fmt_p
 from bias_gate.numbers import fmt_ratio as fmt_ratio  # re-exported (decision #23)
-from bias_gate.judge.validity_gate import ValidityBlock
 from bias_gate.results import BIAS_AMPLIFIED, PERPLEXITY, TOO_FEW_ITEMS, Status, Verdict
 
 PARADOX_REASON = (
@@ -68,8 +68,8 @@ def judge_bias(
             else limits.on_inconclusive
         )
         rests = f"(the comparison would rest on {_where(judgement)})"
-        reasons = [*block.reasons, rests]
-        return BiasVerdict(Verdict(status, reasons, block.category), False, judged=False)
+        blocked = [*block.reasons, rests]
+        return BiasVerdict(Verdict(status, blocked, block.category), False, judged=False)
 
     summary = judgement.summary
     # The bounds' one-sided level: the deciding look's PASS level with looks (decision #52).

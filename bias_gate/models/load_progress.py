@@ -38,8 +38,8 @@ def gguf_tensor_progress(report: Callable[[int, int], None]) -> Iterator[None]:
             yield item
             report(index, len(items))
 
-    module.tqdm = reporting
+    setattr(module, "tqdm", reporting)  # noqa: B010 (the module has no typed tqdm)
     try:
         yield
     finally:
-        module.tqdm = original
+        setattr(module, "tqdm", original)  # noqa: B010

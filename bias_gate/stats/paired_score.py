@@ -321,11 +321,11 @@ def score_interval(
     inside = np.broadcast_to(np.nan_to_num(h, nan=0.0)[..., None], (*h.shape, len(sides)))
     outside = np.broadcast_to(np.where(upward, edge, -edge), inside.shape)
     fractions = np.arange(1, _POINTS + 1) / (_POINTS + 1)
-    wide = tuple(x[..., None, None] for x in (a, b, c, d))
+    wa, wb, wc, wd = (x[..., None, None] for x in (a, b, c, d))
     with np.errstate(invalid="ignore"):
         for _ in range(_BOUND_ROUNDS):
             points = inside[..., None] + (outside - inside)[..., None] * fractions
-            zs = score_z(*wide, points)
+            zs = score_z(wa, wb, wc, wd, points)
             accepted = np.where(upward[:, None], zs >= -z, zs <= z)
             inside, outside = _narrow(inside, outside, accepted, points)
     bounds = np.where(np.isnan(h)[..., None], np.nan, (inside + outside) / 2.0)
