@@ -89,7 +89,9 @@ class GatePlugin:
         return node
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
-        return [line for run in self.runs.values() for line in run.header_lines()]
+        from bias_gate.report.safe_text import safe_lines
+
+        return safe_lines(line for run in self.runs.values() for line in run.header_lines())
 
     # -- running and reporting ----------------------------------------------------------
 
