@@ -30,6 +30,7 @@ from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from bias_gate.cache import atomic_write_text
 from bias_gate.report.run_view import config_path, model_name, run_limits, run_mode
+from bias_gate.report.safe_text import map_strings, xml_text
 from bias_gate.report.summary import PARADOX_NAME, failure_text, is_paradox, perplexity_text
 from bias_gate.results import ConfigResult, GateResults, ItemResult
 
@@ -181,7 +182,9 @@ def _suite_properties(results: GateResults) -> dict[str, str]:
 
 
 def junit_string(results: GateResults) -> str:
-    """The JUnit XML document (UTF-8 declaration, indented)."""
+    """The JUnit XML document (UTF-8 declaration, indented); what XML cannot hold is
+    removed from every text of ``results`` first (:func:`xml_safe`)."""
+    results = xml_safe(results)
     cases = _cases(results)
     suite = TestSuite(
         SUITE_NAME, [case for case, _ in cases], properties=_suite_properties(results)
@@ -198,6 +201,13 @@ def junit_string(results: GateResults) -> str:
         element.insert(0, holder)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def xml_safe(results: GateResults) -> GateResults:
+    """``results`` with every string (names, reasons, paths...) made XML 1.0 text
+    (:func:`bias_gate.report.safe_text.xml_text`); the flip lists are left out."""
+    data = results.to_json(flip_limit=0)
+    return GateResults.from_json(map_strings(data, xml_text))
 
 
 def write_junit(results: GateResults, path: Path) -> Path:

@@ -27,8 +27,8 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from collections.abc import Iterable
-from typing import TextIO
+from collections.abc import Callable, Iterable
+from typing import Any, TextIO
 
 #: The workflow commands the gate itself emits (annotations).
 OWN_COMMANDS = ("error", "warning", "notice")
@@ -100,6 +100,17 @@ def xml_text(text: str) -> str:
     """``text`` with what XML 1.0 cannot hold removed (controls but tab, LF and CR; the
     non-characters U+FFFE and U+FFFF) and lone surrogates made U+FFFD."""
     return _NOT_XML.sub(lambda m: "\ufffd" if "\ud800" <= m.group() <= "\udfff" else "", text)
+
+
+def map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """A JSON value with ``change`` applied to every string in it, keys included."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {map_strings(k, change): map_strings(v, change) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [map_strings(v, change) for v in value]
+    return value
 
 
 # -- the gate's own workflow commands -------------------------------------------------------
