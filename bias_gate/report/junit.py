@@ -30,7 +30,7 @@ from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from bias_gate.cache import atomic_write_text
 from bias_gate.report.run_view import config_path, model_name, run_limits, run_mode
-from bias_gate.report.safe_text import map_strings, xml_text
+from bias_gate.report.safe_text import with_text, xml_text
 from bias_gate.report.summary import PARADOX_NAME, failure_text, is_paradox, perplexity_text
 from bias_gate.results import ConfigResult, GateResults, ItemResult
 
@@ -206,8 +206,7 @@ def junit_string(results: GateResults) -> str:
 def xml_safe(results: GateResults) -> GateResults:
     """``results`` with every string (names, reasons, paths...) made XML 1.0 text
     (:func:`bias_gate.report.safe_text.xml_text`); the flip lists are left out."""
-    data = results.to_json(flip_limit=0)
-    return GateResults.from_json(map_strings(data, xml_text))
+    return with_text(results, xml_text)
 
 
 def write_junit(results: GateResults, path: Path) -> Path:

@@ -28,7 +28,10 @@ import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from bias_gate.results import GateResults
 
 #: The workflow commands the gate itself emits (annotations).
 OWN_COMMANDS = ("error", "warning", "notice")
@@ -46,7 +49,8 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _OWN = re.compile(
     r"::(?:" + "|".join(OWN_COMMANDS) + r")"
-    r"(?: [a-z]+=[^,:\x00-\x1f]*(?:,[a-z]+=[^,:\x00-\x1f]*)*)?::[^\x00-\x08\x0a-\x1f]*"
+    r"(?: [a-z]+=[^,:\x00-\x08\x0a-\x1f]*(?:,[a-z]+=[^,:\x00-\x08\x0a-\x1f]*)*)?"
+    r"::[^\x00-\x08\x0a-\x1f]*"
 )
 
 
@@ -111,6 +115,20 @@ def map_strings(value: Any, change: Callable[[str], str]) -> Any:
     if isinstance(value, list | tuple):
         return [map_strings(v, change) for v in value]
     return value
+
+
+def plot_label(text: str) -> str:
+    """A data string as a matplotlib label: one line, and ``$`` shown as itself (never
+    the start of mathtext, which fails on most text)."""
+    return one_line(text).replace("$", "\\$")
+
+
+def with_text(results: GateResults, change: Callable[[str], str]) -> GateResults:
+    """``results`` with ``change`` applied to every string (names, reasons, paths, keys);
+    the flip lists are left out (the writers that use this do not show them)."""
+    from bias_gate.results import GateResults
+
+    return GateResults.from_json(map_strings(results.to_json(flip_limit=0), change))
 
 
 # -- the gate's own workflow commands -------------------------------------------------------

@@ -87,3 +87,8 @@ def test_safe_stream_sanitises_every_line_and_passes_own_commands():
     stream.close_line()
     assert_no_injection(raw.getvalue(), own=1)
     assert raw.getvalue().endswith("\\::partial")
+
+
+def test_a_tab_in_a_property_keeps_the_command_whole():
+    line = workflow_command("warning", "a\tb", [("title", "x\ty")])
+    assert command_line(line) == line
