@@ -11,8 +11,9 @@ import sys
 import pytest
 
 from bias_gate.cli import main
+from bias_gate.results import GateResults
 from tests.conftest import ROOT
-from tests.support.reports import make_results
+from tests.support.reports import add_flips, make_results
 from tests.unit.config.test_config import VALID
 
 pytest_plugins = ["pytester"]
@@ -91,3 +92,25 @@ def test_a_report_failing_mid_write_leaves_no_partial_set(tmp_path):
     assert "cannot write the html report" in done.stderr and "no report was written" in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert sorted(p.name for p in out.iterdir()) == []  # no report, no temporary left
+
+
+def test_a_gate_runs_reports_land_together_and_leave_no_temporary(tmp_path):
+    """What the plugin calls at the end of a run (``write_outputs``), on real writers."""
+    from bias_gate.gate.options import GateOptions
+    from bias_gate.report.outputs import write_outputs
+
+    out = tmp_path / "out"
+    options = GateOptions(
+        config_paths=(),
+        json_path=out / "r.json",
+        markdown=out / "md" / "s.md",
+        junit=out / "j.xml",
+        plots=out / "plots",
+    )
+    written = write_outputs(add_flips(make_results()), options, None, 1)
+    expected = {out / "r.json", out / "md" / "s.md", out / "j.xml"}
+    assert expected <= set(written) and all(path.is_file() for path in written)
+    assert (out / "r.flips.jsonl").is_file()
+    assert len(list((out / "plots").glob("*.png"))) == 3
+    assert not list(out.rglob("*.tmp"))
+    assert GateResults.read(out / "r.json").flips_file == out / "r.flips.jsonl"
