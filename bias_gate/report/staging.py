@@ -7,18 +7,27 @@ discarded with it, and the error is one line naming the report and the path. Tar
 checked before the work starts too (:func:`check_output`), so a gate run with an
 unwritable ``--bias-gate-json`` stops before the model loads.
 
-Temporary folders are named ``.<report name>.<random>.stage.tmp`` in the target's folder.
+Temporary folders are named ``.<report name>.<random>.stage`` in the target's folder; one
+an interrupted run left is removed by the next write of that report after an hour.
 """
 
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from bias_gate.errors import BiasGateError
+
+#: The end of a stage folder's name (not ``.tmp``: the cache's cleanup of ``.*.tmp``
+#: files must not meet a folder).
+STAGE_SUFFIX = ".stage"
+#: A stage folder older than this (seconds) is an interrupted run's, removed.
+STALE_STAGE_S = 3600
 
 #: The shipped reports that are a folder of files; the others shipped are one file.
 FOLDER_REPORTS = frozenset({"plots"})
@@ -58,8 +67,9 @@ class Staging:
         target = Path(target).absolute()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale(target)
             stage = Path(
-                tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".stage.tmp")
+                tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=STAGE_SUFFIX)
             )
         except OSError as exc:
             raise BiasGateError(f"cannot write {target} ({_reason(exc)})", key=key) from None
@@ -102,6 +112,17 @@ class Staging:
 
     def __exit__(self, kind: object, value: object, traceback: object) -> None:
         self.discard()  # after commit there is nothing left to remove
+
+
+def _remove_stale(target: Path) -> None:
+    """Remove the stage folders of ``target`` an interrupted run (kill -9) left, once
+    they are older than :data:`STALE_STAGE_S`."""
+    for stage in target.parent.glob(f".{glob.escape(target.name)}.*{STAGE_SUFFIX}"):
+        try:
+            if stage.is_dir() and time.time() - stage.stat().st_mtime > STALE_STAGE_S:
+                shutil.rmtree(stage, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _reason(exc: OSError) -> str:

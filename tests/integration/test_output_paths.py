@@ -112,5 +112,5 @@ def test_a_gate_runs_reports_land_together_and_leave_no_temporary(tmp_path):
     assert expected <= set(written) and all(path.is_file() for path in written)
     assert (out / "r.flips.jsonl").is_file()
     assert len(list((out / "plots").glob("*.png"))) == 3
-    assert not list(out.rglob("*.tmp"))
+    assert not list(out.rglob(".*.tmp")) and not list(out.rglob(".*.stage"))
     assert GateResults.read(out / "r.json").flips_file == out / "r.flips.jsonl"
