@@ -13,11 +13,12 @@ gate does not read are allowed (a later version may add some); nesting deeper th
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationError
 
 from bias_gate.errors import BiasGateError
+from bias_gate.schema_errors import kind, schema_error, shown
 
 #: The deepest nesting a results file may have (the gate writes 7 levels).
 MAX_DEPTH = 32
@@ -219,118 +220,27 @@ def check_results(raw: Any) -> None:
     """Raise a one-line :class:`BiasGateError` (``key``: the field's path) unless ``raw``
     is a results JSON of this version."""
     if not isinstance(raw, dict):
-        raise BiasGateError(f"expected a JSON object, got {_kind(raw)}")
+        raise BiasGateError(f"expected a JSON object, got {kind(raw)}")
     if depth(raw) > MAX_DEPTH:
         raise BiasGateError(f"nested deeper than {MAX_DEPTH} levels; not a results file")
     version = raw.get("schema_version")
     if version != 2:
         raise BiasGateError(
-            f"not a bias-gate results file of schema version 2 (found {_shown(version)}); "
+            f"not a bias-gate results file of schema version 2 (found {shown(version)}); "
             "write one with pytest --bias-gate ... --bias-gate-json PATH",
             key="schema_version",
         )
     try:
         ResultsSchema.model_validate(raw)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        raise BiasGateError(_message(error), key=_path(error["loc"])) from None
+        raise schema_error(exc, ResultsSchema) from None
 
 
 def check_side_row(row: Any) -> None:
     """Raise a one-line :class:`BiasGateError` unless ``row`` is a side-file line."""
     if not isinstance(row, dict) or depth(row) > MAX_DEPTH:
-        raise BiasGateError(f"expected a flipped item, got {_kind(row)}")
+        raise BiasGateError(f"expected a flipped item, got {kind(row)}")
     try:
         SideRowSchema.model_validate(row)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        raise BiasGateError(_message(error), key=_path(error["loc"])) from None
-
-
-def _own(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``loc`` without the parts that name pydantic's machinery (``function-after[...]``)."""
-    return tuple(p for p in loc if isinstance(p, int) or not any(c in p for c in "[("))
-
-
-def _path(loc: tuple[Any, ...]) -> str:
-    """``("configs", 0, "items", 2, "cohens_h")`` -> ``configs[0].items[2].cohens_h``."""
-    out = ""
-    for part in _own(loc):
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _annotation(loc: tuple[Any, ...]) -> Any:
-    """The type the schema declares at ``loc`` (None when it cannot tell)."""
-    current: Any = ResultsSchema
-    annotation: Any = None
-    for part in _own(loc):
-        if isinstance(part, int):  # an element of a list or a tuple, maybe optional
-            if type(None) in get_args(annotation):
-                annotation = next(a for a in get_args(annotation) if a is not type(None))
-            args = get_args(annotation)
-            annotation = args[min(part, len(args) - 1)] if args else None
-        else:
-            fields = getattr(current, "model_fields", None)
-            if fields is None or part not in fields:
-                return None
-            annotation = fields[part].annotation
-        current = _model_in(annotation)
-    return annotation
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
-
-
-_EXPECTED: dict[str, str] = {
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "finite_number": "a finite number",
-    "int_type": "an integer",
-    "int_parsing": "an integer",
-    "int_from_float": "an integer",
-    "string_type": "a string",
-    "bool_type": "true or false",
-    "list_type": "a list",
-    "tuple_type": "a list",
-    "dict_type": "an object",
-    "model_type": "an object",
-    "model_attributes_type": "an object",
-}
-
-
-def _message(error: Any) -> str:
-    kind, given = error["type"], error.get("input")
-    if kind == "missing":
-        return "required field is missing"
-    if kind in _EXPECTED:
-        return f"expected {_EXPECTED[kind]}{_or_null(error)}, got {_shown(given)}"
-    if kind == "literal_error":
-        return f"expected {error['ctx']['expected']}, got {_shown(given)}"
-    if kind in ("too_short", "too_long"):
-        return f"{error['msg'].lower()}".replace("tuple", "list")
-    if kind == "value_error":
-        return str(error["msg"]).removeprefix("Value error, ")
-    return f"{str(error['msg']).lower().removeprefix('input ')}, got {_shown(given)}"
-
-
-def _or_null(error: Any) -> str:
-    return " or null" if type(None) in get_args(_annotation(error["loc"])) else ""
-
-
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string"}.get(type(value), repr(value))
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, dict | list):
-        return _kind(value)
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+        raise schema_error(exc, ResultsSchema) from None
