@@ -328,6 +328,10 @@ def render_text(document: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.json is not None:  # before the work: an unwritable path is bad input (exit 2)
+        from bias_gate.report.staging import check_output
+
+        check_output(args.json, "--json", "json")
     document = compare(args)
     print(render_text(document))
     if args.json is not None:

@@ -53,3 +53,13 @@ def test_a_config_name_holding_a_command_is_printed_as_data(answer_files, bbq_di
     out = capsys.readouterr().out
     assert "injected-from-bbq-data" in out
     assert_no_injection(out)
+
+
+def test_an_unwritable_json_path_is_one_line_exit_2(tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    dense = tmp_path / "dense.jsonl"
+    dense.write_bytes(GOOD)
+    args = ["compare", "--source", str(tmp_path), "--dense", str(dense), "--compressed"]
+    assert main([*args, str(dense), "--json", str(tmp_path / "afile" / "v.json")]) == 2
+    err = capsys.readouterr().err
+    assert "--json: cannot write" in err and len(err.strip().splitlines()) == 1
