@@ -220,15 +220,16 @@ def check_results(raw: Any) -> None:
     """Raise a one-line :class:`BiasGateError` (``key``: the field's path) unless ``raw``
     is a results JSON of this version."""
     if not isinstance(raw, dict):
-        raise BiasGateError(f"expected a JSON object, got {kind(raw)}")
+        raise BiasGateError(
+            f"not a bias-gate results file (expected a JSON object, got {kind(raw)})"
+        )
     if depth(raw) > MAX_DEPTH:
         raise BiasGateError(f"nested deeper than {MAX_DEPTH} levels; not a results file")
     version = raw.get("schema_version")
     if version != 2:
         raise BiasGateError(
-            f"not a bias-gate results file of schema version 2 (found {shown(version)}); "
-            "write one with pytest --bias-gate ... --bias-gate-json PATH",
-            key="schema_version",
+            f"schema_version {shown(version)}; expected 2: not a bias-gate results file of "
+            "this version (write one with pytest --bias-gate ... --bias-gate-json PATH)"
         )
     try:
         ResultsSchema.model_validate(raw)

@@ -101,6 +101,10 @@ def _read(path: Path, key: str | None = None) -> GateResults:
         return GateResults.read(path)
     except (FileNotFoundError, IsADirectoryError):
         raise BiasGateError("results file not found", file=path, key=key) from None
+    except BiasGateError as exc:  # the schema's line: name the option it came through
+        keys = [part for part in (key, exc.key) if part]
+        key_text = " ".join(keys) or None
+        raise BiasGateError(exc.message, file=exc.file, line=exc.line, key=key_text) from None
     except PermissionError:
         raise BiasGateError("results file cannot be read (permission denied)", file=path) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -46,7 +46,7 @@ CASES = [
     (("configs", 1, "perplexity"), float("nan"), "configs[1].perplexity: expected a number or"),
     (("configs", 1, "line"), "3", "configs[1].line: expected an integer or null, got '3'"),
     (("configs", 1, "name"), DELETE, "configs[1].name: required field is missing"),
-    (("schema_version",), "2", "schema_version: not a bias-gate results file"),
+    (("schema_version",), "2", "schema_version '2'; expected 2: not a bias-gate results file"),
     (("configs", 0, "options", "a"), json.loads("[" * 40 + "]" * 40), "nested deeper than 32"),
 ]
 
@@ -107,7 +107,7 @@ def test_merge_refuses_a_tampered_shard(tmp_path, capsys):
         ("[" * 200_000 + "]" * 200_000, "nested too deeply"),
         ('{"schema_version": 2, "model": ' * 5000 + "0" + "}" * 5000, "nested"),
         ('{"schema_version": 2, "n": ' + "9" * 5000 + "}", "not a results JSON file"),
-        ("{}", "schema_version: not a bias-gate results file"),
+        ("{}", "schema_version None; expected 2: not a bias-gate results file"),
         ("[]", "expected a JSON object, got a list"),
         ('"text"', "expected a JSON object, got a string"),
     ],
