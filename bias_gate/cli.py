@@ -51,7 +51,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (2 for bad input, one line on stderr)."""
+    """Run the command line; returns the exit status (2 for bad input, one line on stderr).
+
+    Everything a command prints to stdout or stderr goes through
+    :class:`bias_gate.report.safe_text.SafeStream`: no line from data becomes a GitHub
+    workflow command or carries a control character (docs/reliability.md)."""
+    from bias_gate.report.safe_text import SafeStream
+
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(saved[0]), SafeStream(saved[1])
+    try:
+        return _main(argv)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            if isinstance(stream, SafeStream):
+                stream.close_line()
+                stream.flush()
+        sys.stdout, sys.stderr = saved
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -149,5 +149,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         plugin = GatePlugin.from_config(config)
     except BiasGateError as exc:
-        raise pytest.UsageError(f"bias-gate: {exc}") from None
+        from bias_gate.report.safe_text import safe_line
+
+        raise pytest.UsageError(safe_line(f"bias-gate: {exc}")) from None
     config.pluginmanager.register(plugin, PLUGIN_NAME)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bias_gate.cache import atomic_write_json, atomic_write_text
+from bias_gate.errors import BiasGateError
 from bias_gate.metrics.flips import (
     FLIP_LIMIT,
     Flips,
@@ -22,6 +23,7 @@ from bias_gate.metrics.flips import (
     side_file_text,
     with_lists,
 )
+from bias_gate.results_schema import check_results
 
 SCHEMA_VERSION = 2
 
@@ -267,9 +269,20 @@ class GateResults:
     @classmethod
     def read(cls, path: Path) -> GateResults:
         """The results at ``path``, with the full flip lists of its side file when that
-        is the one the JSON recorded (``flips_file`` says so)."""
+        is the one the JSON recorded (``flips_file`` says so). The file is checked
+        against :mod:`bias_gate.results_schema` first: a bad one is a one-line
+        :class:`BiasGateError` naming the file and the field."""
         path = Path(path)
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except RecursionError:
+            raise BiasGateError("nested too deeply; not a results file", file=path) from None
+        except ValueError as exc:  # not JSON, not UTF-8, an integer of 5000 digits
+            raise BiasGateError(f"not a results JSON file ({exc})", file=path) from None
+        try:
+            check_results(raw)
+        except BiasGateError as exc:
+            raise BiasGateError(exc.message, file=path, key=exc.key) from None
         results = cls.from_json(raw)
         recorded = raw.get("flips_file")
         lists = read_side_file(path, recorded)

@@ -41,6 +41,8 @@ from bias_gate.numbers import fmt_finite as _fmt
 from bias_gate.results import ItemResult
 
 DEFAULT_CONFIG = "compressed"
+#: Example ids above this are refused (BBQ's are below 10^5; this keeps messages short).
+MAX_EXAMPLE_ID = 10**9
 LETTERS = {"A": 0, "B": 1, "C": 2}
 
 
@@ -125,23 +127,46 @@ def _own_id(obj: dict[str, Any], benchmark: Any, path: Path, line: int) -> dict[
     return {**obj, "category": category, "example_id": example_id}
 
 
+def _lines(path: Path) -> list[str]:
+    """The lines of ``path`` (split at line feeds only); unreadable or non-UTF-8 text is
+    a one-line DataError naming the line of the first bad byte."""
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read answers ({exc.strerror})", file=path) from None
+    try:
+        return data.decode("utf-8").split("\n")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"not UTF-8 text (byte {exc.start}); save the answers as UTF-8", file=path, line=line
+        ) from None
+
+
+def _json_line(text: str, where: tuple[Path, int]) -> Any:
+    """One JSON line; bad JSON, an integer too long to read or nesting too deep is a
+    one-line DataError."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"not JSON ({exc.msg})", file=where[0], line=where[1]) from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise DataError(f"not a usable JSON line ({exc})", file=where[0], line=where[1]) from None
+    except RecursionError:
+        raise DataError("JSON nested too deeply", file=where[0], line=where[1]) from None
+
+
 def read_rows(path: Path, default_config: str | None, benchmark: Any = None) -> list[Row]:
     """The answer rows of ``path``; every malformed line is a one-line DataError.
     ``benchmark``: the benchmark whose own item ids a line may give instead."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise DataError(f"cannot read answers ({exc.strerror})", file=path) from None
     rows: list[Row] = []
     seen: dict[tuple[str, str], int] = {}
-    for number, text in enumerate(lines, start=1):
+    for number, text in enumerate(_lines(path), start=1):
         if not text.strip():
             continue
         where = (path, number)
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"not JSON ({exc.msg})", file=path, line=number) from None
+        obj = _json_line(text, where)
         if not isinstance(obj, dict):
             raise DataError("each line must be a JSON object", file=path, line=number)
         obj = _own_id(obj, benchmark, path, number)
@@ -151,6 +176,14 @@ def read_rows(path: Path, default_config: str | None, benchmark: Any = None) -> 
         example_id = obj["example_id"]
         if not isinstance(example_id, int) or isinstance(example_id, bool):
             raise DataError("example_id must be an integer", file=path, line=number)
+        if not 0 <= example_id < MAX_EXAMPLE_ID:
+            raise DataError(
+                f"example_id must be 0 to {MAX_EXAMPLE_ID - 1} (BBQ's ids are small)",
+                file=path,
+                line=number,
+            )
+        if not isinstance(obj["category"], str) or not isinstance(obj.get("config", ""), str):
+            raise DataError("category and config must be strings", file=path, line=number)
         config = obj.get("config", default_config)
         if default_config is None and "config" in obj:
             raise DataError("dense answers take no 'config'", file=path, line=number)
@@ -322,6 +355,10 @@ def render_text(document: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.json is not None:  # before the work: an unwritable path is bad input (exit 2)
+        from bias_gate.report.staging import check_output
+
+        check_output(args.json, "--json", "json")
     document = compare(args)
     print(render_text(document))
     if args.json is not None:

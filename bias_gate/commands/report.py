@@ -21,9 +21,14 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bias_gate.errors import BiasGateError
+from bias_gate.report.staging import Staging, check_output, write_error
 from bias_gate.results import GateResults, ItemResult
+
+if TYPE_CHECKING:
+    from bias_gate.report.trend import Trend
 
 #: The shipped writers with an option of their own, in writing order.
 OWN_OPTIONS = ("json", "junit", "markdown", "html", "plots")
@@ -127,6 +132,12 @@ def _read(path: Path, key: str | None = None) -> GateResults:
         return GateResults.read(path)
     except (FileNotFoundError, IsADirectoryError):
         raise BiasGateError("results file not found", file=path, key=key) from None
+    except BiasGateError as exc:  # the schema's line: name the option it came through
+        keys = [part for part in (key, exc.key) if part]
+        key_text = " ".join(keys) or None
+        raise BiasGateError(exc.message, file=exc.file, line=exc.line, key=key_text) from None
+    except PermissionError:
+        raise BiasGateError("results file cannot be read (permission denied)", file=path) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BiasGateError(f"not a results JSON file ({exc})", file=path, key=key) from None
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
@@ -200,11 +211,46 @@ def _print_flips(results: GateResults, item: ItemResult, args: argparse.Namespac
     sys.stdout.write(flips_text(item))
 
 
+def _write_files(results: GateResults, files: list[tuple[str, Path]], trend: Trend | None) -> None:
+    """Write every report of ``files`` (writer name or ``comment``, path), all or none
+    (:class:`bias_gate.report.staging.Staging`)."""
+    from bias_gate.registry import REPORTS
+
+    with Staging() as staging:
+        for name, target in files:
+            staged = staging.path(target, f"--{name}")
+            try:
+                if name == "markdown" and trend is not None:
+                    # The trend is a view of this command, not part of the results: the
+                    # shipped markdown and HTML renderers draw it (decisions #33, #35).
+                    from bias_gate.cache import atomic_write_text
+                    from bias_gate.report.markdown import render_markdown
+
+                    atomic_write_text(staged, render_markdown(results, trend))
+                elif name == "html" and trend is not None:
+                    from bias_gate.report.html import write_html
+
+                    write_html(results, staged, trend)
+                elif name == "comment":
+                    from bias_gate.report.github import write_comment
+
+                    write_comment(results, staged, os.environ, trend)
+                else:
+                    REPORTS.get(name)().write(results, staged)
+            except OSError as exc:
+                raise write_error(name, target, exc) from None
+        try:
+            staging.commit()
+        except OSError as exc:
+            raise write_error("staged", files[0][1], exc) from None
+    for name, target in files:
+        print(f"bias-gate: wrote {name}: {target}", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     """Read (and merge) the results, write each requested report; returns 0, or 1 when
     the merged run is incomplete (shards missing: not a pass)."""
     from bias_gate.gate.options import parse_report
-    from bias_gate.registry import REPORTS
 
     requested = [(name, getattr(args, name)) for name in OWN_OPTIONS]
     try:
@@ -221,41 +267,26 @@ def run(args: argparse.Namespace) -> int:
         previous = _read(args.previous, key="--previous")
         trend = compare(results, previous, str(args.previous))
         print(f"bias-gate: {trend_line(trend)}", file=sys.stderr)
-    wrote = False
-    for name, target in requested:
-        if target is None:
-            continue
-        if name == "markdown" and trend is not None:
-            # The trend is a view of this command, not part of the results: the shipped
-            # markdown and HTML renderers draw it (docs/decisions.md #33, #35).
-            from bias_gate.cache import atomic_write_text
-            from bias_gate.report.markdown import render_markdown
-
-            atomic_write_text(target, render_markdown(results, trend))
-        elif name == "html" and trend is not None:
-            from bias_gate.report.html import write_html
-
-            write_html(results, target, trend)
-        else:
-            REPORTS.get(name)().write(results, target)
-        print(f"bias-gate: wrote {name}: {target}", file=sys.stderr)
-        wrote = True
-    if args.step_summary:
-        from bias_gate.report.markdown import write_step_summary
-
-        write_step_summary(results, os.environ, trend)
-        wrote = True
+    files = [(name, target) for name, target in requested if target is not None]
     if args.comment is not None:
-        from bias_gate.report.github import write_comment
+        files.append(("comment", args.comment))
+    for name, target in files:
+        check_output(target, f"--{name}", name)
+    _write_files(results, files, trend)
+    wrote = bool(files)
+    try:
+        if args.step_summary:
+            from bias_gate.report.markdown import write_step_summary
 
-        write_comment(results, args.comment, os.environ, trend)
-        print(f"bias-gate: wrote comment: {args.comment}", file=sys.stderr)
-        wrote = True
-    if args.github_outputs:
-        from bias_gate.report.github import write_github_outputs
+            write_step_summary(results, os.environ, trend)
+            wrote = True
+        if args.github_outputs:
+            from bias_gate.report.github import write_github_outputs
 
-        write_github_outputs(results, _results_json(args), os.environ)
-        wrote = True
+            write_github_outputs(results, _results_json(args), os.environ)
+            wrote = True
+    except OSError as exc:
+        raise BiasGateError(f"cannot append to a GitHub Actions file ({exc})") from None
     if flips_item is not None:
         _print_flips(results, flips_item, args)
         wrote = True

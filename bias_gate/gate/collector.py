@@ -71,15 +71,18 @@ class ResultCollector:
 
     def summary_lines(self) -> list[str]:
         """The terminal summary; in GitHub Actions also the error annotations, which must
-        reach the real stdout (pytest captures print() during the session)."""
+        reach the real stdout (pytest captures print() during the session). Each line is
+        safe to print (:mod:`bias_gate.report.safe_text`): only the gate's own
+        annotations start with ``::``."""
         from bias_gate.report.annotations import annotation_lines
+        from bias_gate.report.safe_text import command_line, safe_lines
         from bias_gate.report.terminal import summary_table
 
         lines: list[str] = []
         for results in self._final if self._final is not None else self.results():
-            lines.extend(summary_table(results))
+            lines.extend(safe_lines(summary_table(results)))
             if os.environ.get("GITHUB_ACTIONS") == "true":
-                lines.extend(annotation_lines(results))
+                lines.extend(command_line(line) for line in annotation_lines(results))
         return lines
 
     def write_outputs(self) -> None:

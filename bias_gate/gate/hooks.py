@@ -13,6 +13,7 @@ and the files. Each gate item's reports also carry its JUnit case names
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,15 @@ from typing import Any
 import pytest
 
 from bias_gate.config.validated import GateConfig, load_gate_config
+from bias_gate.errors import BiasGateError
 from bias_gate.gate import junitxml, progress_pytest
 from bias_gate.gate.collector import ResultCollector
 from bias_gate.gate.nodes import GateFile, GateItem
 from bias_gate.gate.options import WORKER_DATA_DIR, GateOptions
 from bias_gate.gate.progress import ProgressTracker, ProgressView, Snapshot
 from bias_gate.gate.runner import GateRun
+from bias_gate.report.outputs import check_outputs
+from bias_gate.report.safe_text import safe_line
 from bias_gate.results import GateResults
 
 GATE_KEY = pytest.StashKey["GatePlugin"]()
@@ -69,6 +73,7 @@ class GatePlugin:
         plugin = cls(config, options, configs)
         for run in plugin.runs.values():
             run.check_baseline()
+            check_outputs(options, run.spec, len(plugin.runs))
         config.stash[GATE_KEY] = plugin
         plugin._point_collection_at_configs()
         return plugin
@@ -98,7 +103,9 @@ class GatePlugin:
         return node
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
-        return [line for run in self.runs.values() for line in run.header_lines()]
+        from bias_gate.report.safe_text import safe_lines
+
+        return safe_lines(line for run in self.runs.values() for line in run.header_lines())
 
     # -- running and reporting ----------------------------------------------------------
 
@@ -161,7 +168,17 @@ class GatePlugin:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if _is_worker(self.config):
             return
-        self.collector.write_outputs()
+        try:
+            self.collector.write_outputs()
+        except BiasGateError as exc:
+            # The reports could not be written (none was): one line, and a failed run.
+            line = safe_line(f"bias-gate: error: {exc}")
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(line, red=True)
+            else:
+                print(line, file=sys.stderr)
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """Remove the temporary caches of runs whose cache could not be written."""

@@ -17,6 +17,7 @@ from bias_gate.cache import is_write_error, write_error_reason
 from bias_gate.errors import BiasGateError
 from bias_gate.judge.plan import PERPLEXITY_CHECK, planned_configs
 from bias_gate.report.junit import item_properties, perplexity_properties
+from bias_gate.report.safe_text import safe_text
 from bias_gate.results import Status
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ class GateItem(pytest.Item):
             label = "would fail" if status == "fail" else "warning"
             # Attributed to the config's line in model.yaml, not to this module.
             warnings.warn_explicit(
-                BiasGateWarning(f"{self.nodeid} ({label}): {text}"),
+                BiasGateWarning(safe_text(f"{self.nodeid} ({label}): {text}")),
                 BiasGateWarning,
                 filename=str(self.path),
                 lineno=self.run.spec.line_of_compression(self.config_name) or 1,
@@ -90,13 +91,13 @@ class GateItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> Any:
         if isinstance(excinfo.value, BiasGateFailure):
-            return str(excinfo.value)
+            return safe_text(str(excinfo.value))
         if isinstance(excinfo.value, BiasGateError):
             # Bad input found mid-run (a model that will not load, missing data): one line.
-            return f"bias-gate: {excinfo.value}"
+            return safe_text(f"bias-gate: {excinfo.value}")
         if is_write_error(excinfo.value):
             # The disk failed under a file the run needs (a GGUF artifact): one line.
-            return _disk_error_line(excinfo.value)
+            return safe_text(_disk_error_line(excinfo.value))
         return super().repr_failure(excinfo, style=style)
 
 

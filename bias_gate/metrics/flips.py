@@ -207,9 +207,18 @@ def read_side_file(
         return None
     if digest(text) != recorded.get("sha256"):
         return None
+    from bias_gate.errors import BiasGateError
+    from bias_gate.results_schema import check_side_row
+
     found: dict[Cell, dict[Direction, list[Flip]]] = {}
-    for line in text.splitlines():
-        row = json.loads(line)
+    for number, line in enumerate(text.splitlines(), start=1):
+        try:
+            row = json.loads(line)
+            check_side_row(row)
+        except (ValueError, RecursionError) as exc:
+            raise BiasGateError(f"not a flips side file ({exc})", file=path, line=number) from None
+        except BiasGateError as exc:
+            raise BiasGateError(exc.message, file=path, line=number, key=exc.key) from None
         lists = found.setdefault((row["config"], row["category"]), {d: [] for d in DIRECTIONS})
         lists[row["direction"]].append(Flip.from_json(row))
     return found

@@ -20,6 +20,12 @@ from typing import TextIO
 
 from bias_gate.report.reasons import item_reason
 from bias_gate.report.run_view import config_path
+from bias_gate.report.safe_text import (
+    escape_data,
+    escape_property,
+    workflow_command,
+    write_commands,
+)
 from bias_gate.report.summary import (
     PARADOX_NAME,
     config_status,
@@ -32,28 +38,21 @@ from bias_gate.report.summary import (
 )
 from bias_gate.results import ConfigResult, GateResults
 
+__all__ = ["escape_data", "escape_property"]  # re-exported: their home is safe_text
+
 MAX_ANNOTATIONS = 10
 
 
-def escape_data(text: str) -> str:
-    """Escape a workflow-command message: ``%``, CR and LF."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    """Escape a workflow-command property value: as data, plus ``:`` and ``,``."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def command(level: str, message: str, *, file: str | None, line: int | None, title: str) -> str:
-    """One ``::level file=..,line=..,title=..::message`` line, escaped."""
-    props = []
+    """One ``::level file=..,line=..,title=..::message`` line, every part escaped
+    (:func:`bias_gate.report.safe_text.workflow_command`)."""
+    props: list[tuple[str, str]] = []
     if file:
-        props.append(f"file={escape_property(file)}")
+        props.append(("file", file))
         if line is not None:
-            props.append(f"line={line}")
-    props.append(f"title={escape_property(title)}")
-    return f"::{level} {','.join(props)}::{escape_data(message)}"
+            props.append(("line", str(line)))
+    props.append(("title", title))
+    return workflow_command(level, message, props)
 
 
 def _config_message(config: ConfigResult) -> str:
@@ -146,8 +145,5 @@ def print_annotations(
     if env.get("GITHUB_ACTIONS") != "true":
         return 0
     lines = annotation_lines(results, env)
-    out = stream if stream is not None else sys.stdout
-    for line in lines:
-        print(line, file=out)
-    out.flush()
+    write_commands(lines, stream if stream is not None else sys.stdout)
     return len(lines)

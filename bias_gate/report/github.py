@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bias_gate.errors import BiasGateError
-from bias_gate.report.markdown import ICONS, cell
+from bias_gate.report.markdown import ICONS, cell, code
 from bias_gate.report.reasons import item_reason, perplexity_reason
+from bias_gate.report.safe_text import strip_controls
 from bias_gate.report.summary import (
     PARADOX_NAME,
     SEVERITY,
@@ -152,10 +153,10 @@ def render_comment(
         "(perplexity passed, bias failed).",
     ]
     if head.incomplete:
-        lines += ["", f"> **{incomplete_text(results)}**"]
+        lines += ["", f"> **{cell(incomplete_text(results))}**"]
     if trend is not None:
         worse = len(trend.by_change("worse"))
-        lines += ["", f"Against `{cell(trend.label)}`: {worse} verdict(s) got worse."]
+        lines += ["", f"Against {code(trend.label)}: {worse} verdict(s) got worse."]
     lines += [
         "",
         "| config | perplexity ratio | " + " | ".join(map(cell, cats)) + " |",
@@ -180,7 +181,7 @@ def render_comment(
     url = run_url(env)
     if url:
         lines += ["", f"[Full report and artifacts]({url})"]
-    return "\n".join(lines) + "\n"
+    return strip_controls("\n".join(lines) + "\n")
 
 
 def write_comment(

@@ -13,6 +13,7 @@ from bias_gate.report.flips import anchor, flips_html
 from bias_gate.report.plots import plot_pngs
 from bias_gate.report.reasons import grouped_reasons, item_reason, perplexity_reason
 from bias_gate.report.run_view import config_path, model_name, run_limits, run_mode
+from bias_gate.report.safe_text import strip_controls
 from bias_gate.report.summary import (
     PARADOX_NAME,
     categories,
@@ -370,5 +371,5 @@ def render_html(results: GateResults, trend: Trend | None = None) -> str:
 def write_html(results: GateResults, path: Path, trend: Trend | None = None) -> Path:
     """Write the HTML report to ``path`` (atomically); returns ``path``."""
     path = Path(path)
-    atomic_write_text(path, render_html(results, trend))
+    atomic_write_text(path, strip_controls(render_html(results, trend)))
     return path

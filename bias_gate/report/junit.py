@@ -32,6 +32,7 @@ from bias_gate.cache import atomic_write_text
 from bias_gate.numbers import fmt_value as _num
 from bias_gate.report.reasons import item_reason, perplexity_reason, without_category
 from bias_gate.report.run_view import config_path, model_name, run_limits, run_mode
+from bias_gate.report.safe_text import with_text, xml_text
 from bias_gate.report.summary import PARADOX_NAME, failure_text, is_paradox, perplexity_text
 from bias_gate.results import ConfigResult, GateResults, ItemResult
 
@@ -184,7 +185,9 @@ def _suite_properties(results: GateResults) -> dict[str, str]:
 
 
 def junit_string(results: GateResults) -> str:
-    """The JUnit XML document (UTF-8 declaration, indented)."""
+    """The JUnit XML document (UTF-8 declaration, indented); what XML cannot hold is
+    removed from every text of ``results`` first (:func:`xml_safe`)."""
+    results = xml_safe(results)
     cases = _cases(results)
     suite = TestSuite(
         SUITE_NAME, [case for case, _ in cases], properties=_suite_properties(results)
@@ -201,6 +204,12 @@ def junit_string(results: GateResults) -> str:
         element.insert(0, holder)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def xml_safe(results: GateResults) -> GateResults:
+    """``results`` with every string (names, reasons, paths...) made XML 1.0 text
+    (:func:`bias_gate.report.safe_text.xml_text`); the flip lists are left out."""
+    return with_text(results, xml_text)
 
 
 def write_junit(results: GateResults, path: Path) -> Path:

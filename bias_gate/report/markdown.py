@@ -8,13 +8,16 @@ power of each comparison in plain words, then failure details.
 
 from __future__ import annotations
 
+import html
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bias_gate.report.reasons import grouped_reasons, item_reason, perplexity_reason
 from bias_gate.report.run_view import config_path, model_name, run_limits, run_mode
+from bias_gate.report.safe_text import one_line, strip_controls
 from bias_gate.report.summary import (
     PARADOX_NAME,
     categories,
@@ -44,9 +47,27 @@ STEP_SUMMARY_LIMIT_BYTES = 1024 * 1024 - 1024
 ICONS: dict[str, str] = {"pass": "✅ pass", "fail": "❌ fail", "warn": "⚠️ warn"}
 
 
+#: What a markdown cell or sentence escapes so data opens no table column, code span,
+#: HTML tag or comment: ``\\``, ``|`` and backticks backslash-escaped, ``<`` as an entity
+#: (``>`` and ``&`` cannot start markup; emphasis and link brackets cannot add a line, a
+#: column or hide text, and GitHub links bare URLs anyway).
+_MARKDOWN_ESCAPES = {"<": "&lt;"} | {char: "\\" + char for char in "\\|`"}
+_MARKDOWN_SPECIAL = re.compile("[" + re.escape("".join(_MARKDOWN_ESCAPES)) + "]")
+
+
 def cell(text: str) -> str:
-    """``text`` made safe for one markdown table cell (pipes escaped, one line)."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    """``text`` made safe for one markdown table cell or sentence: one line, controls
+    removed, HTML and markdown punctuation escaped (it renders as written)."""
+    return _MARKDOWN_SPECIAL.sub(lambda m: _MARKDOWN_ESCAPES[m.group()], one_line(text))
+
+
+def code(text: str) -> str:
+    """``text`` as one inline code span, whatever backticks it holds."""
+    text = one_line(text)
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
 def _icon(status: str | None) -> str:
@@ -62,13 +83,13 @@ def _header(results: GateResults) -> list[str]:
     lines = [
         f"## bias-gate {icon} {head.word}: {cell(model_name(results))}",
         "",
-        f"`{where}` · threshold profile `{limits.profile or 'n/a'}` · "
+        f"{code(where)} · threshold profile {code(limits.profile or 'n/a')} · "
         f"{len(results.configs)} configs x {len(categories(results))} categories · "
         f"{counts.failed} failed, {counts.warned} warned, {counts.passed} passed "
         f"(bias comparisons and perplexity checks)",
     ]
     if head.incomplete:
-        lines += ["", f"> [!CAUTION]\n> **{incomplete_text(results)}**"]
+        lines += ["", f"> [!CAUTION]\n> **{cell(incomplete_text(results))}**"]
     if run_mode(results) == "warn":
         lines += ["", "> Warn mode: failures are reported but do not fail the run."]
     return lines
@@ -89,8 +110,8 @@ def _paradox_section(results: GateResults) -> list[str]:
     for config, item in cases:
         lines.append(
             f"- **{cell(config.name)}** ({cell(config.method)}, {sparsity_text(config)}): "
-            f"{perplexity_text(config, results)}; **{cell(item.category)} failed**: "
-            f"{item_figures(item)}"
+            f"{cell(perplexity_text(config, results))}; **{cell(item.category)} failed**: "
+            f"{cell(item_figures(item))}"
         )
     return lines
 
@@ -172,7 +193,7 @@ def _trend(trend: Trend | None) -> list[str]:
     worse = len(trend.by_change("worse"))
     lines = [
         "",
-        f"### Trend since the previous run (`{cell(trend.label)}`)",
+        f"### Trend since the previous run ({code(trend.label)})",
         "",
         f"{worse} verdict{'s' if worse != 1 else ''} got worse, "
         f"{len(trend.by_change('better'))} better, {len(trend.by_change('new'))} new "
@@ -197,7 +218,7 @@ def _trend(trend: Trend | None) -> list[str]:
 
 
 def _validity(results: GateResults) -> list[str]:
-    lines = ["", "### Dense model validity", "", validity_headline(results), ""]
+    lines = ["", "### Dense model validity", "", cell(validity_headline(results)), ""]
     rows = validity_rows(results)
     if rows:
         lines += ["| diagnostic | value |", "|---|---|"]
@@ -208,7 +229,7 @@ def _validity(results: GateResults) -> list[str]:
 def _power(results: GateResults) -> list[str]:
     lines = ["", "### What each verdict rests on", ""]
     for config, sentences in evidence_sentences(results):
-        lines.append(f"- **{cell(config.name)}**: " + " ".join(sentences))
+        lines.append(f"- **{cell(config.name)}**: " + " ".join(map(cell, sentences)))
     return lines
 
 
@@ -239,8 +260,9 @@ def _details(results: GateResults) -> list[str]:
 
 
 def _detail(summary: str, body: str) -> str:
-    safe_summary = summary.replace("<", "&lt;").replace(">", "&gt;")
-    fence = "````" if "```" in body else "```"
+    safe_summary = html.escape(one_line(summary), quote=False)
+    # Longer than any run of backticks in the body: no line of it can close the block.
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", body)), default=0))
     return f"<details><summary>{safe_summary}</summary>\n\n{fence}\n{body}\n{fence}\n\n</details>"
 
 
@@ -257,7 +279,7 @@ def render_markdown(results: GateResults, trend: Trend | None = None) -> str:
         *_power(results),
         *_details(results),
     ]
-    return "\n".join(lines) + "\n"
+    return strip_controls("\n".join(lines) + "\n")
 
 
 def truncate_markdown(text: str, limit_bytes: int) -> str:

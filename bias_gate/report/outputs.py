@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bias_gate.report.staging import Staging, check_output, write_error
 from bias_gate.results import GateResults
 
 if TYPE_CHECKING:
@@ -49,18 +50,44 @@ def requested(
     return paths
 
 
+def check_outputs(options: GateOptions, spec: GateSpec | None, count: int) -> None:
+    """Before the run: raise a one-line :class:`BiasGateError` for the first requested
+    report that could not be written (a parent that is a file, a read-only folder)."""
+    stem = spec.source_path.stem if spec is not None and spec.source_path else "model"
+    for name, path in requested(options, spec, stem, count).items():
+        check_output(path, _key(options, name), name)
+
+
+def _key(options: GateOptions, name: str) -> str:
+    if getattr(options, "json_path" if name == "json" else name, None) is not None:
+        return f"--bias-gate-{name}"  # an option replaces the config's path
+    if any(name == given for given, _ in options.reports):
+        return "--bias-gate-report"
+    return f"output.{name}"
+
+
 def write_outputs(
     results: GateResults, options: GateOptions, spec: GateSpec | None, count: int
 ) -> list[Path]:
-    """Write every requested report, and the GitHub step summary when running in GitHub
-    Actions. Returns the files written. (Annotations go to the terminal summary, where
-    pytest does not capture them.)"""
+    """Write every requested report, all or none (:mod:`bias_gate.report.staging`), and
+    the GitHub step summary when running in GitHub Actions. Returns the files written.
+    (Annotations go to the terminal summary, where pytest does not capture them.)"""
     from bias_gate.registry import REPORTS
 
     stem = Path(results.run.get("config_path", "model")).stem
     written: list[Path] = []
-    for name, path in requested(options, spec, stem, count).items():
-        written.extend(REPORTS.get(name)().write(results, path))
+    with Staging() as staging:
+        for name, path in requested(options, spec, stem, count).items():
+            staged = staging.path(path, name)
+            try:
+                files = REPORTS.get(name)().write(results, staged)
+            except OSError as exc:
+                raise write_error(name, path, exc) from None
+            written.extend(staging.final(Path(file)) for file in files)
+        try:
+            staging.commit()
+        except OSError as exc:
+            raise write_error("staged", path, exc) from None
     if os.environ.get("GITHUB_ACTIONS") == "true":
         from bias_gate.report.markdown import write_step_summary
 

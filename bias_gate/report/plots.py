@@ -299,7 +299,11 @@ def render_png(figure: Figure) -> bytes:
 
 
 def plot_pngs(results: GateResults) -> dict[str, bytes]:
-    """Every plot as PNG bytes, keyed by file name (order of :data:`PLOTS`)."""
+    """Every plot as PNG bytes, keyed by file name (order of :data:`PLOTS`); names and
+    categories are drawn as one-line text (:func:`bias_gate.report.safe_text.plot_label`)."""
+    from bias_gate.report.safe_text import plot_label, with_text
+
+    results = with_text(results, plot_label)
     return {name: render_png(plot(results)) for name, plot in PLOTS.items()}
 
 
