@@ -98,7 +98,8 @@ def _or_null(error: Any, root: type[BaseModel]) -> str:
 
 
 def kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string"}.get(type(value), repr(value))
+    names: dict[type, str] = {dict: "an object", list: "a list", str: "a string"}
+    return names.get(type(value), repr(value))
 
 
 def shown(value: Any) -> str:
