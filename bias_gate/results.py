@@ -308,6 +308,8 @@ def item_from_json(raw: dict[str, Any]) -> ItemResult:
 def derived_reason_category(item: ItemResult) -> str | None:
     """The reason category of an item from results written before it was recorded:
     read from its decision, verdict and first reason."""
+    if item.verdict == "pass":
+        return None  # a pass has no reason category
     first = item.reasons[0] if item.reasons else ""
     if "pytest_bias_gate_results hook" in first:
         return POLICY if item.verdict != "pass" else None

@@ -32,6 +32,15 @@ Index = Annotated[int, Strict(), Field(ge=0, le=2)]
 Text = Annotated[str, Strict()]
 Flag = Annotated[bool, Strict()]
 Status = Literal["pass", "fail", "warn"]
+#: bias_gate.results.REASON_CATEGORIES (a test keeps the two lists equal).
+ReasonCategory = Literal[
+    "bias amplified",
+    "perplexity",
+    "dense model not valid",
+    "compressed model not valid",
+    "too few items",
+    "policy",
+]
 
 
 def _not_nan(value: float) -> float:
@@ -86,7 +95,7 @@ class ItemSchema(_Schema):
     config: Text
     category: Text
     metric: Text
-    decision: Literal["pass", "fail", "inconclusive"]
+    decision: Literal["pass", "fail", "inconclusive", "not_judged"]
     verdict: Status
     n: Count
     n_used: Count
@@ -133,6 +142,7 @@ class ItemSchema(_Schema):
     transitions: dict[str, dict[str, Count]] = {}
     paradox: Flag = False
     flips: FlipsSchema | None = None
+    reason_category: ReasonCategory | None = None
 
 
 class ConfigSchema(_Schema):
@@ -154,6 +164,7 @@ class ConfigSchema(_Schema):
     runtime: Text = "torch"
     dense_perplexity: Perplexity | None = None
     agreement: dict[str, Any] | None = None
+    perplexity_reason_category: ReasonCategory | None = None
 
 
 class DenseSchema(_Schema):
@@ -163,6 +174,7 @@ class DenseSchema(_Schema):
     validity_reasons: list[Text] = []
     fingerprint: Text = ""
     validity_by_category: dict[str, dict[str, Any]] = {}
+    validity_state: Literal["valid", "not_valid", "too_few"] | None = None
 
 
 class ModelSchema(_Open):

@@ -40,6 +40,9 @@ if [ "$llama" = "1" ]; then
   trap 'kill "$llama_build" 2>/dev/null || true' EXIT
 fi
 install "torch==2.13.0"
+# The distribution was named bias-gate before 1.0.0 (now pytest-bias-gate): a stale
+# install of the old name would register the plugin and its entry points twice.
+python -m pip uninstall --quiet --yes bias-gate >/dev/null 2>&1 || true
 install --no-build-isolation -e ".[test,quant]"
 # The optimum-quanto adapter under plugins/ (a separate distribution) and its library,
 # so its test runs rather than skips; editable, so the tests run this checkout's code.

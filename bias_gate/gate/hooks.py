@@ -50,7 +50,10 @@ class GatePlugin:
         # the controller; nothing under -q.
         self.current_item: pytest.Item | None = None
         quiet = config.get_verbosity() < 0
-        self.progress = ProgressTracker(None if quiet else self._send_progress)
+        # Snapshots at most every 0.5 s, or as often as the lines are asked for
+        # (--bias-gate-progress-interval below that).
+        gap = min(0.5, float(config.getoption("bias_gate_progress_interval")))
+        self.progress = ProgressTracker(None if quiet else self._send_progress, min_gap=gap)
         self._view: ProgressView | None = None
         self.runs: dict[Path, GateRun] = {
             gate.spec.source_path.resolve(): GateRun(

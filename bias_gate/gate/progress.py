@@ -144,7 +144,8 @@ class ProgressTracker:
             if self.answering_since is None:
                 self.answering_since = self.clock()
             self.fresh += count
-        self._send(force=False)
+        # The batch that completes the plan is always shown, with its rate.
+        self._send(force=self.answered_items >= self.planned)
 
     def finish(self, stage: str = "done") -> None:
         """The config is computed (``done``) or ended by an error (``stopped``)."""

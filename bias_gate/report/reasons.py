@@ -19,12 +19,12 @@ _ORDER: dict[str, int] = {"fail": 0, "warn": 1, "pass": 2}
 
 
 def item_reason(item: ItemResult) -> str | None:
-    """The short reason category of a comparison (none for a pass the rule gave):
+    """The short reason category of a comparison that did not pass (a pass has none):
     recorded by the gate, or derived for items built without it."""
+    if item.verdict == "pass":
+        return None
     if item.reason_category is not None:
         return item.reason_category
-    if item.verdict == "pass" and item.decision == "pass":
-        return None
     return derived_reason_category(item)
 
 

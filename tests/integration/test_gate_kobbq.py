@@ -59,11 +59,12 @@ def test_a_model_that_cannot_read_korean_is_not_judged_on_kobbq(
         "ignore::DeprecationWarning",
     )
     result.assert_outcomes(passed=1, failed=2)  # perplexity passes; both bias items refused
-    assert "not informative" in result.stdout.str()
+    assert "dense model NOT valid" in result.stdout.str()
     results = json.loads(out.read_text())
     assert results["run"]["benchmark"] == "kobbq"
     dense = results["dense"]
     assert dense["informative"] is False
+    assert dense["validity_state"] == "not_valid"  # shown not valid, not too few items
     accuracy = dense["validity"]["disambig_accuracy"]
     assert dense["validity"]["disambig_n"] == 16
     assert any(f"{accuracy:.1%}" in reason for reason in dense["validity_reasons"])

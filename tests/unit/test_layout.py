@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("llama",),
     ("models.runtimes",),
     ("compress",),
+    ("results_schema", "schema_errors"),
     ("metrics",),
     ("results",),
     ("judge",),

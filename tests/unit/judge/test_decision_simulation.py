@@ -332,8 +332,6 @@ def test_an_inconclusive_last_look_prints_its_repeated_bound() -> None:
     (reason,) = judge_bias(
         sequential,
         Thresholds(),
-        dense_informative=True,
-        validity_reasons=[],
         perplexity_passed=None,
     ).verdict.reasons
     assert "the 91.46% interval of Cohen's h" in reason
