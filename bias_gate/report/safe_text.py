@@ -4,7 +4,7 @@ line, a control character or malformed XML (docs/reliability.md, decisions #58).
 On GitHub Actions every line a step prints whose start (after the runner trims leading
 white space) is ``::`` is a workflow command (``::error``, ``::add-mask::``,
 ``::stop-commands::``), and the older form ``##[command]`` is one anywhere in a line.
-BBQ is downloaded from a mutable branch and a results JSON can be edited, so no line
+BBQ text is third-party data and a results JSON can be edited, so no line
 built from data may be one. Here:
 
 - :func:`safe_line` makes one line safe for a terminal or a log: control characters
