@@ -36,7 +36,7 @@ from bias_gate.commands.arguments import add_source
 from bias_gate.data.items import ALL_CATEGORIES, BBQItem
 from bias_gate.errors import DataError
 from bias_gate.metrics.bbq import OVERALL, CategoryMetrics, compute_metrics
-from bias_gate.utf8 import read_utf8
+from bias_gate.utf8 import json_line, read_utf8
 
 
 @dataclass(frozen=True)
@@ -142,10 +142,7 @@ def read_predictions(path: Path) -> list[Prediction]:
     for number, text in enumerate(read_utf8(path, DataError).splitlines(), start=1):
         if not text.strip():
             continue
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"not valid JSON ({exc.msg})", file=path, line=number) from None
+        data = json_line(text, path, number, DataError)
         prediction = _parse_prediction_line(data, path, number)
         if prediction.key in seen:
             raise DataError(

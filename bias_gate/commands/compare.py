@@ -27,7 +27,6 @@ file and line). Nothing here imports torch.
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,6 +38,7 @@ from bias_gate.data.items import BBQItem
 from bias_gate.errors import DataError
 from bias_gate.numbers import fmt_finite as _fmt
 from bias_gate.results import ItemResult
+from bias_gate.utf8 import json_line
 
 DEFAULT_CONFIG = "compressed"
 #: Example ids above this are refused (BBQ's are below 10^5; this keeps messages short).
@@ -144,19 +144,6 @@ def _lines(path: Path) -> list[str]:
         ) from None
 
 
-def _json_line(text: str, where: tuple[Path, int]) -> Any:
-    """One JSON line; bad JSON, an integer too long to read or nesting too deep is a
-    one-line DataError."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"not JSON ({exc.msg})", file=where[0], line=where[1]) from None
-    except ValueError as exc:  # an integer of more than 4300 digits
-        raise DataError(f"not a usable JSON line ({exc})", file=where[0], line=where[1]) from None
-    except RecursionError:
-        raise DataError("JSON nested too deeply", file=where[0], line=where[1]) from None
-
-
 def read_rows(path: Path, default_config: str | None, benchmark: Any = None) -> list[Row]:
     """The answer rows of ``path``; every malformed line is a one-line DataError.
     ``benchmark``: the benchmark whose own item ids a line may give instead."""
@@ -166,7 +153,7 @@ def read_rows(path: Path, default_config: str | None, benchmark: Any = None) -> 
         if not text.strip():
             continue
         where = (path, number)
-        obj = _json_line(text, where)
+        obj = json_line(text, path, number, DataError, invalid="not JSON")
         if not isinstance(obj, dict):
             raise DataError("each line must be a JSON object", file=path, line=number)
         obj = _own_id(obj, benchmark, path, number)

@@ -25,7 +25,6 @@ theirs does. No torch.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +38,7 @@ from bias_gate.data.kobbq_samples import (
     split_permutation,
 )
 from bias_gate.errors import DataError
+from bias_gate.utf8 import json_line
 
 #: The options in the order the authors' option-order suffix -0/-1/-2 shows them: the
 #: rows of the circulant matrix of (c0, c1, c2) (evaluation/1_preprocess.py line 40).
@@ -152,10 +152,7 @@ def _records(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"not valid JSON ({exc.msg})", file=path, line=number) from None
+        data = json_line(line, path, number, DataError)
         if not isinstance(data, dict):
             raise DataError("expected a JSON object per line", file=path, line=number)
         yield number, data

@@ -219,3 +219,23 @@ def test_command_module_imports_no_torch() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=120, check=False)
     assert done.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('{"category": "Age", "example_id": ' + "9" * 5000 + ', "prediction": 0}', "usable"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ],
+)
+def test_hostile_json_lines_are_one_line(
+    bbq_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str, expected: str
+) -> None:
+    """A 5000-digit number or deep nesting is one usage line, not a traceback (issue 26)."""
+    hostile = tmp_path / "hostile.jsonl"
+    hostile.write_text(line + "\n", encoding="utf-8")
+    code, _, err = run_cli(
+        ["bbq", "score", "--source", str(bbq_dir), "--predictions", str(hostile)], capsys
+    )
+    assert code == 2 and "hostile.jsonl:1: " in err and expected in err
+    assert err.count("\n") == 1 and "Traceback" not in err

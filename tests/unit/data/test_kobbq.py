@@ -426,3 +426,21 @@ def test_model_yaml_takes_kobbq_categories_and_prompt(tmp_path: Path) -> None:
         f"{path}:5: data.categories[1]: unknown category 'Nationality' of benchmark 'kobbq'; "
         "allowed: Age, Disability_status, Domestic_area_of_origin"
     )
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('{"sample_id": ' + "9" * 5000 + "}", "usable"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ],
+)
+def test_hostile_prediction_lines_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str, expected: str
+) -> None:
+    """A 5000-digit number or deep nesting is one usage line, not a traceback (issue 26)."""
+    path = tmp_path / "hostile.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    code, _, err = run_score(["--source", "official", "--predictions", str(path)], capsys)
+    assert code == 2 and "hostile.jsonl:1: " in err and expected in err, err
+    assert "Traceback" not in err
