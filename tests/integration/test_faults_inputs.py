@@ -70,10 +70,15 @@ def test_a_gate_run_writes_only_its_cache_and_outputs(pytester, gate_material, m
         folder.chmod(stat.S_IRUSR | stat.S_IXUSR)  # read-only (root writes anyway: listed)
         monkeypatch.setenv(name, str(folder))
     monkeypatch.delenv("MPLCONFIGDIR", raising=False)
+    # Only bias-gate is judged here: other pytest plugins installed beside it (CI's
+    # Python has pytest-benchmark, which makes ``.benchmarks``) are not loaded.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     before = set(files_under(pytester.path))
     cache, out = pytester.path / "cache", pytester.path / "out"
     result = gate(
         pytester,
+        "-p",
+        "bias_gate.plugin",
         "--bias-gate",
         str(config),
         "--bias-gate-cache-dir",
