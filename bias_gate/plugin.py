@@ -9,120 +9,161 @@ register :class:`bias_gate.gate.hooks.GatePlugin`, which does the work.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 PLUGIN_NAME = "bias-gate-run"
 
 
+#: The command-line options, in ``--help`` order: each flag with its ``addoption`` keywords.
+OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    (
+        "--bias-gate",
+        {
+            "action": "append",
+            "default": [],
+            "metavar": "MODEL_YAML",
+            "dest": "bias_gate",
+            "help": "Run the bias gate described by MODEL_YAML (repeatable).",
+        },
+    ),
+    (
+        "--bias-gate-thresholds",
+        {
+            "metavar": "PROFILE",
+            "default": None,
+            "help": "Threshold profile (default, strict, paper, or a .yaml path); replaces "
+            "the config's thresholds.profile.",
+        },
+    ),
+    (
+        "--bias-gate-mode",
+        {
+            "choices": ("gate", "warn"),
+            "default": "gate",
+            "help": "gate: failing comparisons fail their items; warn: report them as "
+            "warnings only.",
+        },
+    ),
+    (
+        "--bias-gate-limit",
+        {
+            "type": int,
+            "metavar": "N",
+            "default": None,
+            "help": "Items per category (replaces data.items_per_category; for smoke runs).",
+        },
+    ),
+    (
+        "--bias-gate-looks",
+        {
+            "type": int,
+            "metavar": "K",
+            "default": None,
+            "help": "Looks per category (replaces sequential.looks; 1 = fixed design).",
+        },
+    ),
+    ("--bias-gate-seed", {"type": int, "metavar": "S", "default": None, "help": "Sampling seed."}),
+    (
+        "--bias-gate-device",
+        {
+            "choices": ("cpu", "cuda", "auto"),
+            "default": None,
+            "help": "Device for the model (replaces model.device).",
+        },
+    ),
+    (
+        "--bias-gate-baseline",
+        {
+            "metavar": "PATH",
+            "default": None,
+            "help": "Keep the dense baseline in this file (commit it); a mismatched one is "
+            "refused.",
+        },
+    ),
+    (
+        "--bias-gate-update-baseline",
+        {
+            "action": "store_true",
+            "default": False,
+            "help": "Recompute and rewrite the baseline file.",
+        },
+    ),
+    ("--bias-gate-json", {"metavar": "PATH", "default": None, "help": "Write all results."}),
+    (
+        "--bias-gate-junit",
+        {"metavar": "PATH", "default": None, "help": "Write a standalone JUnit report."},
+    ),
+    (
+        "--bias-gate-markdown",
+        {"metavar": "PATH", "default": None, "help": "Write a markdown summary."},
+    ),
+    ("--bias-gate-html", {"metavar": "PATH", "default": None, "help": "Write an HTML report."}),
+    ("--bias-gate-plots", {"metavar": "DIR", "default": None, "help": "Write PNG plots."}),
+    (
+        "--bias-gate-report",
+        {
+            "action": "append",
+            "default": [],
+            "metavar": "NAME=PATH",
+            "dest": "bias_gate_report",
+            "help": "Write the report of writer NAME (json, junit, markdown, plots, html, or "
+            "one registered in the entry point group bias_gate.reports) at PATH (repeatable).",
+        },
+    ),
+    (
+        "--bias-gate-shard",
+        {
+            "metavar": "K/N",
+            "default": None,
+            "help": "Run shard K of N: whole compression configs, assigned deterministically.",
+        },
+    ),
+    (
+        "--bias-gate-data-dir",
+        {
+            "metavar": "DIR",
+            "default": None,
+            "help": "Local mirror of the official data (bbq/, wikitext-2/) instead of "
+            "downloading; also BIAS_GATE_DATA_DIR.",
+        },
+    ),
+    (
+        "--bias-gate-measure",
+        {
+            "metavar": "LIST",
+            "default": None,
+            "help": "Also measure these (comma-separated: storage, latency, agreement; or "
+            "none); replaces the config's measure section. Off by default: they cost time "
+            "and are never judged.",
+        },
+    ),
+    (
+        "--bias-gate-progress-interval",
+        {
+            "type": float,
+            "metavar": "SECONDS",
+            "default": 30.0,
+            "help": "Seconds between the progress lines when the output is not a terminal "
+            "(default 30; on a terminal one line updates in place; -q shows none).",
+        },
+    ),
+    (
+        "--bias-gate-cache-dir",
+        {
+            "metavar": "DIR",
+            "default": None,
+            "help": "Cache for answers and compressed weights; also BIAS_GATE_CACHE_DIR.",
+        },
+    ),
+)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("bias-gate", "bias-gate: fail when compression amplifies bias")
-    group.addoption(
-        "--bias-gate",
-        action="append",
-        default=[],
-        metavar="MODEL_YAML",
-        dest="bias_gate",
-        help="Run the bias gate described by MODEL_YAML (repeatable).",
-    )
-    group.addoption(
-        "--bias-gate-thresholds",
-        metavar="PROFILE",
-        default=None,
-        help="Threshold profile (default, strict, paper, or a .yaml path); replaces the "
-        "config's thresholds.profile.",
-    )
-    group.addoption(
-        "--bias-gate-mode",
-        choices=("gate", "warn"),
-        default="gate",
-        help="gate: failing comparisons fail their items; warn: report them as warnings only.",
-    )
-    group.addoption(
-        "--bias-gate-limit",
-        type=int,
-        metavar="N",
-        default=None,
-        help="Items per category (replaces data.items_per_category; for smoke runs).",
-    )
-    group.addoption(
-        "--bias-gate-looks",
-        type=int,
-        metavar="K",
-        default=None,
-        help="Looks per category (replaces sequential.looks; 1 = fixed design).",
-    )
-    group.addoption("--bias-gate-seed", type=int, metavar="S", default=None, help="Sampling seed.")
-    group.addoption(
-        "--bias-gate-device",
-        choices=("cpu", "cuda", "auto"),
-        default=None,
-        help="Device for the model (replaces model.device).",
-    )
-    group.addoption(
-        "--bias-gate-baseline",
-        metavar="PATH",
-        default=None,
-        help="Keep the dense baseline in this file (commit it); a mismatched one is refused.",
-    )
-    group.addoption(
-        "--bias-gate-update-baseline",
-        action="store_true",
-        default=False,
-        help="Recompute and rewrite the baseline file.",
-    )
-    group.addoption("--bias-gate-json", metavar="PATH", default=None, help="Write all results.")
-    group.addoption(
-        "--bias-gate-junit", metavar="PATH", default=None, help="Write a standalone JUnit report."
-    )
-    group.addoption(
-        "--bias-gate-markdown", metavar="PATH", default=None, help="Write a markdown summary."
-    )
-    group.addoption("--bias-gate-html", metavar="PATH", default=None, help="Write an HTML report.")
-    group.addoption("--bias-gate-plots", metavar="DIR", default=None, help="Write PNG plots.")
-    group.addoption(
-        "--bias-gate-report",
-        action="append",
-        default=[],
-        metavar="NAME=PATH",
-        dest="bias_gate_report",
-        help="Write the report of writer NAME (json, junit, markdown, plots, html, or one "
-        "registered in the entry point group bias_gate.reports) at PATH (repeatable).",
-    )
-    group.addoption(
-        "--bias-gate-shard",
-        metavar="K/N",
-        default=None,
-        help="Run shard K of N: whole compression configs, assigned deterministically.",
-    )
-    group.addoption(
-        "--bias-gate-data-dir",
-        metavar="DIR",
-        default=None,
-        help="Local mirror of the official data (bbq/, wikitext-2/) instead of downloading; "
-        "also BIAS_GATE_DATA_DIR.",
-    )
-    group.addoption(
-        "--bias-gate-measure",
-        metavar="LIST",
-        default=None,
-        help="Also measure these (comma-separated: storage, latency, agreement; or none); "
-        "replaces the config's measure section. Off by default: they cost time and are "
-        "never judged.",
-    )
-    group.addoption(
-        "--bias-gate-progress-interval",
-        type=float,
-        metavar="SECONDS",
-        default=30.0,
-        help="Seconds between the progress lines when the output is not a terminal "
-        "(default 30; on a terminal one line updates in place; -q shows none).",
-    )
-    group.addoption(
-        "--bias-gate-cache-dir",
-        metavar="DIR",
-        default=None,
-        help="Cache for answers and compressed weights; also BIAS_GATE_CACHE_DIR.",
-    )
+    for flag, keywords in OPTIONS:
+        group.addoption(flag, **keywords)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
