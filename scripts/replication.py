@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bias_gate.gate.command import gate_command
+from bias_gate.results import ConfigResult, GateResults
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "examples" / "replication.yaml"
@@ -122,15 +123,67 @@ def _ratio(value: float | None) -> str:
     return f"{value:.3g}" if value < 1000 else f"{value:.1e}"
 
 
-def _sparsity_of(config: dict[str, Any]) -> float | None:
-    return config.get("achieved_sparsity")
+def _mean(values: Sequence[float | None]) -> float | None:
+    kept = [v for v in values if v is not None and not math.isnan(v)]
+    return sum(kept) / len(kept) if kept else None
 
 
-def _method_and_target(config: dict[str, Any]) -> tuple[str, float | None]:
-    return config["method"], config.get("target_sparsity")
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:+.1f}%"
 
 
-def plot_h_vs_sparsity(results: dict[str, Any], path: Path) -> None:
+def _is_study_variant(config: ConfigResult) -> bool:
+    return config.options.get("variant") == "study"
+
+
+def _unstructured(config: ConfigResult) -> bool:
+    return config.options.get("pattern", "unstructured") == "unstructured"
+
+
+def _h_points(
+    results: GateResults, category: str, method: str
+) -> list[tuple[float, float, float, float]]:
+    """(target sparsity, h, lower bound, upper bound) of ``method``'s unstructured
+    configs in ``category``, by sparsity."""
+    points = []
+    for config in results.configs:
+        if config.method != method or _is_study_variant(config) or not _unstructured(config):
+            continue
+        item = next((i for i in config.items if i.category == category), None)
+        if item is None or item.cohens_h is None or item.h_ci is None:
+            continue
+        if config.target_sparsity is None:
+            continue
+        points.append((config.target_sparsity, item.cohens_h, *item.h_ci))
+    return sorted(points)
+
+
+def _category_limit(results: GateResults, category: str) -> float:
+    return next((i.limit for i in results.items() if i.category == category), 0.2)
+
+
+def _draw_h_panel(ax: Any, results: GateResults, category: str) -> None:
+    """One category's panel: h against sparsity, one line per pruning method."""
+    colours = {"random": "tab:grey", "magnitude": "tab:orange", "wanda": "tab:blue"}
+    for method in METHODS:
+        points = _h_points(results, category, method)
+        if not points:
+            continue
+        low = [max(0.0, h - lower) for _, h, lower, _ in points]
+        high = [max(0.0, upper - h) for _, h, _, upper in points]
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        ax.errorbar(
+            xs, ys, yerr=[low, high], marker="o", capsize=3, label=method, color=colours[method]
+        )
+    ax.axhline(_category_limit(results, category), color="red", linestyle="--", linewidth=1)
+    ax.axhline(0, color="black", linewidth=0.5)
+    ax.set_title(category)
+    ax.set_xlabel("target sparsity")
+    ax.set_ylabel("Cohen's h (compressed - dense)")
+    ax.grid(alpha=0.3)
+
+
+def plot_h_vs_sparsity(results: GateResults, path: Path) -> None:
     """Cohen's h (with its one-sided bounds) against target sparsity, one panel per
     category, one line per pruning method."""
     import matplotlib
@@ -138,49 +191,12 @@ def plot_h_vs_sparsity(results: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    categories = results["run"]["categories"]
+    categories = results.run["categories"]
     columns = 3
     rows = math.ceil(len(categories) / columns)
     figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.3 * rows), squeeze=False)
-    colours = {"random": "tab:grey", "magnitude": "tab:orange", "wanda": "tab:blue"}
     for index, category in enumerate(categories):
-        ax = axes[index // columns][index % columns]
-        for method in METHODS:
-            points = []
-            for config in results["configs"]:
-                if config["method"] != method or config["options"].get("variant") == "study":
-                    continue
-                if config["options"].get("pattern", "unstructured") != "unstructured":
-                    continue
-                item = next((i for i in config["items"] if i["category"] == category), None)
-                if item is None or item["cohens_h"] is None or item["h_ci"] is None:
-                    continue
-                points.append((config["target_sparsity"], item["cohens_h"], *item["h_ci"]))
-            points.sort()
-            if not points:
-                continue
-            xs = [p[0] for p in points]
-            ys = [p[1] for p in points]
-            low = [max(0.0, p[1] - p[2]) for p in points]
-            high = [max(0.0, p[3] - p[1]) for p in points]
-            ax.errorbar(
-                xs, ys, yerr=[low, high], marker="o", capsize=3, label=method, color=colours[method]
-            )
-        limit = next(
-            (
-                i["limit"]
-                for c in results["configs"]
-                for i in c["items"]
-                if i["category"] == category
-            ),
-            0.2,
-        )
-        ax.axhline(limit, color="red", linestyle="--", linewidth=1)
-        ax.axhline(0, color="black", linewidth=0.5)
-        ax.set_title(category)
-        ax.set_xlabel("target sparsity")
-        ax.set_ylabel("Cohen's h (compressed - dense)")
-        ax.grid(alpha=0.3)
+        _draw_h_panel(axes[index // columns][index % columns], results, category)
     for index in range(len(categories), rows * columns):
         axes[index // columns][index % columns].axis("off")
     axes[0][0].legend(fontsize="small")
@@ -193,60 +209,31 @@ def plot_h_vs_sparsity(results: dict[str, Any], path: Path) -> None:
     plt.close(figure)
 
 
-def plot_paradox(results: dict[str, Any], path: Path) -> None:
-    """Perplexity ratio (log scale) against h for every comparison, by decision."""
-    import matplotlib
+def plot_paradox(results: GateResults, path: Path) -> None:
+    """Perplexity ratio against h for every comparison, the paradox quadrant shaded:
+    the gate's own plot (:func:`bias_gate.report.plots.plot_paradox`)."""
+    from bias_gate.report.plots import plot_paradox as gate_paradox
+    from bias_gate.report.plots import render_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    colours = {"pass": "tab:green", "fail": "tab:red", "inconclusive": "tab:orange"}
-    figure, ax = plt.subplots(figsize=(7.5, 4.8))
-    limit_ppl = results["run"]["thresholds"]["base"].get("max_perplexity_ratio")
-    for decision, colour in colours.items():
-        xs, ys = [], []
-        for config in results["configs"]:
-            if config.get("perplexity_ratio") is None:
-                continue
-            for item in config["items"]:
-                if item["decision"] == decision and item["cohens_h"] is not None:
-                    xs.append(config["perplexity_ratio"])
-                    ys.append(item["cohens_h"])
-        ax.scatter(xs, ys, c=colour, label=decision, alpha=0.75, s=22)
-    ax.set_xscale("log")
-    ax.axhline(0.2, color="red", linestyle="--", linewidth=1)
-    if limit_ppl:
-        ax.axvline(limit_ppl, color="black", linestyle=":", linewidth=1)
-        ax.axvspan(ax.get_xlim()[0], limit_ppl, ymin=0, ymax=1, color="grey", alpha=0.08)
-    ax.set_xlabel("perplexity ratio, compressed / dense (log scale)")
-    ax.set_ylabel("Cohen's h on SRS")
-    ax.set_title("The paradox quadrant: left of the dotted line, above the dashed one")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    path.write_bytes(render_png(gate_paradox(results)))
 
 
-def _paradox_cells(results: dict[str, Any]) -> list[tuple[str, str]]:
+def _paradox_cells(results: GateResults) -> list[tuple[str, str]]:
     """(config, category) of every comparison the gate marked as the paradox."""
-    return [
-        (c["name"], i["category"]) for c in results["configs"] for i in c["items"] if i["paradox"]
-    ]
+    return [(c.name, i.category) for c in results.configs for i in c.items if i.paradox]
 
 
-def _counts(results: dict[str, Any]) -> dict[str, int]:
+def _counts(results: GateResults) -> dict[str, int]:
     out = {"pass": 0, "fail": 0, "inconclusive": 0}
-    for config in results["configs"]:
-        for item in config["items"]:
-            out[item["decision"]] = out.get(item["decision"], 0) + 1
+    for item in results.items():
+        out[item.decision] = out.get(item.decision, 0) + 1
     return out
 
 
 def write_report(
     out: Path,
-    main: dict[str, Any],
-    study: dict[str, Any] | None,
+    main: GateResults,
+    study: GateResults | None,
     validity: dict[str, dict[str, dict[str, Any]]] | None,
     timings: dict[str, float],
     command: str,
@@ -262,17 +249,26 @@ def write_report(
 
 
 def _report_lines(
-    main: dict[str, Any],
-    study: dict[str, Any] | None,
+    main: GateResults,
+    study: GateResults | None,
     validity: dict[str, dict[str, dict[str, Any]]] | None,
     timings: dict[str, float],
     command: str,
 ) -> list[str]:
-    categories = main["run"]["categories"]
+    lines = _finding_lines(main, timings, command)
+    lines += _conclusion_lines(main, study)
+    if validity:
+        lines += _validity_lines(validity, main.run["categories"])
+    lines += _gate_lines(main)
+    lines += _study_lines(study) if study is not None else _no_study_lines()
+    return lines
+
+
+def _finding_lines(main: GateResults, timings: dict[str, float], command: str) -> list[str]:
+    """The title, how to reproduce, and the finding in one paragraph."""
     counts = _counts(main)
-    dense = main["dense"]
     paradox = _paradox_cells(main)
-    lines = [
+    return [
         "# Does the smart-pruning paradox show on SmolLM2-135M-Instruct?",
         "",
         "Produced by the gate itself (`scripts/replication.py`, which runs "
@@ -297,22 +293,24 @@ def _report_lines(
         + ".",
         "",
     ]
-    lines += _conclusion_lines(main, study)
-    if validity:
-        lines += _validity_lines(validity, categories)
-    lines += [
+
+
+def _gate_lines(main: GateResults) -> list[str]:
+    """The gate's reading: each config's perplexity, each comparison's figures, plots."""
+    dense = main.dense
+    lines = [
         "## The gate's reading (continuation scoring, default profile, four looks)",
         "",
-        f"Dense perplexity {_f(dense['perplexity'], 2)}; dense model informative: "
-        f"{dense['informative']}.",
+        f"Dense perplexity {_f(dense.perplexity, 2)}; dense model informative: "
+        f"{dense.informative}.",
         "",
         "| config | achieved sparsity | perplexity | ratio | perplexity verdict |",
         "|---|---|---|---|---|",
     ]
-    for config in main["configs"]:
+    for config in main.configs:
         lines.append(
-            f"| {config['name']} | {_f(_sparsity_of(config))} | {_f(config['perplexity'], 2)} | "
-            f"{_ratio(config['perplexity_ratio'])} | {config['perplexity_verdict'] or '–'} |"
+            f"| {config.name} | {_f(config.achieved_sparsity)} | {_f(config.perplexity, 2)} | "
+            f"{_ratio(config.perplexity_ratio)} | {config.perplexity_verdict or '–'} |"
         )
     lines += [
         "",
@@ -324,71 +322,61 @@ def _report_lines(
         "| config | category | decision | h | bounds | items | new-bias | removed |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for config in main["configs"]:
-        for item in config["items"]:
-            bounds = item["h_ci"] or (None, None)
+    for config in main.configs:
+        for item in config.items:
+            low, high = item.h_ci or (None, None)
             lines.append(
-                f"| {config['name']} | {item['category']} | {item['decision']} | "
-                f"{_f(item['cohens_h'])} | [{_f(bounds[0])}, {_f(bounds[1])}] | "
-                f"{item['n_used']}/{item['n_max']} | {_f(item['new_bias_rate'])} | "
-                f"{_f(item['bias_removed_rate'])} |"
+                f"| {config.name} | {item.category} | {item.decision} | "
+                f"{_f(item.cohens_h)} | [{_f(low)}, {_f(high)}] | "
+                f"{item.n_used}/{item.n_max} | {_f(item.new_bias_rate)} | "
+                f"{_f(item.bias_removed_rate)} |"
             )
-    lines += [
+    return [
+        *lines,
         "",
         "![h against sparsity](replication-h-vs-sparsity.png)",
         "",
         "![the paradox scatter](replication-paradox.png)",
         "",
     ]
-    if study is not None:
-        lines += _study_lines(study)
-    else:
-        lines += [
-            "## The study's generation setting",
-            "",
-            "Not run for this write-up (`--skip-study`). The study's polarity-blind SRS and "
-            "its unpaired chi-square above are computed on the gate's own answers; its "
-            "generation setting (temperature 0.3, five seeds, the letter prompt; "
-            "`examples/replication-study.yaml`) runs when the script is started without "
-            "`--skip-study`.",
-            "",
-        ]
-    return lines
 
 
-def _mean(values: Sequence[float | None]) -> float | None:
-    kept = [v for v in values if v is not None and not math.isnan(v)]
-    return sum(kept) / len(kept) if kept else None
+def _no_study_lines() -> list[str]:
+    return [
+        "## The study's generation setting",
+        "",
+        "Not run for this write-up (`--skip-study`). The study's polarity-blind SRS and "
+        "its unpaired chi-square above are computed on the gate's own answers; its "
+        "generation setting (temperature 0.3, five seeds, the letter prompt; "
+        "`examples/replication-study.yaml`) runs when the script is started without "
+        "`--skip-study`.",
+        "",
+    ]
 
 
-def _pruned(main: dict[str, Any], method: str, target: float) -> dict[str, Any] | None:
+def _pruned(main: GateResults, method: str, target: float) -> ConfigResult | None:
     """The full-Wanda / random / magnitude config at ``target`` unstructured sparsity."""
-    for config in main["configs"]:
-        options = config["options"]
+    for config in main.configs:
         if (
-            config["method"] == method
-            and config.get("target_sparsity") == target
-            and options.get("variant", "full") != "study"
-            and options.get("pattern", "unstructured") == "unstructured"
+            config.method == method
+            and config.target_sparsity == target
+            and config.options.get("variant", "full") != "study"
+            and _unstructured(config)
         ):
             return config
     return None
 
 
-def _study_srs_change(config: dict[str, Any]) -> float | None:
+def _study_srs_change(config: ConfigResult) -> float | None:
     """Mean relative change of the study's polarity-blind SRS over categories."""
     return _mean(
         [
-            (i["srs_study_compressed"] - i["srs_study_dense"]) / i["srs_study_dense"]
-            if i.get("srs_study_dense")
+            (i.srs_study_compressed - i.srs_study_dense) / i.srs_study_dense
+            if i.srs_study_dense and i.srs_study_compressed is not None
             else None
-            for i in config["items"]
+            for i in config.items
         ]
     )
-
-
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:+.1f}%"
 
 
 def _srs_reading(fails: int, h: float | None, blind: float | None) -> str:
@@ -411,7 +399,7 @@ def _flip_reading(rate: float | None, removed: float | None) -> str:
     return "smaller, and more items gain bias than lose it"
 
 
-def _conclusion_lines(main: dict[str, Any], study: dict[str, Any] | None) -> list[str]:
+def _conclusion_lines(main: GateResults, study: GateResults | None) -> list[str]:
     """The study's headline claims, each beside what this run measured (computed, not
     written by hand, so a rerun on another model restates them)."""
     lines = [
@@ -424,71 +412,92 @@ def _conclusion_lines(main: dict[str, Any], study: dict[str, Any] | None) -> lis
         "",
         "| the study's claim | measured here | reading |",
         "|---|---|---|",
+        *_wanda_rows(main),
+        *_pruning_rows(main),
+        *_significance_rows(main),
+        _paradox_row(main),
     ]
-    limit_ppl = main["run"]["thresholds"]["base"].get("max_perplexity_ratio")
+    if study is not None:
+        lines.append("| (its generation setting) | see the last section | |")
+    return [*lines, ""]
+
+
+def _wanda_rows(main: GateResults) -> list[str]:
+    """Wanda at 50%: its perplexity, and how sparse the study's variant really is."""
+    rows = []
+    limit_ppl = main.run["thresholds"]["base"].get("max_perplexity_ratio")
     wanda = _pruned(main, "wanda", 0.5)
-    if wanda is not None and wanda.get("perplexity_ratio") is not None:
-        ratio = wanda["perplexity_ratio"]
+    if wanda is not None and wanda.perplexity_ratio is not None:
+        ratio = wanda.perplexity_ratio
         kept = limit_ppl is not None and ratio <= limit_ppl
-        lines.append(
+        rows.append(
             "| Wanda at 50% keeps perplexity almost unchanged (+3.5% on Mistral-7B) | "
             f"perplexity ratio {_ratio(ratio)} (limit {limit_ppl}) | "
             + ("survives" if ratio <= 1.1 else "within the limit" if kept else "does not hold")
             + " |"
         )
-    study_variant = next(
-        (c for c in main["configs"] if c["options"].get("variant") == "study"), None
-    )
+    study_variant = next((c for c in main.configs if _is_study_variant(c)), None)
     if study_variant is not None and wanda is not None:
-        lines.append(
+        rows.append(
             "| The study's Wanda prunes 50% | its code (o_proj and down_proj left dense) "
-            f"reaches {_f(study_variant.get('achieved_sparsity'))} of the linear weights; "
-            f"full Wanda {_f(wanda.get('achieved_sparsity'))} | the study's 50% is not 50% |"
+            f"reaches {_f(study_variant.achieved_sparsity)} of the linear weights; "
+            f"full Wanda {_f(wanda.achieved_sparsity)} | the study's 50% is not 50% |"
         )
-    null = next((c for c in main["configs"] if c["method"] == "dense"), None)
-    floor = _mean([i["new_bias_rate"] for i in null["items"]]) if null else None
+    return rows
+
+
+def _pruning_rows(main: GateResults) -> list[str]:
+    """Each pruning method at 70%: SRS and h, and the flip rates against the noise floor."""
+    rows = []
+    null = next((c for c in main.configs if c.method == "dense"), None)
+    floor = _mean([i.new_bias_rate for i in null.items]) if null else None
     for method in METHODS:
         config = _pruned(main, method, 0.7)
         if config is None:
             continue
-        items = config["items"]
+        items = config.items
         blind = _study_srs_change(config)
-        h = _mean([i["cohens_h"] for i in items])
-        fails = sum(i["decision"] == "fail" for i in items)
-        lines.append(
+        h = _mean([i.cohens_h for i in items])
+        fails = sum(i.decision == "fail" for i in items)
+        rows.append(
             f"| SRS rises with {method} pruning at 70% (up to +83.7%) | polarity-blind SRS "
             f"{_percent(blind)}; polarity-corrected h {_f(h)}; {fails} of {len(items)} "
             f"categories FAIL | {_srs_reading(fails, h, blind)} |"
         )
-        rate = _mean([i["new_bias_rate"] for i in items])
-        removed = _mean([i["bias_removed_rate"] for i in items])
-        lines.append(
+        rate = _mean([i.new_bias_rate for i in items])
+        removed = _mean([i.bias_removed_rate for i in items])
+        rows.append(
             f"| 47-59% of unbiased items turn biased ({method}, 70%) | new-bias rate "
             f"{_f(rate)} against the noise floor {_f(floor)}; bias-removed rate "
             f"{_f(removed)} | {_flip_reading(rate, removed)} |"
         )
-    compared = [i for c in main["configs"] if c["method"] in METHODS for i in c["items"]]
-    if compared:
-        unpaired = sum((i.get("p_chi2_unpaired") or 1.0) < 0.05 for i in compared)
-        fails = sum(i["decision"] == "fail" for i in compared)
-        lines.append(
-            f"| 141 of 180 comparisons significant, mean abs h 0.305 | unpaired chi-square "
-            f"p < 0.05 in {unpaired} of {len(compared)} pruning comparisons; the gate's "
-            f"paired one-sided rule fails {fails}; mean abs h "
-            f"{_f(_mean([abs(i['cohens_h']) for i in compared if i['cohens_h'] is not None]))} "
-            "| see the counts |"
-        )
+    return rows
+
+
+def _significance_rows(main: GateResults) -> list[str]:
+    """The study's count of significant comparisons beside the gate's paired rule."""
+    compared = [i for c in main.configs if c.method in METHODS for i in c.items]
+    if not compared:
+        return []
+    unpaired = sum((i.p_chi2_unpaired or 1.0) < 0.05 for i in compared)
+    fails = sum(i.decision == "fail" for i in compared)
+    mean_h = _mean([abs(i.cohens_h) for i in compared if i.cohens_h is not None])
+    return [
+        f"| 141 of 180 comparisons significant, mean abs h 0.305 | unpaired chi-square "
+        f"p < 0.05 in {unpaired} of {len(compared)} pruning comparisons; the gate's "
+        f"paired one-sided rule fails {fails}; mean abs h {_f(mean_h)} | see the counts |"
+    ]
+
+
+def _paradox_row(main: GateResults) -> str:
     paradox = _paradox_cells(main)
-    lines.append(
+    return (
         "| The smart-pruning paradox: perplexity kept, bias amplified | "
         + (", ".join(f"{c}::{k}" for c, k in paradox) if paradox else "no comparison")
         + " | "
         + ("found" if paradox else "not found on this model")
         + " |"
     )
-    if study is not None:
-        lines.append("| (its generation setting) | see the last section | |")
-    return [*lines, ""]
 
 
 def _validity_lines(
@@ -514,7 +523,7 @@ def _validity_lines(
     return [*lines, ""]
 
 
-def _study_lines(study: dict[str, Any]) -> list[str]:
+def _study_lines(study: GateResults) -> list[str]:
     lines = [
         "## The study's own reading beside the gate's",
         "",
@@ -529,29 +538,28 @@ def _study_lines(study: dict[str, Any]) -> list[str]:
         "| noise floor | decision |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    significant_unpaired = significant_paired = total = 0
-    for config in study["configs"]:
-        for item in config["items"]:
-            total += 1
-            significant_unpaired += (item["p_chi2_unpaired"] or 1) < 0.05
-            significant_paired += item["decision"] == "fail"
+    for config in study.configs:
+        for item in config.items:
             lines.append(
-                f"| {config['name']} | {item['category']} | "
-                f"{_f(item['srs_study_dense'])} -> {_f(item['srs_study_compressed'])} | "
-                f"{_f(item['p_chi2_unpaired'], 4)} | {_f(item['srs_dense'])} -> "
-                f"{_f(item['srs_compressed'])} | {_f(item['cohens_h'])} | "
-                f"{_f(item['new_bias_rate'])} | {_f(item['dense_noise_new_bias_rate'])} | "
-                f"{item['decision']} |"
+                f"| {config.name} | {item.category} | "
+                f"{_f(item.srs_study_dense)} -> {_f(item.srs_study_compressed)} | "
+                f"{_f(item.p_chi2_unpaired, 4)} | {_f(item.srs_dense)} -> "
+                f"{_f(item.srs_compressed)} | {_f(item.cohens_h)} | "
+                f"{_f(item.new_bias_rate)} | {_f(item.dense_noise_new_bias_rate)} | "
+                f"{item.decision} |"
             )
-    validity = study["dense"]
+    items = study.items()
+    significant_unpaired = sum((i.p_chi2_unpaired or 1) < 0.05 for i in items)
+    significant_paired = sum(i.decision == "fail" for i in items)
+    validity = study.dense.validity
     lines += [
         "",
-        f"Of {total} comparisons, the study's unpaired chi-square over pooled seeds calls "
+        f"Of {len(items)} comparisons, the study's unpaired chi-square over pooled seeds calls "
         f"{significant_unpaired} significant at p < 0.05; the paired, one-sided, "
         f"polarity-corrected rule fails {significant_paired}. Dense model in this setting: "
-        f"disambiguated accuracy {_f(validity['validity'].get('disambig_accuracy'), 3)} "
+        f"disambiguated accuracy {_f(validity.get('disambig_accuracy'), 3)} "
         f"(informative under the default profile: "
-        f"{validity['validity'].get('disambig_pvalue', 1) <= 0.05}).",
+        f"{validity.get('disambig_pvalue', 1) <= 0.05}).",
         "",
     ]
     return lines
@@ -560,7 +568,7 @@ def _study_lines(study: dict[str, Any]) -> list[str]:
 # ----------------------------------------------------------------------------- main
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, required=True, help="local data mirror")
     parser.add_argument("--work", type=Path, default=ROOT / ".bias-gate" / "replication")
@@ -576,42 +584,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[],
         help="steps whose output in --work is kept from an earlier run (resume)",
     )
-    args = parser.parse_args(argv)
-    work = args.work
-    work.mkdir(parents=True, exist_ok=True)
-    cache = work / "cache"
-    extra = [
-        *(["--bias-gate-limit", str(args.limit)] if args.limit else []),
-        *_selection(args.only),
-    ]
-    timings: dict[str, float] = {}
+    return parser.parse_args(argv)
 
-    timings_file = work / "timings.json"
-    if timings_file.is_file():
-        timings.update(json.loads(timings_file.read_text()))
-    validity_json = work / "validity.json"
-    if "validity" not in args.reuse or not validity_json.is_file():
-        started = time.perf_counter()
-        validity = mode_validity(MAIN, args.data_dir, cache, args.validity_items)
-        timings["validity of the modes"] = time.perf_counter() - started
-        validity_json.write_text(json.dumps(validity, indent=2))
-        timings_file.write_text(json.dumps(timings))
-    validity = json.loads(validity_json.read_text())
 
-    main_json = work / "replication.json"
-    if "gate" not in args.reuse or not main_json.is_file():
-        timings["the gate"] = run_gate(MAIN, cache, args.data_dir, main_json, extra)
-        timings_file.write_text(json.dumps(timings))
-    study = None
-    if not args.skip_study:
-        study_json = work / "replication-study.json"
-        if "study" not in args.reuse or not study_json.is_file():
-            timings["the study's reading"] = run_gate(
-                STUDY, cache, args.data_dir, study_json, extra
-            )
-            timings_file.write_text(json.dumps(timings))
-        study = json.loads(study_json.read_text())
-    command = " ".join(
+def _command_line(args: argparse.Namespace) -> str:
+    """The command that reproduces this write-up, as the write-up states it."""
+    return " ".join(
         [
             "python scripts/replication.py --data-dir ../shared/data",
             *([f"--limit {args.limit}"] if args.limit else []),
@@ -620,9 +598,60 @@ def main(argv: Sequence[str] | None = None) -> int:
             *(["--skip-study"] if args.skip_study else []),
         ]
     )
-    path = write_report(
-        args.out, json.loads(main_json.read_text()), study, validity, timings, command
-    )
+
+
+class _Steps:
+    """The steps' outputs in ``--work``: each runs unless ``--reuse`` keeps its output,
+    and the timings file is rewritten after each."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.work: Path = args.work
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.cache = self.work / "cache"
+        self.timings_file = self.work / "timings.json"
+        self.timings: dict[str, float] = {}
+        if self.timings_file.is_file():
+            self.timings.update(json.loads(self.timings_file.read_text()))
+        self.extra = [
+            *(["--bias-gate-limit", str(args.limit)] if args.limit else []),
+            *_selection(args.only),
+        ]
+
+    def _kept(self, step: str, path: Path) -> bool:
+        return step in self.args.reuse and path.is_file()
+
+    def _timed(self, name: str, seconds: float) -> None:
+        self.timings[name] = seconds
+        self.timings_file.write_text(json.dumps(self.timings))
+
+    def validity(self) -> dict[str, dict[str, dict[str, Any]]]:
+        path = self.work / "validity.json"
+        if not self._kept("validity", path):
+            started = time.perf_counter()
+            found = mode_validity(MAIN, self.args.data_dir, self.cache, self.args.validity_items)
+            path.write_text(json.dumps(found, indent=2))
+            self._timed("validity of the modes", time.perf_counter() - started)
+        result: dict[str, dict[str, dict[str, Any]]] = json.loads(path.read_text())
+        return result
+
+    def gate(self, step: str, config: Path, name: str, timing: str) -> GateResults:
+        path = self.work / name
+        if not self._kept(step, path):
+            seconds = run_gate(config, self.cache, self.args.data_dir, path, self.extra)
+            self._timed(timing, seconds)
+        return GateResults.from_json(json.loads(path.read_text()))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _arguments(argv)
+    steps = _Steps(args)
+    validity = steps.validity()
+    results = steps.gate("gate", MAIN, "replication.json", "the gate")
+    study = None
+    if not args.skip_study:
+        study = steps.gate("study", STUDY, "replication-study.json", "the study's reading")
+    path = write_report(args.out, results, study, validity, steps.timings, _command_line(args))
     print(f"wrote {path}")
     return 0
 
