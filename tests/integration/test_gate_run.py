@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.gate import save_tiny_model, write_crafted_bbq
+from tests.support.gate import run_gate_args, save_tiny_model, write_crafted_bbq
 
 pytest_plugins = ["pytester"]
 
@@ -112,7 +112,8 @@ def write_config(
 
 def run_gate(pytester: pytest.Pytester, config: Path, *args: str) -> pytest.RunResult:
     cache = pytester.path / "cache"
-    return pytester.runpytest_subprocess(
+    return run_gate_args(
+        pytester,
         "--bias-gate",
         str(config),
         "--bias-gate-cache-dir",

@@ -4,12 +4,63 @@ bias is known in advance (so the expected verdict is known)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from bias_gate.answer.types import Answer
 from bias_gate.data.items import BBQItem
+
+#: What a tiny-model gate run imports beyond the test process's own imports (found by
+#: diffing ``sys.modules`` around one run that writes every report). pytester's in-process
+#: runs drop every module a run imported when it ends, so without these each run would
+#: import them again (seconds of CPU), and an extension module such as pydantic-core's
+#: cannot be initialised twice in one process.
+GATE_MODULES = (
+    "bias_gate.gate.hooks",
+    "bias_gate.answer.engine",
+    "bias_gate.compress.pipeline",
+    "bias_gate.compress.dense",
+    "bias_gate.compress.random_prune",
+    "bias_gate.compress.storage",
+    "bias_gate.data.loader",
+    "bias_gate.models.loading",
+    "bias_gate.models.perplexity",
+    "bias_gate.models.runtimes",
+    "bias_gate.report.outputs",
+    "bias_gate.report.html",
+    "bias_gate.report.junit",
+    "bias_gate.report.markdown",
+    "bias_gate.report.plots",
+    "bias_gate.report.terminal",
+    "matplotlib.backends.backend_agg",
+    "transformers.models.auto.tokenization_auto",
+    "transformers.models.llama.modeling_llama",
+    "transformers.tokenization_utils_tokenizers",
+)
+
+
+def preload_gate_modules() -> None:
+    """Import :data:`GATE_MODULES` into the test process (once; later calls are free)."""
+    for name in GATE_MODULES:
+        importlib.import_module(name)
+
+
+def run_gate_args(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """A gate run (``args``: pytest's command line) in this process, or in a subprocess
+    when it starts xdist workers (``-n``): the process's imports are shared, not paid
+    again (:func:`preload_gate_modules` first). Matplotlib's config folder, which a run
+    sets in the environment when none is set, is the run's own and is unset afterwards."""
+    if "-n" in args:
+        return pytester.runpytest_subprocess(*args)
+    preload_gate_modules()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MPLCONFIGDIR", str(pytester.path / "matplotlib"))
+        return pytester.runpytest_inprocess(*args)
+
 
 NOUNS = ("person", "neighbor", "driver", "teacher", "customer", "patient", "guest", "worker")
 OTHERS = ("young", "tall", "quiet", "local", "new", "busy", "cheerful", "careful")
