@@ -35,7 +35,7 @@ from bias_gate.judge.sizing import planned_items, to_settle
 from bias_gate.judge.thresholds import Thresholds
 from bias_gate.metrics.comparison import compare_category
 from bias_gate.metrics.flips import extract_flips
-from bias_gate.metrics.gated import SRS, GatedMetric, LookStats
+from bias_gate.metrics.gated import SRS, GatedMetric, LookStats, MetricSummary
 
 __all__ = [
     "AnswerSource",
@@ -231,19 +231,20 @@ def _judgement(
         n_required=planned_items(
             unpaired_variance(limit), limit, base.alpha, base.power, plan.looks, spending
         ),
-        n_required_observed=planned_items(
-            summary.per_item_variance,
-            limit,
-            base.alpha,
-            base.power,
-            plan.looks,
-            spending,
-            summary.value_dense,
-        ),
+        n_required_observed=_observed_plan(summary, limit, base, plan.looks, spending),
         n_to_settle=to_settle(summary, limit, base.alpha) if decision == "inconclusive" else None,
         comparison=compare_category(category, used, dense_answers, compressed_answers),
         flips=extract_flips(used, dense_answers, compressed_answers),
     )
+
+
+def _observed_plan(
+    summary: MetricSummary, limit: float, base: Thresholds, looks: int, spending: str
+) -> int | None:
+    """The plan from the observed per-item variance, the correction's cost at the
+    observed dense SRS."""
+    variance, dense_srs = summary.per_item_variance, summary.value_dense
+    return planned_items(variance, limit, base.alpha, base.power, looks, spending, dense_srs)
 
 
 def _complete(
