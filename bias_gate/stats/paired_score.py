@@ -15,17 +15,18 @@ likelihood of the observed table subject to phi(p2) - phi(p1) = h0
 
 **Continuity correction** (``CONTINUITY``, half an item): the asymptotic score test is
 anti-conservative on small tables and at extreme base rates, where the counts are few
-and discrete (exact worst-case size of a nominal 5% PASS test: 0.19 at n = 5, 0.107 at
-20, 0.06-0.07 at dense SRS 0.01 and n = 150). Each one-sided statistic is therefore
-taken on the estimate moved half an item towards its null: for the upper side (the PASS
-test, evidence that h is small) h^ is computed as if the compressed model's rate were
-half an item higher and the dense model's half an item lower, phi(p2^ + 1/(2n)) -
-phi(p1^ - 1/(2n)) (clipped to [0, 1]); the lower side moves the other way. The shift
-is a count, so it vanishes against the standard error (1/n against 1/sqrt(n)) where the
-asymptotics hold, and it is steepest where phi is (near 0 and 1), which is where the
-uncorrected test fails. The size it gives is checked by exact enumeration of every
-table for n = 1-60 and every dense SRS and agreement on a grid, and by simulation of
-the sequential rule at extreme SRS (docs/statistics.md, decision #77).
+and discrete (a nominal 5% PASS test's worst-case size: 0.19 at n = 5 and 0.107 at 20,
+exactly; 0.069 by simulation at dense SRS 0.01, n = 150, four looks). Each one-sided
+statistic is therefore taken on the estimate moved half an item towards its null: for
+the upper side (the PASS test, evidence that h is small) h^ is computed as if the
+compressed model's rate were half an item higher and the dense model's half an item
+lower, phi(p2^ + 1/(2n)) - phi(p1^ - 1/(2n)) (clipped to [0, 1]); the lower side moves
+the other way. The shift is a count, so it vanishes against the standard error (1/n
+against 1/sqrt(n)) where the asymptotics hold, and it is steepest where phi is (near 0
+and 1), which is where the uncorrected test fails. The size it gives is checked by exact
+enumeration of every table for n = 1-80 (bias_gate.judge.exact; the tests hold n = 1-30)
+over a grid of dense SRS and agreements, and by simulation of the sequential rule at
+extreme SRS (docs/statistics.md, decision #77).
 
 The one-sided bounds are the h0 at which Z(h0) = -+z, found by multisection
 (``score_interval``), with the side's own correction, so the upper bound is at or below
