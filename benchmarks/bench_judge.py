@@ -32,7 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bias_gate.commands.compare import compare  # noqa: E402
+from bias_gate.commands.compare import compare, configure  # noqa: E402
 
 
 def _write(path: Path, rows: list[dict[str, object]]) -> None:
@@ -81,13 +81,12 @@ def main() -> None:
         dense, compressed = _answers(
             args.data_dir / "bbq", args.category, args.items, args.configs, args.seed, Path(tmp)
         )
-        namespace = argparse.Namespace(
-            source=str(args.data_dir / "bbq"),
-            dense=dense,
-            compressed=compressed,
-            profile="default",
-            json=None,
-            data_dir=None,
+        # The command's own parser, so every option it has gets its default.
+        command = argparse.ArgumentParser()
+        configure(command)
+        source = str(args.data_dir / "bbq")
+        namespace = command.parse_args(
+            ["--source", source, "--dense", str(dense), "--compressed", str(compressed)]
         )
         wall, cpu = time.perf_counter(), time.process_time()
         document = compare(namespace)

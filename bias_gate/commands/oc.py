@@ -20,8 +20,12 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from bias_gate.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bias_gate.judge.thresholds import Thresholds
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -63,9 +67,43 @@ class OCRow:
     p_config_fail: float
 
 
-def compute(args: argparse.Namespace) -> dict:
-    from bias_gate.judge.decision import Design
-    from bias_gate.judge.simulate import Scenario, cell_probabilities, simulate
+def _check_agreement(dense_srs: float, agreement: float, effects: list[float]) -> None:
+    """One line when the agreement is impossible for any effect simulated, quoting the
+    agreement as given and the range that every effect allows (the intersection)."""
+    from bias_gate.judge.simulate import agreement_range, cell_probabilities
+
+    if not 0.0 <= dense_srs <= 1.0 or not 0.0 <= agreement <= 1.0:
+        raise ConfigError("dense SRS and agreement must lie in [0, 1]", key="--agreement")
+    failing = []
+    for h in effects:
+        try:
+            cell_probabilities(dense_srs, agreement, h)
+        except ValueError:
+            failing.append(h)
+    if not failing:
+        return
+    try:
+        ranges = [agreement_range(dense_srs, h) for h in effects]
+    except ValueError:
+        ranges = []
+    low = max((r[0] for r in ranges), default=float("nan"))
+    high = min((r[1] for r in ranges), default=float("nan"))
+    allowed = (
+        f"every effect simulated ({', '.join(f'{h:g}' for h in effects)}) needs it in "
+        f"[{low:.4f}, {high:.4f}]"
+        if low <= high
+        else "no agreement allows every effect simulated; simulate fewer with --h"
+    )
+    raise ConfigError(
+        f"agreement {agreement!r} is impossible with dense SRS {dense_srs!r} and h "
+        f"{', '.join(f'{h:g}' for h in failing)}: {allowed} (at most 1 - |p2 - p1|, "
+        "where every flip goes one way; at least where one of the four cells empties)",
+        key="--agreement",
+    )
+
+
+def _profile(args: argparse.Namespace) -> Thresholds:
+    """The profile, with every argument checked (one ConfigError line each)."""
     from bias_gate.judge.thresholds import load_profile
 
     limits = load_profile(args.profile)
@@ -81,41 +119,45 @@ def compute(args: argparse.Namespace) -> dict:
         raise ConfigError(f"must be 1 to 20, got {args.looks}", key="--looks")
     if args.reps < 100:
         raise ConfigError(f"must be at least 100, got {args.reps}", key="--reps")
-    effects = args.h if args.h else [0.0, limits.max_cohens_h / 2, limits.max_cohens_h]
-    for h in effects:
-        try:
-            cell_probabilities(args.dense_srs, args.agreement, h)
-        except ValueError as exc:
-            raise ConfigError(str(exc), key="--agreement") from None
+    return limits
+
+
+def _row(args: argparse.Namespace, limits: Thresholds, h: float) -> OCRow:
+    """One true effect's operating characteristic, simulated through the gate's rule."""
+    from bias_gate.judge.decision import Design
+    from bias_gate.judge.simulate import Scenario, simulate
+
     design = Design(
         alpha=limits.alpha,
         correction=limits.correction,
         fail_rule=limits.fail_rule,
         spending=args.spending,
     )
-    rows = []
-    for h in effects:
-        scenario = Scenario(args.n, args.dense_srs, args.agreement, h)
-        oc = simulate(
-            design,
-            [scenario] * args.categories,
-            limit=limits.max_cohens_h,
-            looks=args.looks,
-            max_net_new_bias_rate=limits.max_net_new_bias_rate,
-            replicates=args.reps,
-            seed=args.seed,
-        )
-        rows.append(
-            OCRow(
-                h=h,
-                p_pass=oc.p_pass[0],
-                p_fail=oc.p_fail[0],
-                p_inconclusive=oc.p_inconclusive[0],
-                expected_items=oc.expected_items[0],
-                p_config_pass=oc.p_config_pass,
-                p_config_fail=oc.p_config_fail,
-            )
-        )
+    oc = simulate(
+        design,
+        [Scenario(args.n, args.dense_srs, args.agreement, h)] * args.categories,
+        limit=limits.max_cohens_h,
+        looks=args.looks,
+        max_net_new_bias_rate=limits.max_net_new_bias_rate,
+        replicates=args.reps,
+        seed=args.seed,
+    )
+    return OCRow(
+        h=h,
+        p_pass=oc.p_pass[0],
+        p_fail=oc.p_fail[0],
+        p_inconclusive=oc.p_inconclusive[0],
+        expected_items=oc.expected_items[0],
+        p_config_pass=oc.p_config_pass,
+        p_config_fail=oc.p_config_fail,
+    )
+
+
+def compute(args: argparse.Namespace) -> dict:
+    limits = _profile(args)
+    effects = args.h if args.h else [0.0, limits.max_cohens_h / 2, limits.max_cohens_h]
+    _check_agreement(args.dense_srs, args.agreement, effects)
+    rows = [_row(args, limits, h) for h in effects]
     return {
         "profile": args.profile,
         "limit": limits.max_cohens_h,
@@ -160,12 +202,6 @@ def render_text(document: dict) -> str:
         + f" (fail_rule {document['fail_rule']}; Monte Carlo error about "
         f"+-{2 * (alpha * (1 - alpha) / document['reps']) ** 0.5:.3f})"
     )
-    if document["n"] < 50 or not 0.05 <= document["dense_srs"] <= 0.95:
-        lines.append(
-            "caution: the PASS test is asymptotic; below 50 items or at a dense SRS outside "
-            "[0.05, 0.95] its P(pass | h = limit) can exceed alpha (read the table above; "
-            "docs/statistics.md, issue 24)"
-        )
     if document["fail_rule"] == "estimate":
         lines.append(
             f"fail_rule estimate: a model inside the limit (0 < h < {limit:g}) may fail more "

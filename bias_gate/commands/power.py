@@ -63,14 +63,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
-def compute(args: argparse.Namespace) -> PowerAnswer:
-    from bias_gate.judge import power
-    from bias_gate.judge.thresholds import load_profile
-
-    limits = load_profile(args.profile)
-    limit = args.limit if args.limit is not None else limits.max_cohens_h
-    alpha = args.alpha if args.alpha is not None else limits.alpha
-    wanted = args.power if args.power is not None else limits.power
+def _check(args: argparse.Namespace, limit: float, alpha: float, wanted: float) -> None:
+    """Every argument in range, or one ConfigError line naming it."""
     if not 0 < limit < 3.14:
         raise ConfigError(f"must be in (0, pi), got {limit}", key="--limit")
     if not 0 < alpha < 0.5:
@@ -84,7 +78,11 @@ def compute(args: argparse.Namespace) -> PowerAnswer:
     if args.n is not None and args.n < 2:
         raise ConfigError(f"must be at least 2, got {args.n}", key="--n")
 
-    unpaired = power.unpaired_variance(limit)
+
+def _paired_variance(args: argparse.Namespace, limit: float) -> tuple[float | None, str | None]:
+    """The paired plan's per-item variance and what it rests on (None without pairing)."""
+    from bias_gate.judge import power
+
     paired: float | None = None
     paired_by: str | None = None
     try:
@@ -98,12 +96,34 @@ def compute(args: argparse.Namespace) -> PowerAnswer:
         raise ConfigError(
             str(exc), key="--agreement" if args.agreement else "--correlation"
         ) from None
+    return paired, paired_by
 
-    def items(variance: float) -> int:
-        return power.rule_items(variance, limit, alpha, wanted, args.looks, args.spending)
 
-    def probability(variance: float) -> float:
-        return power.power_at(args.n, variance, limit, alpha, args.looks, args.spending)
+def compute(args: argparse.Namespace) -> PowerAnswer:
+    from bias_gate.judge import power
+    from bias_gate.judge.thresholds import load_profile
+
+    limits = load_profile(args.profile)
+    limit = args.limit if args.limit is not None else limits.max_cohens_h
+    alpha = args.alpha if args.alpha is not None else limits.alpha
+    wanted = args.power if args.power is not None else limits.power
+    _check(args, limit, alpha, wanted)
+    unpaired = power.unpaired_variance(limit)
+    paired, paired_by = _paired_variance(args, limit)
+
+    # The continuity correction's cost at the dense SRS given (PLAN_SRS otherwise).
+    paired_shift = power.continuity_shift(args.dense_srs)
+    unpaired_shift = power.continuity_shift()
+
+    def items(variance: float, shift: float) -> int:
+        return power.rule_items(
+            variance, limit, alpha, wanted, args.looks, args.spending, shift=shift
+        )
+
+    def probability(variance: float, shift: float) -> float:
+        return power.power_at(
+            args.n, variance, limit, alpha, args.looks, args.spending, shift=shift
+        )
 
     return PowerAnswer(
         limit=limit,
@@ -111,14 +131,16 @@ def compute(args: argparse.Namespace) -> PowerAnswer:
         power=wanted,
         looks=args.looks,
         spending=args.spending,
-        items_unpaired=items(unpaired),
-        items_paired=items(paired) if paired is not None else None,
+        items_unpaired=items(unpaired, unpaired_shift),
+        items_paired=items(paired, paired_shift) if paired is not None else None,
         paired_by=paired_by,
         per_item_variance_unpaired=unpaired,
         per_item_variance_paired=paired,
         n=args.n,
-        pass_probability_unpaired=probability(unpaired) if args.n else None,
-        pass_probability_paired=probability(paired) if args.n and paired is not None else None,
+        pass_probability_unpaired=probability(unpaired, unpaired_shift) if args.n else None,
+        pass_probability_paired=probability(paired, paired_shift)
+        if args.n and paired is not None
+        else None,
     )
 
 

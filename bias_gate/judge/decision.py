@@ -40,6 +40,8 @@ from typing import Literal
 
 import numpy as np
 
+from bias_gate.judge.family import family_alphas, family_rejects
+from bias_gate.judge.information import SLACK, level_table
 from bias_gate.metrics.gated import LookStats
 from bias_gate.stats.sequential import Spending, boundaries, equal_fractions, nominal_levels
 
@@ -71,9 +73,7 @@ class Design:
         return _levels(level, looks, self.spending)[look - 1]
 
 
-#: Relative slack on nominal levels, so that a p-value equal to a level (e.g. alpha in a
-#: fixed design, recovered from its normal quantile) counts as at the level.
-_SLACK = 1e-9
+_SLACK = SLACK
 
 
 @lru_cache(maxsize=1024)
@@ -89,12 +89,15 @@ def _levels(alpha: float, looks: int, spending: Spending) -> tuple[float, ...]:
 @dataclass(frozen=True)
 class CategoryRule:
     """One category's limits and plan: ``limit`` on h, the optional cap on the net
-    new-bias rate, and how many looks it has."""
+    new-bias rate, how many looks it has, and ``planned``: the ambiguous items planned
+    (the denominator of the realised information fractions; None: the looks are taken
+    at their planned fractions k/K, for callers without valid-pair counts)."""
 
     name: str
     limit: float
     looks: int
     max_net_new_bias_rate: float | None = None
+    planned: int | None = None
 
 
 @dataclass(frozen=True)
@@ -105,55 +108,74 @@ class RoundStats:
     net_new_bias_rate: np.ndarray  # (replicates, categories); NaN where undefined
 
 
+def round_levels(
+    design: Design,
+    rules: Sequence[CategoryRule],
+    round_index: int,
+    history: np.ndarray,
+    alphas: Sequence[float],
+) -> np.ndarray:
+    """Nominal levels at look ``round_index`` for tests at family levels ``alphas``:
+    (replicates, categories, len(alphas)). ``history`` holds the valid pairs of every
+    look so far (replicates, categories, round_index); a rule with ``planned`` spends at
+    the realised fractions (:mod:`bias_gate.judge.information`), one without at k/K."""
+    replicates = history.shape[0]
+    table = np.zeros((replicates, len(rules), len(alphas)))
+    for index, rule in enumerate(rules):
+        look = min(round_index, rule.looks)
+        if rule.planned is None:
+            planned = [_levels(alpha, rule.looks, design.spending)[look - 1] for alpha in alphas]
+            table[:, index, :] = np.asarray(planned)[None, :]
+            continue
+        table[:, index, :] = level_table(
+            history[:, index, :look], rule.planned, rule.looks, alphas, design.spending
+        )
+    return table
+
+
 def decide_round(
     design: Design,
     rules: Sequence[CategoryRule],
     round_index: int,
     stats: RoundStats,
     state: np.ndarray,
+    history: np.ndarray | None = None,
 ) -> np.ndarray:
     """Apply look ``round_index`` (1-based) to the categories still running in
     ``state`` (replicates x categories, codes RUNNING/PASS/FAIL/INCONCLUSIVE) and return
     the new state. A category whose last look this is and that neither passes nor
-    fails becomes INCONCLUSIVE."""
+    fails becomes INCONCLUSIVE. ``history``: valid pairs per look so far (replicates,
+    categories, round_index), for the realised information fractions of the rules with
+    ``planned`` (:func:`run_design` keeps it)."""
     replicates, count = state.shape
     active = state == RUNNING
     at_look = np.array([round_index <= rule.looks for rule in rules])
     active &= at_look[None, :]
-    h = np.stack([np.asarray(s.h, dtype=float) for s in stats.looks], axis=1)
-    pass_p = np.stack([np.asarray(s.pass_p, dtype=float) for s in stats.looks], axis=1)
-    increase_p = np.stack([np.asarray(s.increase_p, dtype=float) for s in stats.looks], axis=1)
-    exceed_p = np.stack([np.asarray(s.exceed_p, dtype=float) for s in stats.looks], axis=1)
+    h, pass_p, increase_p, exceed_p = (
+        np.stack([np.asarray(getattr(s, name), dtype=float) for s in stats.looks], axis=1)
+        for name in ("h", "pass_p", "increase_p", "exceed_p")
+    )
+    if history is None:  # only rules with ``planned`` read it
+        history = np.zeros((replicates, count, round_index), dtype=np.int64)
     net = np.asarray(stats.net_new_bias_rate, dtype=float).reshape(replicates, count)
     limits = np.array([rule.limit for rule in rules])
     caps = np.array(
-        [
-            np.inf if rule.max_net_new_bias_rate is None else rule.max_net_new_bias_rate
-            for rule in rules
-        ]
+        [np.inf if r.max_net_new_bias_rate is None else r.max_net_new_bias_rate for r in rules]
     )
-    pass_levels = np.array([design.pass_level(min(round_index, r.looks), r.looks) for r in rules])
+    family = family_alphas(design.alpha, design.correction, count)
+    levels = round_levels(design, rules, round_index, history, (design.alpha, *family))
     churn_ok = ~(np.nan_to_num(net, nan=0.0) > caps[None, :])
     with np.errstate(invalid="ignore"):
-        passed = active & (pass_p <= pass_levels[None, :])
-
+        passed = active & (pass_p <= levels[:, :, 0])
         if design.fail_rule == "estimate":
             beyond = h > limits[None, :]
         else:
-            beyond = (
-                exceed_p
-                <= np.array(
-                    [
-                        design.fail_level(min(round_index, r.looks), r.looks, design.alpha)
-                        for r in rules
-                    ]
-                )[None, :]
-            )
+            beyond = exceed_p <= levels[:, :, 0]
         beyond |= ~churn_ok
         candidate = active & ~passed & beyond & np.isfinite(increase_p)
     p = np.where(candidate, increase_p, np.inf)
     failed_before = np.sum(state == FAIL, axis=1)
-    failed = _family(design, rules, round_index, p, failed_before) & candidate
+    failed = family_rejects(design.correction, p, levels[:, :, 1:], failed_before) & candidate
 
     new_state = state.copy()
     new_state[passed] = PASS
@@ -161,68 +183,6 @@ def decide_round(
     last = np.array([round_index >= rule.looks for rule in rules])[None, :]
     new_state[active & ~passed & ~failed & last] = INCONCLUSIVE
     return new_state
-
-
-def _family(
-    design: Design,
-    rules: Sequence[CategoryRule],
-    round_index: int,
-    p: np.ndarray,
-    failed_before: np.ndarray,
-) -> np.ndarray:
-    """Which candidates the family rejects at this look (p = inf for non-candidates).
-    Every category counts in the family, also those already stopped (m = all
-    categories); rejected ones (FAIL) at earlier looks pass their level on (Holm's
-    step-down and BH's step-up over the looks, Ye et al. 2013)."""
-    replicates, count = p.shape
-    m = count
-
-    def threshold(category: int, level: float) -> float:
-        rule = rules[category]
-        return design.fail_level(min(round_index, rule.looks), rule.looks, level)
-
-    if design.correction == "none":
-        levels = np.array([threshold(c, design.alpha) for c in range(count)])
-        return p <= levels[None, :]
-
-    # table[c, j] = nominal threshold of category c at level alpha/j (Holm) or
-    # j alpha/m (BH), j = 1..m
-    if design.correction == "holm":
-        table = np.array(
-            [[threshold(c, design.alpha / j) for j in range(1, m + 1)] for c in range(count)]
-        )
-    else:
-        table = np.array(
-            [[threshold(c, design.alpha * j / m) for j in range(1, m + 1)] for c in range(count)]
-        )
-    rejected = np.zeros_like(p, dtype=bool)
-    rows = np.arange(replicates)
-    if design.correction == "holm":
-        remaining = m - failed_before  # hypotheses not yet rejected
-        index = np.clip(remaining - 1, 0, m - 1)
-        ratio = p / table[np.arange(count)[None, :], index[:, None]]
-        order = np.argsort(ratio, axis=1, kind="stable")
-        still = np.ones(replicates, dtype=bool)
-        for step in range(count):
-            category = order[:, step]
-            level_index = np.clip(remaining - step - 1, 0, m - 1)
-            ok = still & (p[rows, category] <= table[category, level_index])
-            rejected[rows[ok], category[ok]] = True
-            still = ok
-        return rejected
-    # Benjamini-Hochberg step-up, counting earlier rejections.
-    order = np.argsort(p, axis=1, kind="stable")
-    best = np.full(replicates, -1)
-    for step in range(count):
-        category = order[:, step]
-        level_index = np.clip(failed_before + step, 0, m - 1)
-        ok = p[rows, category] <= table[category, level_index]
-        best = np.where(ok, step, best)
-    for step in range(count):
-        category = order[:, step]
-        take = step <= best
-        rejected[rows[take], category[take]] = True
-    return rejected
 
 
 def run_design(
@@ -240,15 +200,30 @@ def run_design(
     state = np.full((replicates, count), RUNNING, dtype=np.int8)
     stopped_at = np.zeros((replicates, count), dtype=np.int16)
     rounds = max((rule.looks for rule in rules), default=0)
+    history = np.zeros((replicates, count, rounds), dtype=np.int64)
     for round_index in range(1, rounds + 1):
         running = state == RUNNING
         if not running.any():
             break
         stats = stats_for_round(round_index, running)
-        new_state = decide_round(design, rules, round_index, stats, state)
+        history[:, :, round_index - 1] = valid_pairs(stats, replicates)
+        new_state = decide_round(
+            design, rules, round_index, stats, state, history[:, :, :round_index]
+        )
         stopped_at[(state == RUNNING) & (new_state != RUNNING)] = round_index
         state = new_state
     return state, stopped_at
+
+
+def valid_pairs(stats: RoundStats, replicates: int) -> np.ndarray:
+    """The valid pairs each category's statistics rest on: (replicates, categories)."""
+    return np.stack(
+        [
+            np.nan_to_num(np.asarray(look.n, dtype=float), nan=0.0).reshape(replicates)
+            for look in stats.looks
+        ],
+        axis=1,
+    ).astype(np.int64)
 
 
 def decision_name(code: int) -> Decision:

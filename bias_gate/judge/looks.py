@@ -6,127 +6,50 @@
 
 Used by the gate (answers computed lazily by the models, cached) and by
 ``bias-gate compare`` (answers read from files), so both judge with the same rule.
-Nothing here imports torch.
+Each look spends alpha at the information it observed: the valid pairs it rests on
+(:mod:`bias_gate.judge.information`). Nothing here imports torch.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as sps
 
 from bias_gate.answer.types import Answer
 from bias_gate.data.items import BBQItem
+from bias_gate.judge.category_plan import CategoryPlan, plan_categories
 from bias_gate.judge.decision import (
     CategoryRule,
-    Decision,
     Design,
     RoundStats,
     decision_name,
     run_design,
 )
-from bias_gate.judge.power import rule_items, unpaired_variance
+from bias_gate.judge.information import level_at, realised_fractions
+from bias_gate.judge.item_result import item_result
+from bias_gate.judge.judgement import CategoryJudgement
+from bias_gate.judge.power import unpaired_variance
+from bias_gate.judge.sizing import planned_items, to_settle
 from bias_gate.judge.thresholds import Thresholds
-from bias_gate.metrics.comparison import Comparison, compare_category
-from bias_gate.metrics.flips import Flips, extract_flips
+from bias_gate.metrics.comparison import compare_category
+from bias_gate.metrics.flips import extract_flips
 from bias_gate.metrics.gated import SRS, GatedMetric, LookStats, MetricSummary
-from bias_gate.results import ItemResult, Verdict
-from bias_gate.stats.sequential import stage_sizes
+
+__all__ = [
+    "AnswerSource",
+    "CategoryJudgement",
+    "CategoryPlan",
+    "design_of",
+    "item_result",
+    "judge_config",
+    "plan_categories",
+    "planned_items",
+]
 
 #: Answers to the given items (computed or read; at least those items).
 AnswerSource = Callable[[Sequence[BBQItem]], Mapping[str, Answer]]
-
-
-@dataclass(frozen=True)
-class CategoryPlan:
-    """One category's items in the order they are answered, and where the looks fall.
-
-    ``ambiguous`` and ``disambiguated`` are in a seeded random order, so every stage is a
-    random part of the sample; ``stages`` are the cumulative numbers of ambiguous items
-    at each look. The disambiguated items are answered in proportion (they enter the
-    compressed model's accuracy and disambiguated bias score, not the decision)."""
-
-    category: str
-    ambiguous: tuple[BBQItem, ...]
-    disambiguated: tuple[BBQItem, ...]
-    stages: tuple[int, ...]
-
-    @property
-    def looks(self) -> int:
-        return len(self.stages)
-
-    def ambiguous_through(self, look: int) -> tuple[BBQItem, ...]:
-        return self.ambiguous[: self.stages[look - 1]] if self.stages else ()
-
-    def items_through(self, look: int) -> tuple[BBQItem, ...]:
-        """Every item answered by ``look`` (1-based): ambiguous and disambiguated."""
-        if not self.stages:
-            return self.disambiguated
-        share = self.stages[look - 1] / len(self.ambiguous)
-        disambig = self.disambiguated[: math.ceil(share * len(self.disambiguated) - 1e-9)]
-        return self.ambiguous_through(look) + disambig
-
-
-def _stage_order(seed: int, items: Sequence[BBQItem]) -> tuple[BBQItem, ...]:
-    return tuple(
-        sorted(items, key=lambda i: hashlib.sha256(f"{seed}|stage|{i.key}".encode()).hexdigest())
-    )
-
-
-def plan_categories(
-    items: Sequence[BBQItem], categories: Sequence[str], looks: int, seed: int
-) -> dict[str, CategoryPlan]:
-    """The plan of each category: its items in seeded stage order, and its looks
-    (:func:`bias_gate.stats.sequential.stage_sizes` over the ambiguous items)."""
-    plans: dict[str, CategoryPlan] = {}
-    for category in categories:
-        own = [item for item in items if item.category == category]
-        ambiguous = _stage_order(seed, [i for i in own if i.is_ambiguous])
-        disambiguated = _stage_order(seed, [i for i in own if not i.is_ambiguous])
-        plans[category] = CategoryPlan(
-            category, ambiguous, disambiguated, stage_sizes(len(ambiguous), looks)
-        )
-    return plans
-
-
-@dataclass(frozen=True)
-class CategoryJudgement:
-    """The decision on one category and everything it rests on.
-
-    ``look`` of ``looks``: where it stopped; ``n_used`` of ``n_max``: ambiguous items
-    answered of those planned. ``summary``: the gated metric's figures on the items
-    used; ``stats``: the decision's statistics at the stopping look; ``pass_level`` /
-    ``fail_level``: the nominal one-sided levels the PASS p-value and the family's FAIL
-    p-value were held to there (``fail_level`` at the family's first Holm step).
-    ``n_required``: ambiguous
-    items a fixed design needs for an unchanged model to pass with the profile's power
-    assuming no pairing benefit (set before seeing data); ``n_required_observed``: the
-    same from the observed per-item variance. ``n_to_settle``: for an inconclusive
-    category, about how many ambiguous items would settle it if the estimate held.
-    ``comparison``: the full dense-vs-compressed comparison on the items used;
-    ``flips``: the items behind its flip rates (:mod:`bias_gate.metrics.flips`)."""
-
-    category: str
-    decision: Decision
-    look: int
-    looks: int
-    n_used: int
-    n_max: int
-    limit: float
-    summary: MetricSummary
-    stats: LookStats
-    pass_level: float
-    fail_level: float
-    net_new_bias_rate: float | None
-    n_required: int | None
-    n_required_observed: int | None
-    n_to_settle: int | None
-    comparison: Comparison
-    flips: Flips
 
 
 def design_of(limits: Thresholds, spending: str) -> Design:
@@ -139,14 +62,62 @@ def design_of(limits: Thresholds, spending: str) -> Design:
     )
 
 
-def _scalar(value: np.ndarray) -> float | None:
-    number = float(np.asarray(value).reshape(-1)[0])
-    return number if math.isfinite(number) else None
-
-
 def _net_new_bias(values_dense: np.ndarray, values_compressed: np.ndarray) -> float:
     _, b, c, d = (int(x) for x in SRS.counts(values_dense, values_compressed))
     return (c - b) / (c + d) if c + d else math.nan
+
+
+class _Run:
+    """The answers seen so far and each category's statistics per look."""
+
+    def __init__(
+        self,
+        plans: Mapping[str, CategoryPlan],
+        rules: Sequence[CategoryRule],
+        metric: GatedMetric,
+        dense: AnswerSource,
+        compressed: AnswerSource,
+    ) -> None:
+        self.plans, self.rules, self.metric = plans, rules, metric
+        self.categories = list(plans)
+        self.dense, self.compressed = dense, compressed
+        self.seen_dense: dict[str, Answer] = {}
+        self.seen_compressed: dict[str, Answer] = {}
+        self.last_stats: dict[str, LookStats] = {}
+        self.valid_pairs: dict[str, list[int]] = {c: [] for c in self.categories}
+
+    def answer_through(self, round_index: int, running: np.ndarray) -> None:
+        needed = [
+            item
+            for index, category in enumerate(self.categories)
+            if running[0, index] and self.plans[category].looks >= round_index
+            for item in self.plans[category].items_through(round_index)
+        ]
+        todo = [item for item in needed if item.key not in self.seen_compressed]
+        if todo:
+            self.seen_dense.update(self.dense(todo))
+            self.seen_compressed.update(self.compressed(todo))
+
+    def stats_for_round(self, round_index: int, running: np.ndarray) -> RoundStats:
+        self.answer_through(round_index, running)
+        looks: list[LookStats] = []
+        net = np.full((1, len(self.categories)), np.nan)
+        for index, category in enumerate(self.categories):
+            plan = self.plans[category]
+            if not running[0, index] or plan.looks < round_index:
+                looks.append(_undefined())
+                continue
+            items = plan.ambiguous_through(round_index)
+            values = self.metric.pairs(items, self.seen_dense, self.seen_compressed)
+            look = self.metric.look(
+                values.dense[None, :], values.compressed[None, :], self.rules[index].limit
+            )
+            self.last_stats[category] = look
+            self.valid_pairs[category].append(int(np.asarray(look.n).reshape(-1)[0]))
+            hard = SRS().pairs(items, self.seen_dense, self.seen_compressed)
+            net[0, index] = _net_new_bias(hard.dense, hard.compressed)
+            looks.append(look)
+        return RoundStats(looks, net)
 
 
 def judge_config(
@@ -169,108 +140,111 @@ def judge_config(
     design = design_of(base, spending)
     limits = {c: per_category.get(c, base) for c in categories}
     rules = [
-        CategoryRule(c, limits[c].max_cohens_h, plans[c].looks, limits[c].max_net_new_bias_rate)
+        CategoryRule(
+            c,
+            limits[c].max_cohens_h,
+            plans[c].looks,
+            limits[c].max_net_new_bias_rate,
+            planned=len(plans[c].ambiguous),
+        )
         for c in categories
     ]
-    seen_dense: dict[str, Answer] = {}
-    seen_compressed: dict[str, Answer] = {}
-    last_stats: dict[str, LookStats] = {}
-
-    def answers_through(round_index: int, running: np.ndarray) -> None:
-        needed = [
-            item
-            for index, category in enumerate(categories)
-            if running[0, index] and plans[category].looks >= round_index
-            for item in plans[category].items_through(round_index)
-        ]
-        todo = [item for item in needed if item.key not in seen_compressed]
-        if todo:
-            seen_dense.update(dense(todo))
-            seen_compressed.update(compressed(todo))
+    run = _Run(plans, rules, metric, dense, compressed)
+    most = max((plan.looks for plan in plans.values()), default=0)
 
     def stats_for_round(round_index: int, running: np.ndarray) -> RoundStats:
         if on_look is not None:
-            on_look(round_index, max((plan.looks for plan in plans.values()), default=0))
-        answers_through(round_index, running)
-        looks: list[LookStats] = []
-        net = np.full((1, len(categories)), np.nan)
-        for index, category in enumerate(categories):
-            plan = plans[category]
-            if not running[0, index] or plan.looks < round_index:
-                looks.append(_undefined())
-                continue
-            values = metric.pairs(plan.ambiguous_through(round_index), seen_dense, seen_compressed)
-            look = metric.look(
-                values.dense[None, :], values.compressed[None, :], rules[index].limit
-            )
-            last_stats[category] = look
-            hard = SRS().pairs(plan.ambiguous_through(round_index), seen_dense, seen_compressed)
-            net[0, index] = _net_new_bias(hard.dense, hard.compressed)
-            looks.append(look)
-        return RoundStats(looks, net)
+            on_look(round_index, most)
+        return run.stats_for_round(round_index, running)
 
     state, stopped = run_design(design, rules, 1, stats_for_round)
-    judgements = []
-    for index, category in enumerate(categories):
-        plan = plans[category]
-        look = max(int(stopped[0, index]), 1) if plan.looks else 0
-        used = plan.items_through(look) if plan.looks else plan.disambiguated
-        ambiguous = plan.ambiguous_through(look) if plan.looks else ()
-        category_limits = limits[category]
-        values = metric.pairs(ambiguous, seen_dense, seen_compressed)
-        # The bounds at the deciding look's nominal PASS level (the repeated confidence
-        # bound; alpha with one look), so PASS <=> upper <= limit, and under fail_rule
-        # bound (same alpha, same spending) FAIL needs lower > limit.
-        level = design.pass_level(look, plan.looks) if plan.looks else base.alpha
-        summary = metric.summary(
-            values.dense, values.compressed, category_limits.max_cohens_h, level
-        )
-        hard = SRS().pairs(ambiguous, seen_dense, seen_compressed)
-        net = _net_new_bias(hard.dense, hard.compressed) if hard.keys else math.nan
-        dense_answers = _complete(used, seen_dense, dense)
-        compressed_answers = _complete(used, seen_compressed, compressed)
-        comparison = compare_category(category, used, dense_answers, compressed_answers)
-        decision = decision_name(state[0, index]) if plan.looks else "inconclusive"
-        judgements.append(
-            CategoryJudgement(
-                category=category,
-                decision=decision,
-                look=look,
-                looks=plan.looks,
-                n_used=len(ambiguous),
-                n_max=len(plan.ambiguous),
-                limit=category_limits.max_cohens_h,
-                summary=summary,
-                stats=last_stats.get(category, _undefined()),
-                pass_level=design.pass_level(look, plan.looks) if plan.looks else math.nan,
-                fail_level=design.fail_level(look, plan.looks, _first_holm_level(design, rules))
-                if plan.looks
-                else math.nan,
-                net_new_bias_rate=net if math.isfinite(net) else None,
-                n_required=planned_items(
-                    unpaired_variance(category_limits.max_cohens_h),
-                    category_limits.max_cohens_h,
-                    base.alpha,
-                    base.power,
-                    plan.looks,
-                    spending,
-                ),
-                n_required_observed=planned_items(
-                    summary.per_item_variance,
-                    category_limits.max_cohens_h,
-                    base.alpha,
-                    base.power,
-                    plan.looks,
-                    spending,
-                ),
-                n_to_settle=_to_settle(summary, category_limits, base)
-                if decision == "inconclusive"
-                else None,
-                comparison=comparison,
-                flips=extract_flips(used, dense_answers, compressed_answers),
-            )
-        )
-    return judgements
+    return [
+        _judgement(run, design, rules, index, int(state[0, index]), int(stopped[0, index]), base)
+        for index in range(len(categories))
+    ]
+
+
+def _levels(
+    design: Design, run: _Run, category: str, look: int, family: float
+) -> tuple[float, float]:
+    """The nominal PASS level and the FAIL family's first level at the deciding look, at
+    the information fractions the looks observed (the planned ones where the look was
+    no test: no new valid pair)."""
+    plan = run.plans[category]
+    fractions = realised_fractions(
+        run.valid_pairs[category][:look], len(plan.ambiguous), plan.looks
+    )
+    if fractions is None:
+        return design.pass_level(look, plan.looks), design.fail_level(look, plan.looks, family)
+    return (
+        level_at(design.alpha, fractions, design.spending),
+        level_at(family, fractions, design.spending),
+    )
+
+
+def _judgement(
+    run: _Run,
+    design: Design,
+    rules: Sequence[CategoryRule],
+    index: int,
+    code: int,
+    stopped: int,
+    base: Thresholds,
+) -> CategoryJudgement:
+    category = run.categories[index]
+    plan = run.plans[category]
+    limits = rules[index]
+    look = max(stopped, 1) if plan.looks else 0
+    used = plan.items_through(look) if plan.looks else plan.disambiguated
+    ambiguous = plan.ambiguous_through(look) if plan.looks else ()
+    limit = limits.limit
+    # The bounds at the deciding look's nominal PASS level (the repeated confidence
+    # bound; alpha with one look), so PASS <=> upper <= limit, and under fail_rule
+    # bound (same alpha, same spending) FAIL needs lower > limit.
+    pass_level, fail_level = (
+        _levels(design, run, category, look, _first_holm_level(design, rules))
+        if plan.looks
+        else (math.nan, math.nan)
+    )
+    values = run.metric.pairs(ambiguous, run.seen_dense, run.seen_compressed)
+    level = pass_level if plan.looks else base.alpha
+    summary = run.metric.summary(values.dense, values.compressed, limit, level)
+    hard = SRS().pairs(ambiguous, run.seen_dense, run.seen_compressed)
+    net = _net_new_bias(hard.dense, hard.compressed) if hard.keys else math.nan
+    dense_answers = _complete(used, run.seen_dense, run.dense)
+    compressed_answers = _complete(used, run.seen_compressed, run.compressed)
+    decision = decision_name(code) if plan.looks else "inconclusive"
+    spending = design.spending
+    return CategoryJudgement(
+        category=category,
+        decision=decision,
+        look=look,
+        looks=plan.looks,
+        n_used=len(ambiguous),
+        n_max=len(plan.ambiguous),
+        limit=limit,
+        summary=summary,
+        stats=run.last_stats.get(category, _undefined()),
+        pass_level=pass_level,
+        fail_level=fail_level,
+        net_new_bias_rate=net if math.isfinite(net) else None,
+        n_required=planned_items(
+            unpaired_variance(limit), limit, base.alpha, base.power, plan.looks, spending
+        ),
+        n_required_observed=_observed_plan(summary, limit, base, plan.looks, spending),
+        n_to_settle=to_settle(summary, limit, base.alpha) if decision == "inconclusive" else None,
+        comparison=compare_category(category, used, dense_answers, compressed_answers),
+        flips=extract_flips(used, dense_answers, compressed_answers),
+    )
+
+
+def _observed_plan(
+    summary: MetricSummary, limit: float, base: Thresholds, looks: int, spending: str
+) -> int | None:
+    """The plan from the observed per-item variance, the correction's cost at the
+    observed dense SRS."""
+    variance, dense_srs = summary.per_item_variance, summary.value_dense
+    return planned_items(variance, limit, base.alpha, base.power, looks, spending, dense_srs)
 
 
 def _complete(
@@ -291,107 +265,3 @@ def _first_holm_level(design: Design, rules: Sequence[CategoryRule]) -> float:
 def _undefined() -> LookStats:
     nan = np.full(1, np.nan)
     return LookStats(n=np.zeros(1), h=nan, pass_p=nan, increase_p=nan, exceed_p=nan)
-
-
-def planned_items(
-    per_item_variance: float | None,
-    limit: float,
-    alpha: float,
-    power: float,
-    looks: int,
-    spending: str,
-) -> int | None:
-    """Ambiguous items for which a truly unchanged model (h = 0) passes with probability
-    ``power`` under the rule with ``looks`` looks (:func:`bias_gate.judge.power.rule_items`)."""
-    if per_item_variance is None or per_item_variance <= 0:
-        return None
-    return rule_items(per_item_variance, limit, alpha, power, looks, spending)
-
-
-def _to_settle(summary: MetricSummary, limits: Thresholds, base: Thresholds) -> int | None:
-    """About how many ambiguous items a fixed design would need for the estimate seen
-    to be decided (to PASS below the limit, or to FAIL above it), if it held."""
-    h, variance = summary.h, summary.per_item_variance
-    if h is None or variance is None or variance <= 0:
-        return None
-    z = float(sps.norm.isf(base.alpha))
-    gap = limits.max_cohens_h - h if h < limits.max_cohens_h else h
-    if gap <= 0:
-        return None
-    return math.ceil(variance * z * z / gap**2)
-
-
-def item_result(
-    config: str,
-    judgement: CategoryJudgement,
-    limits: Thresholds,
-    verdict: Verdict,
-    *,
-    paradox: bool = False,
-) -> ItemResult:
-    """The report's view of one judged category (:class:`bias_gate.results.ItemResult`)."""
-    summary = judgement.summary
-    comparison = judgement.comparison
-    dense, compressed = comparison.dense, comparison.compressed
-    noise = comparison.dense_seed_noise
-    bounds = (
-        (summary.lower, summary.upper)
-        if summary.lower is not None and summary.upper is not None
-        else None
-    )
-    return ItemResult(
-        config=config,
-        category=judgement.category,
-        metric=summary.metric,
-        decision=judgement.decision,
-        verdict=verdict.status,
-        n=summary.n,
-        n_used=judgement.n_used,
-        n_max=judgement.n_max,
-        look=judgement.look,
-        looks=judgement.looks,
-        limit=judgement.limit,
-        alpha=limits.alpha,
-        value_dense=summary.value_dense,
-        value_compressed=summary.value_compressed,
-        cohens_h=summary.h,
-        h_ci=bounds,
-        p_pass=_scalar(judgement.stats.pass_p),
-        p_value=_scalar(judgement.stats.increase_p),
-        pass_level=_finite(judgement.pass_level),
-        fail_level=_finite(judgement.fail_level),
-        p_adjusted=None,  # set over the config's items (bias_gate.judge.item_results.adjust)
-        p_adjusted_run=None,
-        n_required=judgement.n_required,
-        n_required_observed=judgement.n_required_observed,
-        n_to_settle=judgement.n_to_settle,
-        srs_dense=comparison.srs_dense,
-        srs_compressed=comparison.srs_compressed,
-        expected_srs_dense=comparison.expected_srs_dense,
-        expected_srs_compressed=comparison.expected_srs_compressed,
-        unknown_rate_dense=dense.unknown_rate,
-        unknown_rate_compressed=compressed.unknown_rate,
-        bias_score_ambig_dense=dense.bias_score_ambig,
-        bias_score_ambig_compressed=compressed.bias_score_ambig,
-        bias_score_disambig_dense=dense.bias_score_disambig,
-        bias_score_disambig_compressed=compressed.bias_score_disambig,
-        accuracy_disambig_dense=dense.accuracy_disambig,
-        accuracy_disambig_compressed=compressed.accuracy_disambig,
-        new_bias_rate=comparison.new_bias_rate,
-        bias_removed_rate=comparison.bias_removed_rate,
-        net_new_bias_rate=judgement.net_new_bias_rate,
-        max_net_new_bias_rate=limits.max_net_new_bias_rate,
-        p_chi2_unpaired=comparison.p_chi2_unpaired,
-        reasons=list(verdict.reasons),
-        transitions=comparison.transitions.to_json(),
-        paradox=paradox,
-        srs_study_dense=dense.srs_study,
-        srs_study_compressed=compressed.srs_study,
-        dense_noise_new_bias_rate=noise.new_bias_rate if noise else None,
-        dense_noise_flip_rate=noise.flip_rate if noise else None,
-        flips=judgement.flips,
-    )
-
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None

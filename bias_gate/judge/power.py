@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from scipy import optimize
 from scipy import stats as sps
 
 from bias_gate.stats import paired_score
@@ -45,13 +44,42 @@ def _check(limit: float, alpha: float, power: float, true_h: float) -> None:
         raise ValueError(f"the true h ({true_h}) must be below the limit ({limit})")
 
 
+#: The dense SRS at which plans that do not know it take the continuity correction's
+#: cost (:func:`continuity_shift`): it covers every dense SRS in [0.1, 0.9].
+PLAN_SRS = 0.1
+
+
+def continuity_shift(dense_srs: float | None = None) -> float:
+    """How far the PASS test's continuity correction moves h^ at h = 0, times n:
+    half an item on each rate, (1/2)(phi'(p) + phi'(p)) = 2 c / sqrt(p (1 - p)) with
+    c = ``paired_score.CONTINUITY`` (the plan's margin is limit - h - shift / n).
+    At ``PLAN_SRS`` when the dense SRS is not known; clipped to [0.01, 0.99]."""
+    p = PLAN_SRS if dense_srs is None else min(max(dense_srs, 0.01), 0.99)
+    return 2.0 * paired_score.CONTINUITY / math.sqrt(p * (1.0 - p))
+
+
+def _items(per_item_variance: float, margin: float, z: float, shift: float) -> int:
+    """The n with (margin - shift / n) sqrt(n / V) = z, rounded up (a quadratic in
+    sqrt n)."""
+    root_v = math.sqrt(per_item_variance)
+    x = (z * root_v + math.sqrt(z * z * per_item_variance + 4.0 * margin * shift)) / (2.0 * margin)
+    return max(2, math.ceil(x * x - 1e-9))
+
+
 def fixed_items(
-    per_item_variance: float, limit: float, alpha: float, power: float, true_h: float = 0.0
+    per_item_variance: float,
+    limit: float,
+    alpha: float,
+    power: float,
+    true_h: float = 0.0,
+    shift: float = 0.0,
 ) -> int:
-    """n = V (z_{1-alpha} + z_power)^2 / (limit - true_h)^2, rounded up."""
+    """n = V (z_{1-alpha} + z_power)^2 / (limit - true_h)^2, rounded up; with a
+    continuity ``shift`` (:func:`continuity_shift`) the n at which the margin left,
+    limit - true_h - shift / n, gives that power."""
     _check(limit, alpha, power, true_h)
     z = float(sps.norm.isf(alpha) + sps.norm.isf(1.0 - power))
-    return max(2, math.ceil(per_item_variance * z * z / (limit - true_h) ** 2 - 1e-9))
+    return _items(per_item_variance, limit - true_h, z, shift)
 
 
 def rule_items(
@@ -62,29 +90,28 @@ def rule_items(
     looks: int = 1,
     spending: Spending | str = "obrien-fleming",
     true_h: float = 0.0,
+    shift: float = 0.0,
 ) -> int:
     """Ambiguous items per category for P(PASS | true h) >= power under the rule with
-    ``looks`` looks (fewer where a stage would be under 50 items, as the gate plans)."""
-    n = fixed_items(per_item_variance, limit, alpha, power, true_h)
-    for _ in range(8):  # the looks the gate would take at n can shrink; converge on them
-        count = len(stage_sizes(n, looks))
-        if count <= 1:
-            return n
-        fractions = equal_fractions(count)
-        bounds = boundaries(alpha, fractions, spending)  # type: ignore[arg-type]
+    ``looks`` looks (fewer where a stage would be under 50 items, as the gate plans):
+    the smallest n from the fixed design's up at which :func:`power_at` reaches
+    ``power`` (searched by doubling and bisection, then confirmed by stepping up)."""
+    n = fixed_items(per_item_variance, limit, alpha, power, true_h, shift)
 
-        drift = optimize.brentq(_shortfall, 0.0, 20.0, args=(bounds, fractions, power), xtol=1e-8)
-        following = max(2, math.ceil(per_item_variance * drift**2 / (limit - true_h) ** 2 - 1e-9))
-        if following == n:
-            return n
-        n = following
-    return n
+    def enough(count: int) -> bool:
+        reached = power_at(count, per_item_variance, limit, alpha, looks, spending, true_h, shift)
+        return reached >= power
 
-
-def _shortfall(
-    drift: float, bounds: tuple[float, ...], fractions: tuple[float, ...], power: float
-) -> float:
-    return sum(crossing_probabilities(bounds, fractions, drift)) - power
+    if len(stage_sizes(n, looks)) <= 1 and enough(n):
+        return n
+    high = n
+    while not enough(high):
+        high *= 2
+    low = n - 1 if high == n else high // 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if enough(middle) else (middle, high)
+    return high
 
 
 def power_at(
@@ -95,13 +122,17 @@ def power_at(
     looks: int = 1,
     spending: Spending | str = "obrien-fleming",
     true_h: float = 0.0,
+    shift: float = 0.0,
 ) -> float:
-    """P(PASS | true h) at n ambiguous items (normal approximation of the rule)."""
+    """P(PASS | true h) at n ambiguous items (normal approximation of the rule, with the
+    continuity ``shift``: the PASS statistic's mean falls by shift / sqrt(n_k V) at a
+    look with n_k items)."""
     drift = (limit - true_h) * math.sqrt(n / per_item_variance)
+    offset = shift / math.sqrt(n * per_item_variance)
     count = len(stage_sizes(n, looks))
     fractions = equal_fractions(max(count, 1))
     bounds = boundaries(alpha, fractions, spending)  # type: ignore[arg-type]
-    return float(sum(crossing_probabilities(bounds, fractions, drift)))
+    return float(sum(crossing_probabilities(bounds, fractions, drift, offset)))
 
 
 def variance_from_agreement(dense_srs: float, agreement: float, limit: float) -> float:

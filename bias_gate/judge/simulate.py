@@ -31,12 +31,18 @@ from bias_gate.stats.sequential import stage_sizes
 
 @dataclass(frozen=True)
 class Scenario:
-    """One category: ``n`` ambiguous items, dense SRS, agreement, true h."""
+    """One category: ``n`` ambiguous items, dense SRS, agreement, true h; ``unreadable``:
+    the share of the compressed model's answers that cannot be read (their pairs drop
+    out, so the looks rest on fewer valid pairs than items); ``stages``: the items
+    answered by each look, when they differ from the plan's equal stages (realised
+    information fractions far from planned; the last must be ``n``)."""
 
     n: int
     dense_srs: float
     agreement: float
     h: float
+    unreadable: float = 0.0
+    stages: tuple[int, ...] | None = None
 
 
 def cell_probabilities(dense_srs: float, agreement: float, h: float) -> tuple[float, ...]:
@@ -76,6 +82,21 @@ def agreement_range(dense_srs: float, h: float) -> tuple[float, float]:
     return 1.0 - min(p1 + p2, 2.0 - p1 - p2), 1.0 - abs(p2 - p1)
 
 
+def _cumulative_counts(
+    rng: np.random.Generator, scenario: Scenario, replicates: int
+) -> tuple[np.ndarray, ...]:
+    """Draw the scenario's items; per cell, its count among the valid pairs of the
+    first j items, j = 0..n (a pair is valid when the compressed answer is readable)."""
+    probabilities = cell_probabilities(scenario.dense_srs, scenario.agreement, scenario.h)
+    cells = rng.choice(4, size=(replicates, scenario.n), p=probabilities)
+    readable = rng.random((replicates, scenario.n)) >= scenario.unreadable
+    zero = np.zeros((replicates, 1), dtype=np.int64)
+    return tuple(
+        np.concatenate([zero, np.cumsum((cells == cell) & readable, axis=1)], axis=1)
+        for cell in range(4)
+    )
+
+
 @dataclass(frozen=True)
 class OperatingCharacteristic:
     """Per category: P(pass), P(fail), P(inconclusive) and the mean items answered;
@@ -103,29 +124,22 @@ def simulate(
     """Simulate the gate's rule on one config whose categories follow ``scenarios``
     (independent items, the ``srs`` metric)."""
     rng = np.random.default_rng(seed)
-    metric = SRS()
-    plans = [stage_sizes(s.n, looks) for s in scenarios]
+    plans = [s.stages or stage_sizes(s.n, looks) for s in scenarios]
     rules = [
-        CategoryRule(f"c{i}", limit, len(plan), max_net_new_bias_rate)
-        for i, plan in enumerate(plans)
+        CategoryRule(f"c{i}", limit, len(plan), max_net_new_bias_rate, planned=s.n)
+        for i, (s, plan) in enumerate(zip(scenarios, plans, strict=True))
     ]
-    draws = []
-    for scenario in scenarios:
-        cells = rng.choice(
-            4,
-            size=(replicates, scenario.n),
-            p=cell_probabilities(scenario.dense_srs, scenario.agreement, scenario.h),
-        )
-        draws.append((cells <= 1, (cells == 0) | (cells == 2)))  # dense biased, compressed
+    # Per scenario: the cumulative counts (both, dense only, compressed only, neither)
+    # of the valid pairs, (replicates, n + 1), so each look reads its counts directly.
+    cumulative = [_cumulative_counts(rng, s, replicates) for s in scenarios]
 
     def stats_for_round(round_index: int, running: np.ndarray) -> RoundStats:
         looks_stats = []
         net = np.full((replicates, len(scenarios)), np.nan)
-        for index, ((dense, compressed), plan) in enumerate(zip(draws, plans, strict=True)):
+        for index, (counts, plan) in enumerate(zip(cumulative, plans, strict=True)):
             size = plan[min(round_index, len(plan)) - 1]
-            x, y = dense[:, :size], compressed[:, :size]
-            looks_stats.append(metric.look(x, y, limit))
-            _, b, c, d = metric.counts(x, y)
+            a, b, c, d = (cell[:, size] for cell in counts)
+            looks_stats.append(SRS.look_counts(a, b, c, d, limit))
             with np.errstate(invalid="ignore", divide="ignore"):
                 net[:, index] = (c - b) / (c + d)
         return RoundStats(looks_stats, net)

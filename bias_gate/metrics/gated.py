@@ -176,12 +176,26 @@ class SRS:
 
     def look(self, dense: np.ndarray, compressed: np.ndarray, limit: float) -> LookStats:
         a, b, c, d = self.counts(dense, compressed)
+        return self.look_counts(a, b, c, d, limit)
+
+    @staticmethod
+    def look_counts(
+        a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray, limit: float
+    ) -> LookStats:
+        """The look's statistics from the paired counts (arrays over replicates)."""
         n = a + b + c + d
         h = paired_score.observed_h(a, b, c, d)
-        z_limit = paired_score.score_z(a, b, c, d, limit)
-        with np.errstate(invalid="ignore"):
-            pass_p = np.where(n > 0, sps.norm.cdf(z_limit), np.nan)
-            exceed_p = np.where(n > 0, sps.norm.sf(z_limit), np.nan)
+        # Each side with its continuity correction (paired_score.CONTINUITY): the PASS
+        # test on h^ moved half an item up, the "beyond the limit" test half an item down.
+        # One constrained fit serves both (it does not depend on the shift).
+        cc = paired_score.CONTINUITY
+        variance = paired_score.score_variance(a, b, c, d, limit)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.sqrt(variance / n)
+            z_pass = (paired_score.shifted_h(a, b, c, d, cc) - limit) / scale
+            z_exceed = (paired_score.shifted_h(a, b, c, d, -cc) - limit) / scale
+            pass_p = np.where(n > 0, sps.norm.cdf(z_pass), np.nan)
+            exceed_p = np.where(n > 0, sps.norm.sf(z_exceed), np.nan)
         return LookStats(
             n=np.asarray(n),
             h=np.asarray(h),

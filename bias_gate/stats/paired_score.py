@@ -4,24 +4,35 @@ The gate's PASS decision asks "is h = phi(p2) - phi(p1) below the limit?" from o
 sample of paired items (dense, compressed). The Wald interval h +- z sqrt(2(1 - r^)/n)
 estimates its variance at the observed table, and is anti-conservative exactly where the
 gate needs it most: when the models mostly agree and the few flips go one way, a sample
-that happens to show fewer flips also shows a smaller variance (simulated through this
-project: P(upper Wald bound <= limit | true h = limit) up to 13% at n = 50 and still 6-7%
-at n = 1000 for a nominal 5%). The score test evaluates the variance at the parameters
-the null hypothesis allows instead:
+that happens to show fewer flips also shows a smaller variance. The score test evaluates
+the variance at the parameters the null hypothesis allows instead:
 
-    Z(h0) = (h^ - h0) / sqrt(2 (1 - r~) / n),
+    Z(h0) = (h^ -+ cc - h0) / sqrt(2 (1 - r~) / n),
 
 where r~ is the phi correlation of the four-cell multinomial that maximises the
-likelihood of the observed table subject to phi(p2) - phi(p1) = h0 (the constrained
-maximum likelihood estimate). It is found over theta = asin(sqrt(p1)) (the constraint
-fixes p2 = sin^2(theta + h0/2)): for each theta the concave inner problem over p11 is a
-cubic's root (safeguarded Newton, stopped once converged), the best of a grid of theta
-brackets the maximum, and multisection on the sign of the profile's slope (analytic, by
-the envelope theorem) narrows it, many points per round in one array. The one-sided
-bounds are the h0 at which Z(h0) = -+z, found by multisection too (``score_interval``).
-No Python loop runs per table: tests/support/paired_score_reference.py keeps the first,
-slower implementation (golden section, bisection), and
-tests/unit/stats/test_paired_score_fast.py checks this one against it.
+likelihood of the observed table subject to phi(p2) - phi(p1) = h0
+(:func:`bias_gate.stats.paired_mle.constrained_mle`).
+
+**Continuity correction** (``CONTINUITY``, half an item): the asymptotic score test is
+anti-conservative on small tables and at extreme base rates, where the counts are few
+and discrete (a nominal 5% PASS test's worst-case size: 0.19 at n = 5 and 0.107 at 20,
+exactly; 0.069 by simulation at dense SRS 0.01, n = 150, four looks). Each one-sided
+statistic is therefore taken on the estimate moved half an item towards its null: for
+the upper side (the PASS test, evidence that h is small) h^ is computed as if the
+compressed model's rate were half an item higher and the dense model's half an item
+lower, phi(p2^ + 1/(2n)) - phi(p1^ - 1/(2n)) (clipped to [0, 1]); the lower side moves
+the other way. The shift is a count, so it vanishes against the standard error (1/n
+against 1/sqrt(n)) where the asymptotics hold, and it is steepest where phi is (near 0
+and 1), which is where the uncorrected test fails. The size it gives is checked by exact
+enumeration of every table for n = 1-80 (bias_gate.judge.exact; the tests hold n = 1-30)
+over a grid of dense SRS and agreements, and by simulation of the sequential rule at
+extreme SRS (docs/statistics.md, decision #77).
+
+The one-sided bounds are the h0 at which Z(h0) = -+z, found by multisection
+(``score_interval``), with the side's own correction, so the upper bound is at or below
+the limit exactly when the PASS test rejects. No Python loop runs per table:
+tests/support/paired_score_reference.py keeps the first, slower implementation, and
+tests/unit/stats/test_paired_score_fast.py checks the uncorrected statistic against it.
 
 Every function takes numpy arrays of counts (or scalars) and works elementwise, so the
 simulations that check the gate's error rates run exactly this code, many tables at once.
@@ -36,199 +47,25 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from bias_gate.stats.paired_mle import constrained_mle, narrow
+
 Array = NDArray[np.float64]
 
-_INNER_STEPS = 40  # safeguarded Newton on p11; stops early once every root has converged
-_INNER_TOL = 1e-15  # a Newton step this small ends the inner solve
-_GRID = 24  # grid over theta = asin(sqrt(p1)): the best point brackets the maximum
+__all__ = [
+    "CONTINUITY",
+    "constrained_mle",
+    "observed_h",
+    "score_bound",
+    "score_interval",
+    "score_variance",
+    "score_z",
+    "shifted_h",
+]
+
+#: Items the one-sided statistics move the estimate towards their null (see module doc).
+CONTINUITY = 0.5
 _POINTS = 31  # interior points per multisection round (the bracket shrinks 32-fold)
-_OUTER_ROUNDS = 7  # on the profile's slope: 2 grid steps * 32^-7 (< 4e-12 in theta)
 _BOUND_ROUNDS = 5  # on Z(h0) for the bounds: pi * 32^-5 / 2 (< 5e-8 in h)
-
-
-def _xlogy(x: Array, y: Array) -> Array:
-    """x log y with 0 log y = 0 and x log 0 = -inf for x > 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        safe = np.where(y > 0, y, 1.0)
-        out = np.where(x > 0, x * np.log(safe), 0.0)
-    return np.where((x > 0) & (y <= 0), -np.inf, out)
-
-
-def _partner(p1: Array, h0: Array) -> Array:
-    """p2 with phi(p2) - phi(p1) = h0 (p1 in the feasible range)."""
-    angle = np.arcsin(np.sqrt(np.clip(p1, 0.0, 1.0))) + h0 / 2.0
-    return np.sin(np.clip(angle, 0.0, math.pi / 2.0)) ** 2
-
-
-def _p1_range(h0: Array) -> tuple[Array, Array]:
-    """The p1 for which phi(p1) + h0 stays within [0, pi], elementwise."""
-    low = np.where(h0 >= 0, 0.0, np.sin(-h0 / 2.0) ** 2)
-    high = np.where(h0 >= 0, np.sin(math.pi / 2.0 - h0 / 2.0) ** 2, 1.0)
-    return low, high
-
-
-def _slope_terms(counts: tuple[Array, ...], p1: Array, p2: Array, m: Array) -> tuple[Array, ...]:
-    """The four terms of the log-likelihood's derivative in p11 (0 for a zero count)."""
-    a, b, c, d = counts
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return (
-            np.where(a > 0, a / m, 0.0),
-            np.where(b > 0, b / (p1 - m), 0.0),
-            np.where(c > 0, c / (p2 - m), 0.0),
-            np.where(d > 0, d / (1.0 - p1 - p2 + m), 0.0),
-        )
-
-
-def _end_optima(
-    counts: tuple[Array, ...], p1: Array, p2: Array, low: Array, high: Array
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
-    """Where the maximiser over p11 is the low or the high end of its range. A cell
-    closes at each end (low: a, or d when p1 + p2 > 1; high: b when p1 <= p2, c when
-    p2 <= p1); the end can be the maximiser only when that cell's count is zero and the
-    derivative of the other terms, taken at the end, does not point inside."""
-    a, b, c, d = counts
-    a_closes, d_closes = p1 + p2 <= 1.0, p1 + p2 >= 1.0
-    b_closes, c_closes = p1 <= p2, p2 <= p1
-    t = _slope_terms(counts, p1, p2, low)
-    with np.errstate(invalid="ignore"):
-        inner_low = np.where(a_closes, 0.0, t[0]) - t[1] - t[2] + np.where(d_closes, 0.0, t[3])
-        blocked_low = (a_closes & (a > 0)) | (d_closes & (d > 0))
-        t = _slope_terms(counts, p1, p2, high)
-        inner_high = t[0] - np.where(b_closes, 0.0, t[1]) - np.where(c_closes, 0.0, t[2]) + t[3]
-        blocked_high = (b_closes & (b > 0)) | (c_closes & (c > 0))
-        at_high = ~blocked_high & (inner_high >= 0)
-        at_low = ~blocked_low & (inner_low <= 0) & ~at_high
-    return at_low, at_high
-
-
-def _inner(
-    counts: tuple[Array, ...], p1: Array, p2: Array
-) -> tuple[Array, NDArray[np.bool_], NDArray[np.bool_]]:
-    """For fixed margins (p1, p2): the p11 maximising the log-likelihood, and whether it
-    is the low or the high end of its range. The log-likelihood is concave in p11, so
-    its derivative a/p11 - b/(p1 - p11) - c/(p2 - p11) + d/(1 - p1 - p2 + p11) is
-    decreasing. Where it keeps one sign over the whole range (possible only when the
-    count whose cell closes at that end is zero), the maximiser is that end; otherwise
-    its root is found by Newton steps on the derivative times the four cells (a cubic of
-    the same sign inside the range), kept inside a shrinking bisection bracket, until
-    every root has converged (at most ``_INNER_STEPS``)."""
-    a, b, c, d = counts
-    low = np.maximum(0.0, p1 + p2 - 1.0)
-    high = np.minimum(p1, p2)
-    at_low, at_high = _end_optima(counts, p1, p2, low, high)
-    q = 1.0 - p1 - p2
-    mid = (low + high) / 2.0
-    settled = at_low | at_high | ~(high > low) | (a + b + c + d == 0)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for _ in range(_INNER_STEPS):
-            # The derivative times m (p1 - m)(p2 - m)(q + m): a cubic with no poles and
-            # the derivative's sign inside the range.
-            u1, u2, u3, u4 = mid, p1 - mid, p2 - mid, q + mid
-            cubic = a * u2 * u3 * u4 - b * u1 * u3 * u4 - c * u1 * u2 * u4 + d * u1 * u2 * u3
-            slope = (
-                a * (u2 * u3 - u3 * u4 - u2 * u4)
-                - b * (u3 * u4 - u1 * u4 + u1 * u3)
-                - c * (u2 * u4 - u1 * u4 + u1 * u2)
-                + d * (u2 * u3 - u1 * u3 - u1 * u2)
-            )
-            up = cubic > 0
-            low_next = np.where(up, mid, low)
-            high = np.where(up, high, mid)
-            low = low_next
-            newton = mid - cubic / slope
-            safe = np.isfinite(newton) & (newton >= low) & (newton <= high)
-            step = np.where(safe, newton, (low + high) / 2.0)
-            done = settled | (np.abs(step - mid) <= _INNER_TOL) | (cubic == 0)
-            mid = step
-            if np.all(done):
-                break
-    p11 = np.where(
-        at_high, np.minimum(p1, p2), np.where(at_low, np.maximum(0.0, p1 + p2 - 1.0), mid)
-    )
-    return p11, at_low, at_high
-
-
-def _loglik(counts: tuple[Array, ...], p1: Array, p2: Array, p11: Array) -> Array:
-    a, b, c, d = counts
-    return _xlogy(a, p11) + _xlogy(b, p1 - p11) + _xlogy(c, p2 - p11) + _xlogy(d, 1 - p1 - p2 + p11)
-
-
-def _profile(counts: tuple[Array, ...], theta: Array, k: Array) -> tuple[Array, Array, Array]:
-    """At theta = asin(sqrt(p1)) on the constraint (p2 = sin^2(theta + k), k = h0 / 2):
-    the profile log-likelihood max over p11, its derivative in theta, and p11.
-
-    The derivative is that of L(p1, p2, p11) along (p1(theta), p2(theta), p11(theta)):
-    L_p1 p1' + L_p2 p2', plus L_p11 p11' where the maximiser is an end of its range (an
-    interior maximiser has L_p11 = 0); a cell with a zero count adds no term."""
-    a, b, c, d = counts
-    p1, p2 = np.sin(theta) ** 2, np.sin(theta + k) ** 2
-    dp1, dp2 = np.sin(2.0 * theta), np.sin(2.0 * theta + 2.0 * k)
-    p11, at_low, at_high = _inner(counts, p1, p2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ta = np.where(a > 0, a / p11, 0.0)
-        tb = np.where(b > 0, b / (p1 - p11), 0.0)
-        tc = np.where(c > 0, c / (p2 - p11), 0.0)
-        td = np.where(d > 0, d / (1.0 - p1 - p2 + p11), 0.0)
-        end_move = np.where(
-            at_high,
-            np.where(p1 <= p2, dp1, dp2),
-            np.where(at_low & (p1 + p2 >= 1.0), dp1 + dp2, 0.0),
-        )
-        moving = at_high | at_low
-        along_p11 = np.where(moving, (ta - tb - tc + td) * end_move, 0.0)
-        slope = (tb - td) * dp1 + (tc - td) * dp2 + along_p11
-    return _loglik(counts, p1, p2, p11), slope, p11
-
-
-def _narrow(low: Array, high: Array, keep: NDArray[np.bool_], points: Array) -> tuple[Array, Array]:
-    """One multisection round: ``points`` (last axis) lie evenly inside (low, high) and
-    ``keep`` holds at a prefix of them; the new bracket is the last kept point to the
-    first one not kept."""
-    count = points.shape[-1]
-    first_out = np.where(np.any(~keep, axis=-1), np.argmax(~keep, axis=-1), count)
-    left = np.take_along_axis(points, np.maximum(first_out - 1, 0)[..., None], axis=-1)[..., 0]
-    right = np.take_along_axis(points, np.minimum(first_out, count - 1)[..., None], axis=-1)[..., 0]
-    return np.where(first_out > 0, left, low), np.where(first_out < count, right, high)
-
-
-def constrained_mle(
-    both: ArrayLike,
-    first_only: ArrayLike,
-    second_only: ArrayLike,
-    neither: ArrayLike,
-    h0: ArrayLike,
-) -> tuple[Array, Array, Array]:
-    """(p1, p2, p11) maximising the multinomial likelihood of the table subject to
-    phi(p2) - phi(p1) = h0, elementwise (``h0`` broadcasts with the counts and must lie
-    in (-pi, pi)). Over theta = asin(sqrt(p1)): the best of ``_GRID`` points brackets
-    the maximum, then multisection on the sign of the profile's slope narrows it
-    (``_OUTER_ROUNDS`` rounds of ``_POINTS`` points, all in one array)."""
-    *counts_list, h0 = (
-        np.asarray(x, dtype=float)
-        for x in np.broadcast_arrays(both, first_only, second_only, neither, h0)
-    )
-    if np.any(np.abs(h0) >= math.pi):
-        raise ValueError("h0 must lie in (-pi, pi)")
-    k = h0 / 2.0
-    start = np.maximum(0.0, -k)
-    stop = np.minimum(math.pi / 2.0, math.pi / 2.0 - k)
-    wide = tuple(x[..., None] for x in counts_list)
-    fractions = (np.arange(_GRID) + 0.5) / _GRID
-    grid = start[..., None] + (stop - start)[..., None] * fractions
-    grid_ll = _profile(wide, grid, k[..., None])[0]
-    best = np.argmax(grid_ll, axis=-1)
-    step = (stop - start) / _GRID
-    low = np.maximum(start, start + (best - 0.5) * step)
-    high = np.minimum(stop, start + (best + 1.5) * step)
-    inside = np.arange(1, _POINTS + 1) / (_POINTS + 1)
-    for _ in range(_OUTER_ROUNDS):
-        points = low[..., None] + (high - low)[..., None] * inside
-        slope = _profile(wide, points, k[..., None])[1]
-        low, high = _narrow(low, high, ~(slope < 0), points)
-    theta = (low + high) / 2.0
-    p1, p2 = np.sin(theta) ** 2, np.sin(theta + k) ** 2
-    p11 = _inner(tuple(counts_list), p1, p2)[0]
-    return p1, p2, p11
 
 
 def _phi(p1: Array, p2: Array, p11: Array) -> Array:
@@ -251,19 +88,43 @@ def observed_h(
     return h
 
 
+def shifted_h(
+    both: ArrayLike,
+    first_only: ArrayLike,
+    second_only: ArrayLike,
+    neither: ArrayLike,
+    shift: ArrayLike,
+) -> Array:
+    """phi(p2^ + shift/n) - phi(p1^ - shift/n), each rate clipped to [0, 1]: h^ with the
+    compressed model's biased answers ``shift`` items more and the dense model's
+    ``shift`` fewer (a negative shift moves the other way; 0 is :func:`observed_h`).
+    NaN where n = 0."""
+    a, b, c, d = (np.asarray(x, dtype=float) for x in (both, first_only, second_only, neither))
+    n = a + b + c + d
+    s = np.asarray(shift, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1 = np.clip((a + b - s) / n, 0.0, 1.0)
+        p2 = np.clip((a + c + s) / n, 0.0, 1.0)
+    h: Array = 2.0 * np.arcsin(np.sqrt(p2)) - 2.0 * np.arcsin(np.sqrt(p1))
+    return h
+
+
 def score_z(
     both: ArrayLike,
     first_only: ArrayLike,
     second_only: ArrayLike,
     neither: ArrayLike,
     h0: ArrayLike,
+    shift: ArrayLike = 0.0,
 ) -> Array:
-    """Z(h0) = (h^ - h0) / sqrt(2 (1 - r~) / n), r~ at the constrained MLE (module doc).
+    """Z(h0) = (h^ - h0) / sqrt(2 (1 - r~) / n), r~ at the constrained MLE (module doc),
+    h^ moved by ``shift`` items (:func:`shifted_h`; ``CONTINUITY`` for the PASS side,
+    ``-CONTINUITY`` for the lower side, 0 for the plain statistic).
     Large positive values are evidence that h > h0, large negative that h < h0.
     NaN where n = 0; +-inf where the constrained variance is 0 (r~ = 1)."""
     a, b, c, d = (np.asarray(x, dtype=float) for x in (both, first_only, second_only, neither))
     n = a + b + c + d
-    h = observed_h(a, b, c, d)
+    h = shifted_h(a, b, c, d, shift)
     p1, p2, p11 = constrained_mle(a, b, c, d, h0)
     variance = 2.0 * (1.0 - _phi(p1, p2, p11))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -291,13 +152,16 @@ def score_bound(
     neither: ArrayLike,
     z: float,
     side: str,
+    continuity: float = CONTINUITY,
 ) -> Array:
     """The one-sided score confidence bound for h at critical value ``z`` (e.g. 1.645 for
     95%): ``side="upper"`` gives the largest h0 >= h^ with Z(h0) >= -z, ``"lower"`` the
-    smallest h0 <= h^ with Z(h0) <= z. NaN where n = 0; never outside [-pi, pi]."""
+    smallest h0 <= h^ with Z(h0) <= z, each side's Z with its own continuity correction
+    (``continuity`` items towards its null; 0: the plain score bound). NaN where n = 0;
+    never outside [-pi, pi]."""
     if side not in ("upper", "lower"):
         raise ValueError(f"side must be 'upper' or 'lower', got {side!r}")
-    lower, upper = score_interval(both, first_only, second_only, neither, z, (side,))
+    lower, upper = score_interval(both, first_only, second_only, neither, z, (side,), continuity)
     return upper if side == "upper" else lower
 
 
@@ -308,12 +172,14 @@ def score_interval(
     neither: ArrayLike,
     z: float,
     sides: tuple[str, ...] = ("lower", "upper"),
+    continuity: float = CONTINUITY,
 ) -> tuple[Array, Array]:
     """(lower, upper) one-sided score bounds at critical value ``z`` (see
     :func:`score_bound`), the sides asked for in one array (the other is NaN). Found by
     multisection from h^ towards +-pi: ``_BOUND_ROUNDS`` rounds of ``_POINTS`` points,
     each round keeping the points where Z is on the accepted side (Z(h0) >= -z above h^,
-    Z(h0) <= z below)."""
+    Z(h0) <= z below; the upper side's Z shifted by +``continuity`` items, the lower's
+    by -``continuity``, so each starts where its corrected estimate is, at or beyond h^)."""
     a, b, c, d = (np.asarray(x, dtype=float) for x in (both, first_only, second_only, neither))
     h = observed_h(a, b, c, d)
     upward = np.array([side == "upper" for side in sides])
@@ -322,12 +188,13 @@ def score_interval(
     outside = np.broadcast_to(np.where(upward, edge, -edge), inside.shape)
     fractions = np.arange(1, _POINTS + 1) / (_POINTS + 1)
     wa, wb, wc, wd = (x[..., None, None] for x in (a, b, c, d))
+    shift = np.where(upward, continuity, -continuity)[:, None]
     with np.errstate(invalid="ignore"):
         for _ in range(_BOUND_ROUNDS):
             points = inside[..., None] + (outside - inside)[..., None] * fractions
-            zs = score_z(wa, wb, wc, wd, points)
+            zs = score_z(wa, wb, wc, wd, points, shift)
             accepted = np.where(upward[:, None], zs >= -z, zs <= z)
-            inside, outside = _narrow(inside, outside, accepted, points)
+            inside, outside = narrow(inside, outside, accepted, points)
     bounds = np.where(np.isnan(h)[..., None], np.nan, (inside + outside) / 2.0)
     found = dict(zip(sides, np.moveaxis(bounds, -1, 0), strict=True))
     missing = np.full(h.shape, np.nan)

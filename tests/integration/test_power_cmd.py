@@ -24,8 +24,13 @@ def run_json(command: str, args: list[str], capsys: pytest.CaptureFixture[str]) 
 def test_fixed_design_items_by_the_formula(capsys) -> None:
     result = run_json("power", ["--looks", "1"], capsys)
     z = sps.norm.isf(0.05) + sps.norm.isf(0.2)
-    by_hand = math.ceil(result["per_item_variance_unpaired"] * z * z / 0.2**2)
-    assert result["items_unpaired"] == by_hand
+    variance = result["per_item_variance_unpaired"]
+    # (0.2 - s / n) sqrt(n / V) = z, s the continuity correction's shift at SRS 0.1:
+    # a quadratic in sqrt(n); without the correction, V z^2 / 0.2^2.
+    s = 2 * 0.5 / math.sqrt(0.1 * 0.9)
+    root = (z * math.sqrt(variance) + math.sqrt(z * z * variance + 4 * 0.2 * s)) / (2 * 0.2)
+    assert result["items_unpaired"] == math.ceil(root * root)
+    assert result["items_unpaired"] > math.ceil(variance * z * z / 0.2**2)
     assert 2.0 < result["per_item_variance_unpaired"] < 2.05  # just above the Wald 2
     assert (result["limit"], result["alpha"], result["power"]) == (0.2, 0.05, 0.8)
 
@@ -88,15 +93,23 @@ def test_oc_config_level_and_text(capsys) -> None:
     out = capsys.readouterr().out
     assert "P(config fail)" in out and "guarantees: P(pass | h >= 0.2) <= 0.05" in out
     assert "fail_rule estimate: a model inside the limit" in out
-    assert "caution" not in out  # 200 items at SRS 0.3: inside the checked range
+    assert "caution" not in out
+    # The issue's small category: the guarantee holds there now, no caution line.
     small = ["--n", "10", "--dense-srs", "0.05", "--agreement", "0.85", "--h", "0.2"]
-    assert main(["oc", *small, "--looks", "1", "--reps", "300"]) == 0
-    assert "caution: the PASS test is asymptotic" in capsys.readouterr().out
+    assert main(["oc", *small, "--looks", "1", "--reps", "300", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"][0]["p_pass"] <= 0.05
     assert "P(fail | h <= 0) <= 0.05" in out
     assert main([*args[:-2], "--h", "0.9", "--agreement", "0.95"]) == 2
     err = capsys.readouterr().err
     # The feasible agreements quoted: at most 1 - |p2 - p1| (one-way flips).
     assert "impossible" in err and "[0.0346, 0.5654]" in err
+    # The agreement as given (not rounded), and the range every effect allows: the
+    # default effects 0, 0.1, 0.2 at SRS 0.3 need [0.4000, 0.9050] (h = 0's lower end,
+    # h = 0.2's upper); 0.95 fits h = 0 and 0.1, not 0.2.
+    assert main(["oc", "--n", "100", "--dense-srs", "0.3", "--agreement", "0.949999999"]) == 2
+    err = capsys.readouterr().err
+    assert "agreement 0.949999999 is impossible with dense SRS 0.3 and h 0.2:" in err
+    assert "every effect simulated (0, 0.1, 0.2) needs it in [0.4000, 0.9050]" in err
 
 
 def test_oc_states_the_bound_rule_guarantee(tmp_path, capsys) -> None:

@@ -189,8 +189,13 @@ def test_the_srs_gated_metric_against_scipy(crafted) -> None:
     assert float(look.increase_p[0]) == pytest.approx(
         sps.binomtest(5, 8, 0.5, alternative="greater").pvalue
     )
+    # The PASS side's score statistic carries the continuity correction (half an item).
+    cc = paired_score.CONTINUITY
     assert float(look.pass_p[0]) == pytest.approx(
-        sps.norm.cdf(float(paired_score.score_z(5, 3, 5, 11, 0.2)))
+        sps.norm.cdf(float(paired_score.score_z(5, 3, 5, 11, 0.2, cc)))
+    )
+    assert float(look.exceed_p[0]) == pytest.approx(
+        sps.norm.sf(float(paired_score.score_z(5, 3, 5, 11, 0.2, -cc)))
     )
     summary = metric.summary(values.dense, values.compressed, 0.2, 0.05)
     assert (summary.value_dense, summary.value_compressed) == (8 / 24, 10 / 24)

@@ -11,7 +11,7 @@ import pytest
 from scipy import stats as sps
 
 from bias_gate.stats import core as stats
-from bias_gate.stats import paired_score
+from bias_gate.stats import paired_mle, paired_score
 
 TABLES = [
     (30, 5, 12, 53),
@@ -24,11 +24,11 @@ TABLES = [
 
 
 def _loglik(counts: tuple[int, ...], p1: float, p11: float, h0: float) -> float:
-    p2 = float(paired_score._partner(np.asarray(p1), np.asarray(h0)))
+    p2 = float(paired_mle._partner(np.asarray(p1), np.asarray(h0)))
     cells = (p11, p1 - p11, p2 - p11, 1 - p1 - p2 + p11)
     return float(
         sum(
-            paired_score._xlogy(np.asarray(float(x)), np.asarray(c))
+            paired_mle._xlogy(np.asarray(float(x)), np.asarray(c))
             for x, c in zip(counts, cells, strict=True)
         )
     )
@@ -40,16 +40,16 @@ def test_constrained_mle_is_the_maximum_of_a_brute_force_search(counts, h0) -> N
     p1, p2, p11 = (float(x) for x in paired_score.constrained_mle(*counts, h0))
     # The constraint holds.
     assert stats.cohens_h(p1, p2) == pytest.approx(h0, abs=1e-9)
-    low, high = paired_score._p1_range(np.asarray(h0))
+    low, high = paired_mle._p1_range(np.asarray(h0))
     grid_p1 = np.linspace(float(low), float(high), 602)[1:-1][:, None]
-    grid_p2 = paired_score._partner(grid_p1, np.asarray(h0))
+    grid_p2 = paired_mle._partner(grid_p1, np.asarray(h0))
     fractions = np.linspace(0, 1, 302)[1:-1][None, :]
     lo = np.maximum(0, grid_p1 + grid_p2 - 1)
     hi = np.minimum(grid_p1, grid_p2)
     grid_p11 = lo + fractions * (hi - lo)
     cells = (grid_p11, grid_p1 - grid_p11, grid_p2 - grid_p11, 1 - grid_p1 - grid_p2 + grid_p11)
     grid = sum(
-        paired_score._xlogy(np.full(grid_p11.shape, float(x)), c)
+        paired_mle._xlogy(np.full(grid_p11.shape, float(x)), c)
         for x, c in zip(counts, cells, strict=True)
     )
     assert _loglik(counts, p1, p11, h0) >= float(np.max(grid)) - 1e-7
@@ -77,9 +77,14 @@ def test_bounds_invert_the_score_test(counts) -> None:
     lower = float(paired_score.score_bound(*counts, z, "lower"))
     h = float(paired_score.observed_h(*counts))
     assert lower <= h <= upper
-    assert float(paired_score.score_z(*counts, upper)) == pytest.approx(-z, abs=1e-4)
+    cc = paired_score.CONTINUITY  # each side's statistic carries its own correction
+    assert float(paired_score.score_z(*counts, upper, cc)) == pytest.approx(-z, abs=1e-4)
     if lower > -math.pi + 1e-6:
-        assert float(paired_score.score_z(*counts, lower)) == pytest.approx(z, abs=1e-4)
+        assert float(paired_score.score_z(*counts, lower, -cc)) == pytest.approx(z, abs=1e-4)
+    # Without the correction the bounds are the plain score test's, inside these.
+    plain = paired_score.score_interval(*counts, z, continuity=0.0)
+    assert float(plain[1]) <= upper + 1e-9 and float(plain[0]) >= lower - 1e-9
+    assert float(paired_score.score_z(*counts, float(plain[1]))) == pytest.approx(-z, abs=1e-4)
 
 
 def test_score_and_wald_intervals_agree_on_a_large_balanced_sample() -> None:
