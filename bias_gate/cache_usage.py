@@ -14,10 +14,10 @@ Entries, by folder of the cache root:
 
 Last use is the modification time of the entry's marker file (the ``.json`` of a
 compressed entry, the ``.gguf`` file, a model's ``config.json``), which every use sets
-(:func:`mark_used`). Eviction never touches what was used at or after ``protect_since``
-(the running gate's start): nothing a run needs is removed under it. An entry is removed
-by first renaming it to a temporary name (:mod:`bias_gate.cache`), so no reader sees
-half of one. Imports no torch.
+(:func:`mark_used`); an answers folder's is its newest file. Eviction never touches what
+was used at or after ``protect_since`` (the running gate's start): nothing a run needs
+is removed under it. An entry is removed by first renaming it to a temporary name
+(:mod:`bias_gate.cache`), so no reader sees half of one. Imports no torch.
 """
 
 from __future__ import annotations
@@ -115,6 +115,12 @@ def _entry(kind: str, name: str, paths: list[Path], marker: Path) -> Entry:
     return Entry(kind, name, tuple(paths), sum(_size(p) for p in paths), _mtime(marker))
 
 
+def _newest(folder: Path) -> Path:
+    """The most recently written file of ``folder`` (an answers folder's last shard)."""
+    files = [p for p in _listing(folder) if p.is_file()]
+    return max(files, key=_mtime) if files else folder
+
+
 def _listing(folder: Path) -> list[Path]:
     try:
         return sorted(p for p in folder.iterdir() if not is_temporary(p.name))
@@ -146,7 +152,7 @@ def entries(root: Path) -> list[Entry]:
         elif top.name in ("models", "answers") and top.is_dir():
             kind = "model" if top.name == "models" else "answers"
             for path in _listing(top):
-                marker = path / "config.json" if kind == "model" else path
+                marker = path / "config.json" if kind == "model" else _newest(path)
                 found.append(_entry(kind, path.name, [path], marker))
         else:
             found.append(_entry("other", top.name, [top], top))

@@ -123,6 +123,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="Cache for answers and compressed weights; also BIAS_GATE_CACHE_DIR.",
     )
+    group.addoption(
+        "--bias-gate-cache-max-size",
+        metavar="SIZE",
+        default=None,
+        help="Cut the cache down to SIZE (e.g. 5GB) when the run ends, least recently used "
+        "weights first; overrides cache.max_size.",
+    )
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:

@@ -54,14 +54,12 @@ def _bits(kept: torch.Tensor) -> torch.Tensor:
 
 def _unbits(bits: torch.Tensor, numel: int) -> torch.Tensor:
     kept = np.unpackbits(bits.numpy(), count=numel, bitorder="little")
-    return torch.from_numpy(kept.astype(bool))
+    return torch.from_numpy(kept.view(bool))
 
 
-def _masked(tensor: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
-    kept = kept_bits(tensor).reshape(-1)
-    full = torch.zeros(tensor.numel(), dtype=tensor.dtype)
-    full[kept] = dense.reshape(-1)[kept]
-    return full.reshape(tensor.shape)
+def _masked(kept: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
+    """``dense`` where ``kept``, +0.0 elsewhere (``torch.where``: no index lists)."""
+    return torch.where(kept.reshape(dense.shape), dense, torch.zeros((), dtype=dense.dtype))
 
 
 def _encode_one(
@@ -76,7 +74,7 @@ def _encode_one(
     if (
         dense is not None
         and tensor.is_floating_point()
-        and same_bits(_masked(tensor, dense), tensor)
+        and same_bits(_masked(kept_bits(tensor), dense), tensor)
     ):
         return "masked", {f"{name}::mask": _bits(kept_bits(tensor))}
     if sparse_pays(tensor):
@@ -132,13 +130,12 @@ def _decode(
         )
         return dequantize(unpack(packed, dtype)).reshape(shape)
     kept = _unbits(raw[f"{name}::mask"], numel)
-    full = torch.zeros(numel, dtype=dtype)
     if form == "masked":
         if dense is None:
             raise ValueError(f"{name} is stored as a mask of the dense weights, which are missing")
-        full[kept] = dense.reshape(-1)[kept]
-    else:
-        full[kept] = raw[f"{name}::values"]
+        return _masked(kept, dense)
+    full = torch.zeros(numel, dtype=dtype)
+    full[kept] = raw[f"{name}::values"]
     return full.reshape(shape)
 
 
