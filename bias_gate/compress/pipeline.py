@@ -31,6 +31,7 @@ import torch
 from bias_gate.cache import (
     atomic_write_json,
     cache_root,
+    is_write_error,
     remove_stale_temporaries,
     write_or_warn,
 )
@@ -91,7 +92,8 @@ def _load(
     cache_dir: Path, key: str, model: torch.nn.Module, dense: torch.nn.Module
 ) -> dict[str, Any] | None:
     """The cached entry's metadata, its weights copied into ``model``; ``None`` when the
-    entry is incomplete (a run killed between the two files) or unreadable. A used entry
+    entry is incomplete (a run killed between the two files), unreadable, or removed while
+    being read (``bias-gate cache prune`` beside the run). A used entry
     is marked used now (:func:`bias_gate.cache_usage.mark_used`, what eviction orders by)."""
     meta_path, weights_path = cache_dir / f"{key}.json", cache_dir / f"{key}.safetensors"
     if not (meta_path.is_file() and weights_path.is_file()):
@@ -100,7 +102,13 @@ def _load(
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    for name, tensor in load_weights(weights_path, _projection_tensors(dense)).items():
+    try:
+        tensors = load_weights(weights_path, _projection_tensors(dense))
+    except Exception as exc:  # removed or torn under us (a prune beside the run): recompute
+        if not (is_write_error(exc) or isinstance(exc, ValueError)):
+            raise
+        return None
+    for name, tensor in tensors.items():
         model.get_parameter(name).data.copy_(tensor)
     mark_used(meta_path)
     return meta

@@ -94,3 +94,12 @@ def test_quantized_bfloat16_weights_come_back_bit_identical(tiny_llama, context,
     loaded, report = compress_model(dense, spec("rtn", bits=4), context, tmp_path, QUICK)
     assert report.from_cache
     assert_bit_identical(made, loaded)
+
+
+def test_an_entry_that_cannot_be_read_is_computed_again(tiny_llama, context, tmp_path):
+    made, _ = compress_model(tiny_llama, spec("rtn", bits=8), context, tmp_path, QUICK)
+    (weights,) = tmp_path.glob("*.safetensors")
+    weights.write_bytes(weights.read_bytes()[:100])  # torn under the run's feet
+    again, report = compress_model(tiny_llama, spec("rtn", bits=8), context, tmp_path, QUICK)
+    assert not report.from_cache
+    assert_bit_identical(made, again)
