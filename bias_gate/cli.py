@@ -14,10 +14,14 @@ from importlib import import_module
 from bias_gate import __version__
 from bias_gate.errors import BiasGateError
 
-#: (words, module, one-line help). Words with a space are nested: "bbq export".
+#: (words, module, one-line help). Words with a space are nested: "bbq export". A
+#: module named ``module:name`` holds several commands, as ``configure_<name>`` and
+#: ``run_<name>``.
 COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("bbq export", "bias_gate.commands.bbq_export", "write the BBQ items the gate asks, as JSONL"),
     ("bbq score", "bias_gate.commands.bbq_score", "score your own predictions on BBQ"),
+    ("cache ls", "bias_gate.commands.cache_cmd:ls", "list the cache's entries, sizes, last use"),
+    ("cache prune", "bias_gate.commands.cache_cmd:prune", "cut the cache down, LRU first"),
     ("compare", "bias_gate.commands.compare", "judge answers produced anywhere, as the gate does"),
     ("oc", "bias_gate.commands.oc", "simulate a profile's error rates and items used"),
     ("power", "bias_gate.commands.power", "items an unchanged model needs to pass"),
@@ -44,9 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
                 )
             target = groups[word]
         sub = target.add_parser(leaf, help=help_text, description=help_text)
-        module = import_module(module_name)
-        module.configure(sub)
-        sub.set_defaults(_run=module.run)
+        module_path, _, name = module_name.partition(":")
+        module = import_module(module_path)
+        suffix = f"_{name}" if name else ""
+        getattr(module, f"configure{suffix}")(sub)
+        sub.set_defaults(_run=getattr(module, f"run{suffix}"))
     return parser
 
 

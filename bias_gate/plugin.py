@@ -157,6 +157,15 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             "help": "Cache for answers and compressed weights; also BIAS_GATE_CACHE_DIR.",
         },
     ),
+    (
+        "--bias-gate-cache-max-size",
+        {
+            "metavar": "SIZE",
+            "default": None,
+            "help": "Cut the cache down to SIZE (e.g. 5GB) when the run ends, least recently "
+            "used weights first; overrides cache.max_size.",
+        },
+    ),
 )
 
 

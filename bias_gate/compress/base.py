@@ -75,7 +75,9 @@ class CompressionResult:
     fractions; ``per_layer``: achieved sparsity per module name. ``notes``: anything a
     user must know (e.g. "reproduces the 2026 study's variant: o_proj/down_proj dense").
     ``artifact``: the file the method wrote and that would ship (a quantized GGUF), or
-    ``None`` for methods that only change the torch model.
+    ``None`` for methods that only change the torch model. ``packed``: the integer codes
+    of quantized weights by parameter name (:class:`bias_gate.compress.int_pack.Packed`),
+    which the cache stores instead of the float weights; empty when there are none.
     """
 
     model: Any
@@ -84,6 +86,7 @@ class CompressionResult:
     per_layer: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     artifact: Path | None = None
+    packed: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def measured(

@@ -24,6 +24,7 @@ import torch
 from pydantic import field_validator
 
 from bias_gate.cache import cache_root
+from bias_gate.cache_usage import mark_used
 from bias_gate.compress.base import CompressionContext, CompressionResult, CompressorOptions
 from bias_gate.config.schema import ModelSpec
 from bias_gate.errors import BiasGateError
@@ -118,7 +119,9 @@ def write_dense_gguf(context: CompressionContext) -> Path:
     """The dense model as an F32 GGUF file, written once (lossless: the dense weights are
     the source file's, dequantized to float32, exactly as the torch engine loads them)."""
     path = dense_gguf_path(context)
-    if not path.is_file():
+    if path.is_file():
+        mark_used(path)
+    else:
         write_gguf(_source(context), path, GGMLQuantizationType.F32, file_type("F32"))
     return path
 
@@ -127,6 +130,7 @@ def write_artifact(options: GGUFOptions, context: CompressionContext) -> Path:
     """The quantized GGUF file for ``options``, written once (reused when present)."""
     path = artifact_path(options, context)
     if path.is_file():
+        mark_used(path)  # what least-recently-used eviction orders by
         return path
     if chosen_quantizer(options) == "llama_cpp":
         from bias_gate.llama.quantize import llama_quantize

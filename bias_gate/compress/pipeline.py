@@ -8,7 +8,10 @@ checkpoint's file content, the torchao version); the report carries it, and the 
 keys the compressed model's answers and perplexity by it.
 
 Cache: methods marked ``cacheable`` change only the weights of the seven decoder
-projections; those are stored in the bitmask format under
+projections; those are stored, each in its smallest exact form
+(:mod:`bias_gate.compress.weight_store`: a bitmask over the dense weights for pruning,
+packed integer codes for ``rtn``; reading a bitmask beats pruning again even for
+magnitude and random, decisions #103), under
 ``<cache_dir>/<key>.safetensors`` (with ``<key>.json`` beside it), where ``key`` is
 :func:`bias_gate.identity.compressed_weights_key` of the dense model's fingerprint and
 that identity. Both files are written atomically and the entry is used only when both
@@ -28,9 +31,11 @@ import torch
 from bias_gate.cache import (
     atomic_write_json,
     cache_root,
+    is_write_error,
     remove_stale_temporaries,
     write_or_warn,
 )
+from bias_gate.cache_usage import mark_used
 from bias_gate.compress.base import CompressionContext, CompressionResult
 from bias_gate.compress.measure import (
     CompressionReport,
@@ -41,8 +46,8 @@ from bias_gate.compress.measure import (
 )
 from bias_gate.compress.methods import CompressionMethod
 from bias_gate.compress.sparsity import check_shortfall, measure_sparsity
-from bias_gate.compress.storage import load_sparse, save_sparse
 from bias_gate.compress.targets import PROJECTIONS, projection_linears
+from bias_gate.compress.weight_store import load_weights, save_weights
 from bias_gate.config.schema import CompressionSpec
 from bias_gate.identity import compressed_weights_key, compression_part
 
@@ -59,22 +64,37 @@ def _projection_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     }
 
 
-def _store(cache_dir: Path, key: str, model: torch.nn.Module, meta: dict[str, Any]) -> None:
-    """The weights first, then the metadata that makes the entry usable (each atomic). A
-    cache that cannot take them is one warning; the run goes on with the model in hand."""
+def _store(
+    cache_dir: Path,
+    key: str,
+    model: torch.nn.Module,
+    dense: torch.nn.Module,
+    result: CompressionResult,
+    meta: dict[str, Any],
+) -> None:
+    """The weights first (each tensor in its smallest exact form,
+    :mod:`bias_gate.compress.weight_store`), then the metadata that makes the entry
+    usable (each atomic). A cache that cannot take them is one warning; the run goes on
+    with the model in hand."""
     remove_stale_temporaries(cache_dir)
 
     def write() -> None:
-        save_sparse(_projection_tensors(model), cache_dir / f"{key}.safetensors")
+        path = cache_dir / f"{key}.safetensors"
+        tensors, reference = _projection_tensors(model), _projection_tensors(dense)
+        meta["stored_bytes"] = save_weights(path, tensors, reference, result.packed)
         atomic_write_json(cache_dir / f"{key}.json", meta)
 
     write_or_warn("compressed weights", cache_dir, write)
 
 
 @torch.no_grad()
-def _load(cache_dir: Path, key: str, model: torch.nn.Module) -> dict[str, Any] | None:
+def _load(
+    cache_dir: Path, key: str, model: torch.nn.Module, dense: torch.nn.Module
+) -> dict[str, Any] | None:
     """The cached entry's metadata, its weights copied into ``model``; ``None`` when the
-    entry is incomplete (a run killed between the two files) or unreadable."""
+    entry is incomplete (a run killed between the two files), unreadable, or removed while
+    being read (``bias-gate cache prune`` beside the run). A used entry
+    is marked used now (:func:`bias_gate.cache_usage.mark_used`, what eviction orders by)."""
     meta_path, weights_path = cache_dir / f"{key}.json", cache_dir / f"{key}.safetensors"
     if not (meta_path.is_file() and weights_path.is_file()):
         return None
@@ -82,8 +102,15 @@ def _load(cache_dir: Path, key: str, model: torch.nn.Module) -> dict[str, Any] |
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    for name, tensor in load_sparse(weights_path).items():
+    try:
+        tensors = load_weights(weights_path, _projection_tensors(dense))
+    except Exception as exc:  # removed or torn under us (a prune beside the run): recompute
+        if not (is_write_error(exc) or isinstance(exc, ValueError)):
+            raise
+        return None
+    for name, tensor in tensors.items():
         model.get_parameter(name).data.copy_(tensor)
+    mark_used(meta_path)
     return meta
 
 
@@ -109,14 +136,13 @@ def compress_model(
     cache_dir = cache_dir or default_cache_dir()
     spec, compressor, options = method.spec, method.compressor, method.options
     compression = compression_part(spec, compressor, options, context)
-    cacheable = bool(getattr(compressor, "cacheable", False))
     key = (
         compressed_weights_key(dense.fingerprint, compression, context.device)
-        if cacheable
+        if getattr(compressor, "cacheable", False)
         else None
     )
     model = copy.deepcopy(dense.model)
-    cached = _load(cache_dir, key, model) if key is not None else None
+    cached = _load(cache_dir, key, model, dense.model) if key is not None else None
     if cached is not None:
         result = CompressionResult(model, cached["target_sparsity"], None, notes=cached["notes"])
         seconds = float(cached["compress_seconds"])
@@ -126,7 +152,8 @@ def compress_model(
         seconds = time.perf_counter() - start
         model = result.model
         if key is not None:
-            _store(cache_dir, key, model, _cache_meta(spec, options, result, seconds, dense))
+            meta = _cache_meta(spec, options, result, seconds, dense)
+            _store(cache_dir, key, model, dense.model, result, meta)
     report = _checked_report(spec, options, result, model, seconds)
     report.from_cache = cached is not None
     report.cache_key = key

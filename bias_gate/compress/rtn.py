@@ -10,6 +10,7 @@ import torch
 from pydantic import Field
 
 from bias_gate.compress.base import CompressionContext, CompressionResult, CompressorOptions
+from bias_gate.compress.int_pack import Packed, dequantize, pack, quantize
 from bias_gate.compress.targets import PROJECTIONS, Projection, projection_linears
 
 
@@ -27,30 +28,9 @@ class RTNOptions(CompressorOptions):
 
 def fake_quantize(weight: torch.Tensor, bits: int, group_size: int | None, symmetric: bool):
     """``weight`` rounded to ``bits``-bit integers per group of ``group_size`` inputs of
-    each row (the whole row when ``None``) and mapped back to floats.
-
-    Symmetric: q in [-2^(b-1), 2^(b-1) - 1], scale = max|w| / (2^(b-1) - 1).
-    Asymmetric: q in [0, 2^b - 1], scale = (max - min) / (2^b - 1), zero = round(-min/scale).
-    """
-    rows, cols = weight.shape
-    size = group_size or cols
-    if cols % size:
-        raise ValueError(f"input dimension {cols} is not a multiple of group_size {size}")
-    w = weight.detach().float().reshape(rows, cols // size, size)
-    if symmetric:
-        qmax = 2 ** (bits - 1) - 1
-        scale = (w.abs().amax(dim=2, keepdim=True) / qmax).clamp(min=1e-12)
-        q = torch.clamp(torch.round(w / scale), -qmax - 1, qmax)
-        out = q * scale
-    else:
-        qmax = 2**bits - 1
-        low = w.amin(dim=2, keepdim=True).clamp(max=0)
-        high = w.amax(dim=2, keepdim=True).clamp(min=0)
-        scale = ((high - low) / qmax).clamp(min=1e-12)
-        zero = torch.round(-low / scale)
-        q = torch.clamp(torch.round(w / scale) + zero, 0, qmax)
-        out = (q - zero) * scale
-    return out.reshape(rows, cols).to(weight.dtype)
+    each row (the whole row when ``None``) and mapped back to floats
+    (:func:`bias_gate.compress.int_pack.quantize`, then ``dequantize``)."""
+    return dequantize(quantize(weight, bits, group_size, symmetric))
 
 
 class RTNCompressor:
@@ -67,12 +47,15 @@ class RTNCompressor:
     def compress(
         self, model: torch.nn.Module, options: RTNOptions, context: CompressionContext
     ) -> CompressionResult:
-        for module in projection_linears(model, options.targets).values():
-            module.weight.data.copy_(
-                fake_quantize(module.weight, options.bits, options.group_size, options.symmetric)
-            )
+        packed: dict[str, Packed] = {}
+        for name, module in projection_linears(model, options.targets).items():
+            codes = quantize(module.weight, options.bits, options.group_size, options.symmetric)
+            module.weight.data.copy_(dequantize(codes))
+            packed[f"{name}.weight"] = pack(codes)
         kind = "symmetric" if options.symmetric else "asymmetric"
         group = options.group_size or "row"
-        return CompressionResult.measured(
+        result = CompressionResult.measured(
             model, None, [f"rtn int{options.bits} {kind} fake-quant, group {group}; float storage"]
         )
+        result.packed = packed
+        return result

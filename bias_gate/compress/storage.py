@@ -41,14 +41,14 @@ def model_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return tensors
 
 
-def _atomic_save(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> int:
+def atomic_save(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> int:
     atomic_replace(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
     return path.stat().st_size
 
 
 def save_dense(tensors: dict[str, torch.Tensor], path: Path) -> int:
     """Write ``tensors`` as a plain safetensors file; returns its size in bytes."""
-    return _atomic_save(tensors, path, {"format": "pt"})
+    return atomic_save(tensors, path, {"format": "pt"})
 
 
 _INT_OF_SIZE = {1: torch.int8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
@@ -82,7 +82,7 @@ def save_sparse(tensors: dict[str, torch.Tensor], path: Path) -> int:
         entries[name + _MASK] = torch.from_numpy(bits)
         entries[name + _VALUES] = tensor.reshape(-1)[kept].contiguous()
         sparse[name] = [list(tensor.shape), str(tensor.dtype).removeprefix("torch.")]
-    return _atomic_save(entries, path, {"format": FORMAT, "sparse": json.dumps(sparse)})
+    return atomic_save(entries, path, {"format": FORMAT, "sparse": json.dumps(sparse)})
 
 
 def load_sparse(path: Path) -> dict[str, torch.Tensor]:

@@ -10,6 +10,7 @@ from bias_gate.config.base import Runtime, Strict
 from bias_gate.config.model_spec import ModelSpec, default_model
 from bias_gate.config.scoring_spec import ScoringSpec
 from bias_gate.config.sections import (
+    CacheSpec,
     CompressionSpec,
     DataSpec,
     MeasureSpec,
@@ -32,6 +33,7 @@ class GateSpec(Strict):
     measure: MeasureSpec = Field(default_factory=MeasureSpec)
     thresholds: ThresholdsRef = Field(default_factory=ThresholdsRef)
     output: OutputSpec = Field(default_factory=OutputSpec)
+    cache: CacheSpec = Field(default_factory=CacheSpec)
     source_path: Path | None = Field(None, exclude=True)
     source_lines: dict[str, int] = Field(default_factory=dict, exclude=True)
 

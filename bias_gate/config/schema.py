@@ -34,6 +34,7 @@ from bias_gate.config.scoring_spec import (
     check_template,
 )
 from bias_gate.config.sections import (
+    CacheSpec,
     CompressionSpec,
     DataSpec,
     MeasureSpec,
@@ -49,6 +50,7 @@ __all__ = [
     "DEFAULT_SYSTEM_PROMPT",
     "DEFAULT_TEMPLATE",
     "TEMPLATE_FIELDS",
+    "CacheSpec",
     "CompressionSpec",
     "DataSpec",
     "GateSpec",

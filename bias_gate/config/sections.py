@@ -1,5 +1,5 @@
 """The other sections of model.yaml: ``data``, ``perplexity``, ``sequential``,
-``measure``, ``thresholds``, ``output`` and one entry of ``compressions``."""
+``measure``, ``thresholds``, ``output``, ``cache`` and one entry of ``compressions``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
+from bias_gate.cache_usage import parse_size
 from bias_gate.config.base import Runtime, Strict, registered
 from bias_gate.registry import BENCHMARKS, REPORTS
 
@@ -134,6 +135,21 @@ class OutputSpec(Strict):
         for name in value:
             registered(REPORTS, name)
         return value
+
+
+class CacheSpec(Strict):
+    """The cache's own settings: ``max_size``, the size the cache is cut down to when a
+    run ends (least recently used weights first; answers and perplexity always kept),
+    as bytes or with a unit (``5GB``, ``500MB``, ``2GiB``); none by default."""
+
+    max_size: int | None = Field(
+        None, description="Size the cache is cut down to when a run ends, e.g. 5GB."
+    )
+
+    @field_validator("max_size", mode="before")
+    @classmethod
+    def _size(cls, value: Any) -> int | None:
+        return None if value is None else parse_size(value)
 
 
 class CompressionSpec(Strict):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from bias_gate.cache_usage import parse_size
 from bias_gate.errors import ConfigError
 
 
@@ -74,6 +75,16 @@ def parse_report(text: str) -> tuple[str, Path]:
     return name, Path(path.strip()).expanduser().absolute()
 
 
+def _cache_max_size(text: str | None) -> int | None:
+    """``--bias-gate-cache-max-size`` in bytes (``None`` when not given)."""
+    if text is None:
+        return None
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise ConfigError(str(exc), key="--bias-gate-cache-max-size") from None
+
+
 def _data_dir(config: Any, given: Path | None) -> Path | None:
     """The data directory: on an xdist worker, the one its controller resolved (handed
     over in ``workerinput``); else ``--bias-gate-data-dir``, else the user's default
@@ -108,6 +119,7 @@ class GateOptions:
     shard: Shard | None = None
     data_dir: Path | None = None
     cache_dir: Path | None = None
+    cache_max_size: int | None = None
     measure: frozenset[str] | None = None
     reports: tuple[tuple[str, Path], ...] = ()
 
@@ -155,6 +167,7 @@ class GateOptions:
             shard=Shard.parse(shard) if shard else None,
             data_dir=data_dir,
             cache_dir=path("bias_gate_cache_dir"),
+            cache_max_size=_cache_max_size(config.getoption("bias_gate_cache_max_size")),
             measure=parse_measure(measure) if measure is not None else None,
             reports=tuple(parse_report(text) for text in config.getoption("bias_gate_report")),
         )

@@ -5,7 +5,9 @@ is one warning line, and the run goes on with a temporary cache of its own, remo
 the end: nothing from that run is cached for the next. When not even a temporary folder
 can be made, nothing could work: one usage error, before anything loads. Writes that
 fail later (a file-size limit, a disk filling mid-run) are handled where they happen
-(:func:`bias_gate.cache.write_or_warn`).
+(:func:`bias_gate.cache.write_or_warn`). With ``cache.max_size``, the cache is cut down
+to it when the run ends, least recently used weights first, never what the run used
+(:meth:`RunCache.close`).
 
 matplotlib keeps its own config and font cache in ``$MPLCONFIGDIR`` (default
 ``~/.cache/matplotlib``); unless the user set it, it is pointed into the run's cache, so a
@@ -17,33 +19,53 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bias_gate.cache import write_error_reason
+from bias_gate.cache_usage import Entry, evict
 from bias_gate.errors import ConfigError
 
 MPLCONFIGDIR = "MPLCONFIGDIR"
+
+
+#: Entries used this long before the run started count as used by it (file times are
+#: coarse on some file systems): eviction errs on keeping.
+PROTECT_SLACK_S = 5.0
+#: Set by pytest-xdist in its worker processes; only the controller evicts.
+XDIST_WORKER = "PYTEST_XDIST_WORKER"
 
 
 @dataclass(frozen=True)
 class RunCache:
     """``path``: where this run caches; ``requested``: the folder asked for;
     ``warning``: one line to show when ``path`` is a temporary stand-in (removed by
-    :meth:`close`), else ``None``."""
+    :meth:`close`), else ``None``; ``max_size``: bytes the cache is cut down to when the
+    run ends (``cache.max_size``), ``None`` for no limit; ``started``: when the run
+    opened it (what it used since then is never evicted)."""
 
     path: Path
     requested: Path
     warning: str | None = None
+    max_size: int | None = None
+    started: float = field(default_factory=time.time)
 
     @property
     def temporary(self) -> bool:
         return self.path != self.requested
 
-    def close(self) -> None:
-        """Remove a temporary stand-in (the run's own, never the requested folder)."""
+    def close(self) -> list[Entry]:
+        """Remove a temporary stand-in (the run's own, never the requested folder); else,
+        with a ``max_size`` and outside xdist's workers, evict least-recently-used
+        weights down to it (:func:`bias_gate.cache_usage.evict`), keeping everything
+        this run used. Returns what was evicted."""
         if self.temporary:
             shutil.rmtree(self.path, ignore_errors=True)
+            return []
+        if self.max_size is None or os.environ.get(XDIST_WORKER):
+            return []
+        return evict(self.path, self.max_size, protect_since=self.started - PROTECT_SLACK_S)
 
 
 def unwritable(folder: Path) -> str | None:
@@ -58,12 +80,13 @@ def unwritable(folder: Path) -> str | None:
     return None
 
 
-def open_run_cache(requested: Path, key: str = "cache") -> RunCache:
+def open_run_cache(requested: Path, key: str = "cache", max_size: int | None = None) -> RunCache:
     """The cache this run uses (module docstring); ``key``: what named the folder, for
-    the error (``--bias-gate-cache-dir`` or ``output.cache_dir``)."""
+    the error (``--bias-gate-cache-dir`` or ``output.cache_dir``); ``max_size``: the
+    size it is cut down to when the run ends (:meth:`RunCache.close`)."""
     problem = unwritable(requested)
     if problem is None:
-        return RunCache(requested, requested)
+        return RunCache(requested, requested, max_size=max_size)
     try:
         stand_in = Path(tempfile.mkdtemp(prefix="bias-gate-cache-"))
     except OSError as exc:

@@ -74,7 +74,12 @@ class GateRun:
         self.thresholds: ThresholdSet = config.thresholds
         requested = options.cache_dir or self.spec.output.cache_dir or cache_root()
         key = "--bias-gate-cache-dir" if options.cache_dir else "output.cache_dir"
-        self.cache = open_run_cache(requested, key if requested != cache_root() else "cache")
+        max_size = options.cache_max_size
+        if max_size is None:
+            max_size = self.spec.cache.max_size
+        self.cache = open_run_cache(
+            requested, key if requested != cache_root() else "cache", max_size
+        )
         self.cache_dir = self.cache.path
         confine_matplotlib(self.cache_dir)
         self.baseline = BaselineFile(options.baseline, options.update_baseline)

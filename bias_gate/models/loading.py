@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bias_gate.cache import cache_root, remove_stale_temporaries, staging_dir, write_or_warn
+from bias_gate.cache_usage import mark_used
 from bias_gate.config.schema import ModelSpec
 from bias_gate.errors import ModelLoadError
 from bias_gate.fingerprint import cached_file_digest, directory_digest, fingerprint
@@ -191,6 +192,7 @@ def load_model(
     if spec.package is not None or spec.gguf is not None:
         converted = dequantized_dir(spec, cache_dir or cache_root())
     if converted is not None and (converted / "config.json").is_file():
+        mark_used(converted / "config.json")  # what least-recently-used eviction orders by
         location = str(converted)
         kwargs["use_safetensors"] = True
     elif spec.package is not None or spec.gguf is not None:

@@ -5,12 +5,14 @@ never interrupted, and the torn files the kills left behind are never read back.
 The kills are injected by a conftest in the run's folder (test code, not the plugin's):
 it wraps ``os.replace``, the rename that publishes every atomic write, and at the chosen
 write cuts the finished temporary file in half (as a crash mid-write would leave it) and
-sends the process SIGKILL, so the file is never renamed into place.
+sends the process SIGKILL, so the file is never renamed into place. The resumed run also
+evicts (``--bias-gate-cache-max-size``), which changes no result either.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 from pathlib import Path
 
@@ -60,7 +62,7 @@ data:
   source: official
   categories: [Age]
 compressions:
-  - {{name: magnitude-30, method: magnitude, sparsity: 0.3}}
+  - {{name: int8, method: rtn, bits: 8}}  # its weights are stored as packed int8 codes
 scoring:
   mode: continuation
   batch_size: 8
@@ -85,6 +87,7 @@ def _run(
     cache: Path,
     out: Path,
     kill: str = "",
+    *extra: str,
 ) -> pytest.RunResult:
     monkeypatch.setenv("BIAS_GATE_TEST_KILL", kill)
     return pytester.runpytest_subprocess(
@@ -102,6 +105,7 @@ def _run(
         "no:cacheprovider",
         "-W",
         "ignore::DeprecationWarning",
+        *extra,
     )
 
 
@@ -146,8 +150,14 @@ def test_sigkill_while_answering_and_while_saving_weights_changes_no_result(
     assert not list((cache / "compressed").glob("*.safetensors"))
     assert not out.exists()
 
-    resumed = _run(pytester, monkeypatch, cache, out)
+    # An older entry another config left; the resumed run cuts the cache down to 1 byte
+    # when it ends: the old entry goes, what this run used stays, no result changes.
+    for name in ("old.safetensors", "old.json"):
+        (cache / "compressed" / name).write_bytes(b"{}")
+        os.utime(cache / "compressed" / name, (1e9, 1e9))
+    resumed = _run(pytester, monkeypatch, cache, out, "", "--bias-gate-cache-max-size", "1")
     resumed.assert_outcomes(passed=2)
+    assert not list((cache / "compressed").glob("old.*"))
     assert _without_timing(json.loads(out.read_text())) == _without_timing(
         json.loads(clean.read_text())
     )
@@ -157,6 +167,6 @@ def test_sigkill_while_answering_and_while_saving_weights_changes_no_result(
     for path in (cache / "answers").rglob("*.jsonl"):
         assert all(json.loads(line) for line in path.read_text().splitlines())
     (weights,) = (cache / "compressed").glob("*.safetensors")
-    from bias_gate.compress.storage import load_sparse
+    from bias_gate.compress.weight_store import stored_forms
 
-    assert load_sparse(weights)
+    assert set(stored_forms(weights).values()) == {"packed"}

@@ -103,12 +103,12 @@ def test_compressed_weights_past_a_file_size_limit_warn_and_leave_nothing(
         tokenizer=tiny_llama.tokenizer, config_dir=tmp_path, data_dir=wikitext_dir.parent
     )
     method = resolve_method(
-        CompressionSpec(name="m", method="magnitude", options={"sparsity": 0.5})
-    )
+        CompressionSpec(name="q", method="rtn", options={"bits": 8})
+    )  # about 80 KB of packed int8 codes: magnitude and random store nothing
     quick = MeasureSettings(sizes=False, latency=False)
     with pytest.warns(CacheWarning, match="File too large"), file_size_limit(64 * 1024):
         _, report = compress_model(tiny_llama, method, context, tmp_path / "c", quick)
-    assert report.achieved_sparsity == 0.5 and not report.from_cache
+    assert report.cache_key is not None and not report.from_cache
     assert list((tmp_path / "c").iterdir()) == []  # no temporary, no half entry
 
 

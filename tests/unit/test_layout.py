@@ -22,7 +22,7 @@ PACKAGE = ROOT / "bias_gate"
 #: The layers, lowest first. A unit is a sub-package or a top-level module; the few
 #: modules placed apart from their sub-package are named in full (see PLACED).
 LAYERS: list[tuple[str, ...]] = [
-    ("bias_gate", "errors", "fingerprint", "cache", "numbers", "registry", "utf8"),
+    ("bias_gate", "errors", "fingerprint", "cache", "cache_usage", "numbers", "registry", "utf8"),
     ("stats",),
     ("config",),
     ("identity",),
