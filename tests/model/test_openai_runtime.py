@@ -11,11 +11,16 @@ import pytest
 
 from bias_gate.answer.engine import answer_items
 from bias_gate.config.endpoint import EndpointSpec
-from bias_gate.config.schema import DataSpec, ScoringSpec, default_model
+from bias_gate.config.schema import DataSpec, PerplexitySpec, ScoringSpec, default_model
 from bias_gate.data.loader import load_items
 from bias_gate.llama.agreement import agreement
 from bias_gate.llama.runtime import LlamaModel
 from bias_gate.models.loading import gguf_file
+from bias_gate.models.openai_perplexity import (
+    PerplexityNotMeasured,
+    endpoint_perplexity,
+    prompt_logprobs,
+)
 from bias_gate.models.openai_runtime import OpenAIModel
 from tests.support.llama_server import SERVED_NAME
 
@@ -54,3 +59,29 @@ def test_the_server_answers_like_the_in_process_runtime(
     assert found.items == len(items) and found.same_choice == 1.0
     limit = 1e-3 if mode == "letter" else 0.1
     assert found.max_logprob_diff is not None and found.max_logprob_diff < limit
+
+
+def test_perplexity_is_not_measured_where_prompt_logprobs_are_shifted(
+    llama_server, smollm2_tokenizer, tmp_path
+):
+    """llama-cpp-python 0.3's server echoes one log-probability too few for the probe's
+    38 tokens (and reads rows one token off where a prompt does not start with BOS): the
+    probe finds it, and says so in one line."""
+    model = served(llama_server, smollm2_tokenizer)
+    with pytest.raises(
+        PerplexityNotMeasured, match="echoes 37 log-probabilities for a prompt of 38 tokens"
+    ) as error:
+        endpoint_perplexity(model, PerplexitySpec(window=64, windows=1))
+    assert "\n" not in str(error.value)
+
+
+def test_prompt_logprobs_are_read_one_per_token_or_refused():
+    reply = {
+        "choices": [{"logprobs": {"token_logprobs": [None, -1.0, -2.0, -0.5]}}],
+        "usage": {"completion_tokens": 1},
+    }
+    assert prompt_logprobs(reply, 3) == [-1.0, -2.0]
+    with pytest.raises(PerplexityNotMeasured, match="echoes 3 log-probabilities for a prompt of 4"):
+        prompt_logprobs(reply, 4)
+    with pytest.raises(PerplexityNotMeasured, match="no prompt log-probabilities"):
+        prompt_logprobs({"choices": [{"logprobs": None}]}, 3)
