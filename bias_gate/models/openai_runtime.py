@@ -52,6 +52,8 @@ class OpenAIModel:
         self.key = key
         self.client = EndpointClient(spec, cache_dir, key=key)
         self.generation_config = generation_config
+        #: Why perplexity was not measured through this server (set when it was not).
+        self.perplexity_reason: str | None = None
 
     def identity(self) -> dict[str, Any]:
         """The served model's identity (part of every cache key of its answers)."""
