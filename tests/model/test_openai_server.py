@@ -10,7 +10,8 @@ file, so that ``--dist loadfile`` starts it on one worker only).
 - Faults between client and server (a fault-injecting proxy: 500s, 429s, dropped and cut
   connections, a delay past the timeout) change no answer; too many end in one line.
 - The server killed mid-run and restarted, the run completes with the same choices, and
-  a rerun answers from the cache without one completion request.
+  a rerun answers from the cache without one completion request; another declared
+  ``revision`` of the same served name is asked again.
 - Perplexity: this server cannot give aligned prompt log-probabilities; the probe says so.
 - A real gate run goes through the server; its perplexity item fails saying why.
 """
@@ -143,6 +144,10 @@ def test_a_server_killed_mid_run_and_restarted_gives_the_same_answers(
     again = model_at(llama_server.url, smollm2_tokenizer, tmp_path)
     assert answer_items(again, smollm2_tokenizer, items[:2], LETTER) == done
     assert again.client.requests_sent == 1 and again.client.cache_hits > 0  # /models only
+    # The same name re-served as another revision is asked again, never read from the cache.
+    other = model_at(llama_server.url, smollm2_tokenizer, tmp_path, revision="v2")
+    answer_items(other, smollm2_tokenizer, items[:1], LETTER)
+    assert other.client.cache_hits == 0 and other.client.requests_sent > 1
 
 
 # -- perplexity ---------------------------------------------------------------------------
