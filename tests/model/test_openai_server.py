@@ -100,15 +100,30 @@ def test_the_server_answers_like_the_in_process_runtime(
 # -- faults, kills, the cache -------------------------------------------------------------
 
 
-def test_faults_on_the_way_change_no_answer(llama_server, smollm2_tokenizer, items, direct):
+def test_faults_on_the_way_change_no_answer(
+    llama_server, smollm2_tokenizer, items, direct, monkeypatch
+):
+    monkeypatch.setenv("BIAS_GATE_TEST_KEY", "secret-for-the-proxy")
     upstream = llama_server.url.removesuffix("/v1")
     faults = ["ok", "500", "ok", "drop", "ok", "429", "ok", "cut", "ok", "delay", "ok", "ok"]
+    waits: list[float] = []
     with FaultProxy(upstream, faults, delay_s=7.0) as proxy:
         url = f"http://127.0.0.1:{proxy.port}/v1"
-        model = model_at(url, smollm2_tokenizer, concurrency=2, timeout_s=6.0, retries=10)
+        model = model_at(
+            url,
+            smollm2_tokenizer,
+            concurrency=2,
+            timeout_s=6.0,
+            retries=10,
+            api_key_env="BIAS_GATE_TEST_KEY",
+        )
+        model.client.sleep = waits.append
         answers = answer_items(model, smollm2_tokenizer, items[:2], LETTER)
     assert all(proxy.met[f] >= 1 for f in set(faults))
-    assert model.client.retries_made >= proxy.met["500"] + proxy.met["drop"]
+    assert model.client.retries_made == len(waits) >= proxy.met["500"] + proxy.met["drop"]
+    assert 1.0 in waits  # the 429's Retry-After; the rest back off from 0.5 s
+    assert set(waits) <= {0.5, 1.0, 2.0, 4.0, 8.0}
+    assert proxy.authorizations == {"Bearer secret-for-the-proxy"}
     assert {k: (a.choice, a.probs) for k, a in answers.items()} == {
         k: (a.choice, a.probs) for k, a in direct.items()
     }

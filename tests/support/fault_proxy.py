@@ -3,7 +3,8 @@
 Each request takes the next fault of a cycle: ``"ok"`` forwards it, ``"500"`` / ``"429"``
 answer that status without forwarding, ``"drop"`` closes the connection without an
 answer, ``"cut"`` forwards it and sends back half of the answer before closing,
-``"delay"`` waits ``delay_s`` and then forwards. The faults met are counted.
+``"delay"`` waits ``delay_s`` and then forwards. The faults met are counted, and the
+``Authorization`` headers seen are kept. A 429 says ``Retry-After: 1``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class FaultProxy:
         self.upstream = upstream.rstrip("/")
         self.delay_s = delay_s
         self.met: Counter[str] = Counter()
+        self.authorizations: set[str | None] = set()
         self._faults = itertools.cycle(list(faults))
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -72,9 +74,11 @@ class FaultProxy:
                     self._inject(body)
 
             def _inject(self, body: bytes | None) -> None:
+                proxy.authorizations.add(self.headers.get("Authorization"))
                 fault = proxy.next_fault()
                 if fault in ("500", "429"):
-                    self._reply(int(fault), b'{"error": "injected"}')
+                    after = {"Retry-After": "1"} if fault == "429" else {}
+                    self._reply(int(fault), b'{"error": "injected"}', after)
                     return
                 if fault == "drop":
                     self.close_connection = True
@@ -103,8 +107,12 @@ class FaultProxy:
                 except urllib.error.HTTPError as exc:
                     return exc.code, exc.read()
 
-            def _reply(self, status: int, data: bytes) -> None:
+            def _reply(
+                self, status: int, data: bytes, headers: dict[str, str] | None = None
+            ) -> None:
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
