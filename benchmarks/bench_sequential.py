@@ -13,6 +13,11 @@ line:
 
     python benchmarks/bench_sequential.py --data-dir ../shared/data
 
+With a config answered through a server (``runtime: openai``, docs/serving.md), each
+run also counts the requests the server answered (the replies in its own http cache),
+and a last line ``server_requests_saved=...`` says how many the looks saved: they
+request only the items they answer.
+
 Figures are printed, never asserted.
 """
 
@@ -54,6 +59,11 @@ def _answers(cache: Path) -> int:
     )
 
 
+def _requests(cache: Path) -> int:
+    """Requests a server answered (``runtime: openai``: one cached reply each)."""
+    return sum(1 for _ in (cache / "http").rglob("*.json")) if (cache / "http").is_dir() else 0
+
+
 def _verdicts(results: Path) -> dict[str, tuple[str, str, int, int]]:
     data = json.loads(results.read_text())
     return {
@@ -80,6 +90,7 @@ def main() -> int:
     warm = work / "warm"
     _gate(args.config, warm, args.data_dir, work / "warm.json", "--bias-gate-limit", "2")
     runs: dict[str, tuple[int, float, dict]] = {}
+    requests: dict[str, int] = {}
     for name, looks in (("fixed", ["--bias-gate-looks", "1"]), ("sequential", [])):
         cache = work / name
         shutil.rmtree(cache, ignore_errors=True)
@@ -89,7 +100,8 @@ def main() -> int:
         out = work / f"{name}.json"
         seconds = _gate(args.config, cache, args.data_dir, out, *looks, *limit)
         runs[name] = (_answers(cache), seconds, _verdicts(out))
-        print(f"{name}: {runs[name][0]} answers, {seconds:.1f} s")
+        requests[name] = _requests(cache)  # the warm-up's replies are not copied
+        print(f"{name}: {runs[name][0]} answers, {requests[name]} server requests, {seconds:.1f} s")
         for key, (decision, verdict, used, planned) in runs[name][2].items():
             print(f"  {key:<34} {decision:<13} {verdict:<5} {used}/{planned} ambiguous items")
     fixed, sequential = runs["fixed"], runs["sequential"]
@@ -101,6 +113,11 @@ def main() -> int:
         f"sequential_time_fraction={sequential[1] / fixed[1]:.3f} "
         f"same_decisions={same}/{len(fixed[2])}"
     )
+    if requests["fixed"]:  # a config answered through a server (runtime: openai)
+        saved = requests["fixed"] - requests["sequential"]
+        print(
+            f"server_requests_saved={saved} ({saved / requests['fixed']:.1%} of the fixed design's)"
+        )
     return 0
 
 

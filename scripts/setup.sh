@@ -73,4 +73,7 @@ if [ "$llama" = "1" ]; then
     exit 1
   fi
   install --find-links "$wheels" "llama-cpp-python==0.3.36"
+  # Its OpenAI-compatible server (pyproject's server extra, pure Python; the binding is
+  # the wheel above): the tests of runtime: openai start it.
+  install fastapi uvicorn sse-starlette starlette-context pydantic-settings
 fi

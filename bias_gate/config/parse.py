@@ -21,7 +21,7 @@ def _split_compression(raw: Any) -> Any:
     """Move a compression entry's method options under ``options``."""
     if not isinstance(raw, dict):
         return raw
-    own = ("name", "method", "runtime")
+    own = ("name", "method", "runtime", "endpoint")
     base = {k: raw[k] for k in own if k in raw}
     base["options"] = {k: v for k, v in raw.items() if k not in own}
     return base

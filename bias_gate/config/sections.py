@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from bias_gate.cache_usage import parse_size
 from bias_gate.config.base import Runtime, Strict, registered
+from bias_gate.config.endpoint import EndpointSpec
 from bias_gate.registry import BENCHMARKS, REPORTS
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
@@ -161,6 +162,9 @@ class CompressionSpec(Strict):
     method: str
     runtime: Runtime | None = Field(
         None, description="This config's runtime (default: model.runtime)."
+    )
+    endpoint: EndpointSpec | None = Field(
+        None, description="Where a server answers for this config (runtime openai)."
     )
     options: dict[str, Any] = Field(default_factory=dict)
 

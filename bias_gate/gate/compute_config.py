@@ -24,8 +24,8 @@ from bias_gate.identity import compression_part
 from bias_gate.judge.plan import category_plans
 from bias_gate.judge.thresholds import ThresholdSet
 from bias_gate.judge.verdict import judge_perplexity
-from bias_gate.models.runtimes import LLAMA_CPP, TORCH
-from bias_gate.results import ItemResult, Verdict
+from bias_gate.models.runtimes import LLAMA_CPP, OPENAI, TORCH
+from bias_gate.results import PERPLEXITY, ItemResult, Verdict
 
 if TYPE_CHECKING:
     from bias_gate.answer.types import Answer
@@ -116,9 +116,22 @@ class ConfigComputer:
             if not measure.agreement:
                 model = None  # only llama.cpp answers: the torch model goes now
                 gc.collect()
+        elif runtime == OPENAI:
+            from bias_gate.models.runtimes import open_endpoint
+
+            answering = open_endpoint(self.spec, name, dense.loaded, self.models.cache_dir)
+            model = None  # the server answers: what was compressed here is not used
         self.progress.stage("perplexity")
         perplexity = self.measurements.perplexity(dense.loaded, answering, compression, runtime)
-        ratio, ppl_verdict = self._perplexity_verdict(perplexity, dense.perplexity)
+        unmeasured = [
+            f"{who} perplexity not measured: {reason}"
+            for who, reason in (
+                ("the dense model's", getattr(dense.model, "perplexity_reason", None)),
+                ("this config's", getattr(answering, "perplexity_reason", None)),
+            )
+            if reason
+        ]
+        ratio, ppl_verdict = self._perplexity_verdict(perplexity, dense.perplexity, unmeasured)
         answered: list[BBQItem] = []
         items = self._judge(name, dense, answering, compression, ppl_verdict, answered)
         agreement = None
@@ -134,12 +147,18 @@ class ConfigComputer:
         return open_llama(path, loaded)
 
     def _perplexity_verdict(
-        self, perplexity: float | None, dense_perplexity: float | None
+        self,
+        perplexity: float | None,
+        dense_perplexity: float | None,
+        unmeasured: Sequence[str] = (),
     ) -> tuple[float | None, Verdict | None]:
-        """The compressed/dense perplexity ratio, and its verdict when perplexity is on."""
+        """The compressed/dense perplexity ratio, and its verdict when perplexity is on:
+        a fail naming why when a server could not measure it (``unmeasured``)."""
         ratio = (
             perplexity / dense_perplexity if perplexity is not None and dense_perplexity else None
         )
+        if self.spec.perplexity.enabled and unmeasured:
+            return None, Verdict("fail", list(unmeasured), PERPLEXITY)
         base = self.thresholds.base
         verdict = judge_perplexity(ratio, base) if self.spec.perplexity.enabled else None
         return ratio, verdict

@@ -15,7 +15,13 @@ from bias_gate.gate.measurements import Measurements
 from bias_gate.gate.run_models import RunModels
 from bias_gate.identity import NO_COMPRESSION, baseline_key, baseline_parts
 from bias_gate.judge.thresholds import ThresholdSet
-from bias_gate.models.runtimes import TORCH, runtime_device, runtime_part
+from bias_gate.models.runtimes import (
+    LLAMA_CPP,
+    OPENAI,
+    runtime_device,
+    runtime_part,
+    served_identity,
+)
 from bias_gate.results import DenseResult
 
 if TYPE_CHECKING:
@@ -102,7 +108,9 @@ class DenseBaselines:
                 self.measurements.corpus_digest() if self.spec.perplexity.enabled else None
             ),
             device=runtime_device(runtime, self.models.device()),
-            runtime=runtime_part(runtime),
+            runtime=runtime_part(
+                runtime, served_identity(self.spec, None) if runtime == OPENAI else None
+            ),
         )
 
     def get(self, runtime: Runtime | None = None) -> DenseState:
@@ -133,11 +141,15 @@ class DenseBaselines:
         disambiguated items (the validity check) and, with a baseline file (which holds
         ``model.runtime``'s baseline), every item. Ambiguous items are otherwise answered
         lazily, look by look (:meth:`answers`)."""
-        from bias_gate.models.runtimes import open_llama
+        from bias_gate.models.runtimes import open_endpoint, open_llama
 
         loaded = self.models.loaded()
         self.models.progress.stage("dense baseline")
-        model = loaded.model if runtime == TORCH else open_llama(self.models.dense_gguf(), loaded)
+        model: Any = loaded.model
+        if runtime == LLAMA_CPP:
+            model = open_llama(self.models.dense_gguf(), loaded)
+        elif runtime == OPENAI:
+            model = open_endpoint(self.spec, None, loaded, self.models.cache_dir)
         items = self.models.items()
         parts = self.parts()
         fingerprint = baseline_key(parts)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from bias_gate.cache import atomic_write_json, write_or_warn
 from bias_gate.config.schema import GateSpec, Runtime
 from bias_gate.identity import answers_key, perplexity_key
-from bias_gate.models.runtimes import LLAMA_CPP, TORCH, runtime_device, runtime_part
+from bias_gate.models.runtimes import LLAMA_CPP, OPENAI, TORCH, runtime_device, runtime_part
 
 if TYPE_CHECKING:
     from bias_gate.answer.types import Answer
@@ -48,7 +48,12 @@ class Measurements:
         return corpus_fingerprint(self.spec.perplexity.corpus, self.data_dir)
 
     def answers_key(
-        self, model: str, compression: dict[str, Any], device: str, runtime: Runtime = TORCH
+        self,
+        model: str,
+        compression: dict[str, Any],
+        device: str,
+        runtime: Runtime = TORCH,
+        served: dict[str, Any] | None = None,
     ) -> str:
         # Another benchmark reads generated answers with its own parser: its name is
         # part of the items' identity (BBQ's keys are those of earlier releases).
@@ -62,11 +67,16 @@ class Measurements:
             items,
             self.spec.scoring,
             runtime_device(runtime, device),
-            runtime=runtime_part(runtime),
+            runtime=runtime_part(runtime, served),
         )
 
     def perplexity_key(
-        self, model: str, compression: dict[str, Any], device: str, runtime: Runtime = TORCH
+        self,
+        model: str,
+        compression: dict[str, Any],
+        device: str,
+        runtime: Runtime = TORCH,
+        served: dict[str, Any] | None = None,
     ) -> str:
         return perplexity_key(
             model,
@@ -74,7 +84,7 @@ class Measurements:
             self.spec.perplexity,
             self.corpus_digest(),
             runtime_device(runtime, device),
-            runtime=runtime_part(runtime),
+            runtime=runtime_part(runtime, served),
         )
 
     def answers(
@@ -97,7 +107,9 @@ class Measurements:
         from bias_gate.answer.store import AnswerStore
         from bias_gate.registry import BENCHMARKS
 
-        key = self.answers_key(loaded.fingerprint, compression, loaded.device, runtime)
+        key = self.answers_key(
+            loaded.fingerprint, compression, loaded.device, runtime, _served(model, runtime)
+        )
         store = AnswerStore(self.cache_dir / "answers")
         answers = answer_items(
             model,
@@ -120,16 +132,30 @@ class Measurements:
         runtime: Runtime = TORCH,
     ) -> float | None:
         """The perplexity of ``model`` (in ``runtime``) on the configured corpus;
-        ``None`` when off."""
+        ``None`` when off, or when a server cannot give prompt log-probabilities (then
+        ``model.perplexity_reason`` says why)."""
         settings = self.spec.perplexity
         if not settings.enabled:
             return None
-        key = self.perplexity_key(loaded.fingerprint, compression, loaded.device, runtime)
+        key = self.perplexity_key(
+            loaded.fingerprint, compression, loaded.device, runtime, _served(model, runtime)
+        )
         path = self.cache_dir / "perplexity" / f"{key}.json"
         cached = _read_perplexity(path)
         if cached is not None:
             return cached
-        if runtime == LLAMA_CPP:
+        if runtime == OPENAI:
+            from bias_gate.models.openai_perplexity import (
+                PerplexityNotMeasured,
+                endpoint_perplexity,
+            )
+
+            try:
+                result = endpoint_perplexity(model, settings, data_dir=self.data_dir)
+            except PerplexityNotMeasured as exc:
+                model.perplexity_reason = str(exc)  # the runner reports it (never a pass)
+                return None
+        elif runtime == LLAMA_CPP:
             from bias_gate.llama.runtime import llama_perplexity
 
             result = llama_perplexity(model, loaded.tokenizer, settings, data_dir=self.data_dir)
@@ -144,6 +170,11 @@ class Measurements:
             lambda: atomic_write_json(path, {"perplexity": value, "key": key}),
         )
         return value
+
+
+def _served(model: Any, runtime: Runtime) -> dict[str, Any] | None:
+    """The served model's identity (a server's answers are keyed by it)."""
+    return model.identity() if runtime == OPENAI else None
 
 
 def _read_perplexity(path: Path) -> float | None:

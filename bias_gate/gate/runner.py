@@ -46,6 +46,7 @@ from bias_gate.gate.run_info import header_lines, model_info, run_info
 from bias_gate.gate.run_models import RunModels
 from bias_gate.identity import NO_COMPRESSION, baseline_key, compressed_weights_key
 from bias_gate.judge.thresholds import ThresholdSet
+from bias_gate.models.runtimes import OPENAI
 from bias_gate.results import ConfigResult, GateResults, ItemResult
 
 __all__ = ["ConfigOutcome", "DenseState", "GateRun", "apply_overrides"]
@@ -116,14 +117,24 @@ class GateRun:
         enabled = self.spec.perplexity.enabled
         runtime = self.spec.runtime_of(name)
         keys = self.measurements
+        served, dense_served = None, None
+        if runtime == OPENAI:  # a server's answers are keyed by what it serves
+            from bias_gate.models.runtimes import served_identity
+
+            served, dense_served = (
+                served_identity(self.spec, name),
+                served_identity(self.spec, None),
+            )
         return {
             "compressed_weights": compressed_weights_key(model, compression, device),
-            "answers": keys.answers_key(model, compression, device, runtime),
+            "answers": keys.answers_key(model, compression, device, runtime, served),
             "perplexity": (
-                keys.perplexity_key(model, compression, device, runtime) if enabled else None
+                keys.perplexity_key(model, compression, device, runtime, served)
+                if enabled
+                else None
             ),
             "baseline": baseline_key(self.dense.parts()),
-            "dense_answers": keys.answers_key(model, NO_COMPRESSION, device, runtime),
+            "dense_answers": keys.answers_key(model, NO_COMPRESSION, device, runtime, dense_served),
         }
 
     # -- one compression config -------------------------------------------------------------

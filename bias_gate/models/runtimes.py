@@ -4,8 +4,11 @@
 configured device. ``llama_cpp`` answers with a GGUF file as it ships, in llama.cpp on
 the CPU (:mod:`bias_gate.llama.runtime`): the ``gguf`` method's file, a ``checkpoint``'s
 own GGUF, or the dense model written as an F32 GGUF (lossless: the weights the torch
-engine loads). A config is always compared with the dense model in its own runtime, so
-a difference between runtimes is never read as an effect of compression.
+engine loads). ``openai`` answers through an OpenAI-compatible server: the dense model
+at ``model.endpoint``, a config at its own ``endpoint``
+(:mod:`bias_gate.models.openai_runtime`, docs/serving.md). A config is always compared
+with the dense model in its own runtime, so a difference between runtimes is never read
+as an effect of compression.
 
 Methods that change torch weights (pruning, torch quantization) have no file llama.cpp
 could run; a compressor says it has one with the optional member ``runs_as_gguf(options)``
@@ -29,19 +32,26 @@ if TYPE_CHECKING:
     from bias_gate.compress.methods import CompressionMethod
     from bias_gate.llama.runtime import LlamaModel
     from bias_gate.models.loading import LoadedModel
+    from bias_gate.models.openai_runtime import OpenAIModel
 
 TORCH: Runtime = "torch"
 LLAMA_CPP: Runtime = "llama_cpp"
+OPENAI: Runtime = "openai"
 
 
-def runtime_part(runtime: Runtime) -> dict[str, Any] | None:
+def runtime_part(runtime: Runtime, served: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The runtime's share of the answer, perplexity and baseline keys: ``None`` for
     torch (keys made before runtimes existed stay valid; the torch and transformers
     versions are in every key already); for llama.cpp, its binding's version (which
     pins the llama.cpp source it was built from) and the version of the ``gguf``
-    package that writes the dense model's F32 file."""
+    package that writes the dense model's F32 file; for a server, ``served``: what
+    names the served model (:meth:`bias_gate.models.openai_client.EndpointClient.identity`)."""
     if runtime == TORCH:
         return None
+    if runtime == OPENAI:
+        if served is None:
+            raise ValueError("runtime openai keys need the served model's identity")
+        return {"runtime": runtime, "served": served}
     return {
         "runtime": runtime,
         "llama-cpp-python": llama_cpp_version(),
@@ -50,8 +60,10 @@ def runtime_part(runtime: Runtime) -> dict[str, Any] | None:
 
 
 def runtime_device(runtime: Runtime, device: str) -> str:
-    """Where ``runtime`` computes: llama.cpp runs on the CPU here, whatever the torch
-    device."""
+    """Where ``runtime`` computes: llama.cpp runs on the CPU here, a server on its own
+    hardware (named by its identity), whatever the torch device."""
+    if runtime == OPENAI:
+        return "server"
     return "cpu" if runtime == LLAMA_CPP else device
 
 
@@ -73,6 +85,9 @@ def check_runtimes(
     """One :class:`ConfigError` for the first config that cannot run in its runtime: a
     method with no GGUF file in ``llama_cpp``, or llama.cpp not installed (saying how
     to install it). The dense model's own source is checked by the schema."""
+    from bias_gate.models.openai_config import check_endpoints
+
+    check_endpoints(spec, doc)
     needed: Loc | None = ("model", "runtime") if spec.model.runtime == LLAMA_CPP else None
     for name, method in methods.items():
         if spec.runtime_of(name) != LLAMA_CPP:
@@ -106,6 +121,28 @@ def check_runtimes(
             line=doc.line_of(needed),
             key=dotted(needed),
         )
+
+
+def open_endpoint(
+    spec: GateSpec, name: str | None, loaded: LoadedModel, cache_dir: Path
+) -> OpenAIModel:
+    """Config ``name``'s served model (``None``: the dense model's), answering with
+    ``loaded``'s tokenizer; its answers cached under ``cache_dir``/http."""
+    from bias_gate.models.openai_config import endpoint_of
+    from bias_gate.models.openai_runtime import OpenAIModel
+
+    endpoint, key = endpoint_of(spec, name)
+    return OpenAIModel(endpoint, loaded.tokenizer, cache_dir / "http", key=key)
+
+
+def served_identity(spec: GateSpec, name: str | None) -> dict[str, Any]:
+    """What names config ``name``'s served model (``None``: the dense model's), asked of
+    its server: its share of the answer and perplexity keys."""
+    from bias_gate.models.openai_client import EndpointClient
+    from bias_gate.models.openai_config import endpoint_of
+
+    endpoint, key = endpoint_of(spec, name)
+    return EndpointClient(endpoint, key=key).identity()
 
 
 def open_llama(path: Path, loaded: LoadedModel) -> LlamaModel:

@@ -66,7 +66,12 @@ def test_every_line_is_an_exact_pin_and_torch_is_the_pinned_cpu_release():
 
 @pytest.mark.parametrize(
     ("distribution", "extras"),
-    [("pytest-bias-gate", ("test", "quant")), ("bias-gate-quanto", ())],
+    [
+        ("pytest-bias-gate", ("test", "quant")),
+        ("bias-gate-quanto", ()),
+        # The server extra is llama-cpp-python's own [server] extra, pinned.
+        ("llama-cpp-python", ("server",)),
+    ],
 )
 def test_every_requirement_is_pinned(distribution, extras):
     try:
