@@ -38,6 +38,12 @@ def split_category(name: str, default: str = BBQ) -> tuple[str, str]:
     return (benchmark, category) if slash else (default, name)
 
 
+def benchmark_of_category(spec: DataSpec, name: str) -> str:
+    """The benchmark gate category ``name`` of a run of ``spec`` is from: the run's one
+    (``data.benchmark``), or with ``data.benchmarks`` the one its name says."""
+    return split_category(name)[0] if spec.benchmarks else spec.benchmark
+
+
 def benchmark_categories(names: Sequence[str]) -> dict[str, list[str]]:
     """The gate categories ``names`` grouped by benchmark, in first-seen order, each
     with its benchmark's own category names."""

@@ -80,6 +80,10 @@ def load_items(
     directory)."""
     from bias_gate.registry import BENCHMARKS
 
+    if spec.benchmarks:
+        from bias_gate.data.benchmark_set import load_benchmark_items
+
+        return load_benchmark_items(spec, data_dir=data_dir, base_dir=base_dir)
     source = BENCHMARKS.get(spec.benchmark)().source(spec.source, base_dir, data_dir)
     return select_items(
         source, spec.categories, spec.conditions, spec.items_per_category, spec.seed
