@@ -90,3 +90,16 @@ def test_the_json_keeps_each_rows_benchmark_and_older_files_read_as_their_runs(t
     old["run"]["benchmark"] = "kobbq"  # a KoBBQ-only run written before rows named it
     path.write_text(json.dumps(old))
     assert {item.benchmark for item in GateResults.read(path).items()} == {"kobbq"}
+
+
+def test_the_trend_matches_rows_of_the_same_benchmark_only():
+    from bias_gate.report.trend import compare
+
+    bbq = make_results()
+    kobbq = make_results()
+    for config in kobbq.configs:
+        config.items = [replace(item, benchmark="kobbq") for item in config.items]
+    assert all(row.previous is not None for row in compare(bbq, make_results(), "old").rows)
+    trend = compare(kobbq, bbq, "old")
+    assert all(row.previous is None for row in trend.rows)
+    assert len(trend.dropped) == len(bbq.items())
