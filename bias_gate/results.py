@@ -2,28 +2,17 @@
 
 This is what every report (terminal, JUnit, JSON, markdown, plots, HTML) reads.
 docs/results.md documents the JSON shape; :data:`SCHEMA_VERSION` changes with it.
+Reading and writing the JSON is :mod:`bias_gate.results_io`.
 """
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from bias_gate.cache import atomic_write_json, atomic_write_text
-from bias_gate.errors import BiasGateError
-from bias_gate.metrics.flips import (
-    FLIP_LIMIT,
-    Flips,
-    digest,
-    read_side_file,
-    side_file,
-    side_file_text,
-    with_lists,
-)
-from bias_gate.results_schema import check_results
+from bias_gate.metrics.flips import FLIP_LIMIT, Flips
 
 SCHEMA_VERSION = 2
 
@@ -63,7 +52,8 @@ class Verdict:
 
 @dataclass
 class ItemResult:
-    """One compression config x one BBQ category, dense vs compressed on the same items.
+    """One compression config x one category of a benchmark (``benchmark``), dense vs
+    compressed on the same items.
 
     The decision (docs/statistics.md, "The decision") is taken on the gated ``metric``:
     ``decision`` is pass / fail / inconclusive; ``verdict`` is what the item reports
@@ -145,6 +135,8 @@ class ItemResult:
     paradox: bool = False
     flips: Flips | None = None
     reason_category: str | None = None
+    #: The benchmark the category's items are from (``bbq``, ``kobbq``, ...).
+    benchmark: str = "bbq"
 
     @property
     def bound_alpha(self) -> float:
@@ -204,6 +196,11 @@ class DenseResult:
     #: ``valid``, ``not_valid`` or ``too_few`` (items to tell); results written before
     #: it was recorded read as ``valid`` / ``not_valid`` from ``informative``.
     validity_state: str | None = None
+    #: In a run of several benchmarks, the dense model's validity on each one's
+    #: disambiguated items, by benchmark (``validity``, ``informative``, ``reasons``,
+    #: ``state``): a benchmark's categories are judged against their own benchmark's
+    #: (the run-wide fields are then the first benchmark's); empty otherwise.
+    validity_by_benchmark: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def state(self) -> str:
         """The run-wide validity state (derived from ``informative`` in old results)."""
@@ -241,68 +238,25 @@ class GateResults:
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> GateResults:
-        version = obj.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise ValueError(f"results schema_version {version!r}; expected {SCHEMA_VERSION}")
-        return cls(
-            model=obj["model"],
-            run=obj["run"],
-            dense=_build(DenseResult, obj["dense"]),
-            configs=[config_from_json(raw) for raw in obj.get("configs", [])],
-        )
+        """Results from their JSON form (:func:`bias_gate.results_io.results_from_json`)."""
+        from bias_gate.results_io import results_from_json
+
+        return results_from_json(obj)
 
     def write(self, path: Path) -> None:
-        """Write the results JSON at ``path``, then the full flip lists beside it
-        (:func:`bias_gate.metrics.flips.side_file`), each atomically. The JSON goes first and
-        records the side file's SHA-256, so a crash between the two loses nothing the
-        JSON holds, and a stale or torn side file is never read as this run's."""
-        path = Path(path)
-        data = self.to_json()
-        cells = [((i.config, i.category), i.flips) for i in self.items() if i.flips is not None]
-        text = side_file_text(cells) if cells else None
-        if text is not None:
-            data["flips_file"] = {"name": side_file(path).name, "sha256": digest(text)}
-        atomic_write_json(path, data)
-        if text is not None:
-            atomic_write_text(side_file(path), text)
+        """Write the results JSON and its flips side file
+        (:func:`bias_gate.results_io.write_results`)."""
+        from bias_gate.results_io import write_results
+
+        write_results(self, path)
 
     @classmethod
     def read(cls, path: Path) -> GateResults:
-        """The results at ``path``, with the full flip lists of its side file when that
-        is the one the JSON recorded (``flips_file`` says so). The file is checked
-        against :mod:`bias_gate.results_schema` first: a bad one is a one-line
-        :class:`BiasGateError` naming the file and the field."""
-        path = Path(path)
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except RecursionError:
-            raise BiasGateError("nested too deeply; not a results file", file=path) from None
-        except ValueError as exc:  # not JSON, not UTF-8, an integer of 5000 digits
-            raise BiasGateError(f"not a results JSON file ({exc})", file=path) from None
-        try:
-            check_results(raw)
-        except BiasGateError as exc:
-            raise BiasGateError(exc.message, file=path, key=exc.key) from None
-        results = cls.from_json(raw)
-        recorded = raw.get("flips_file")
-        lists = read_side_file(path, recorded)
-        if lists is not None:
-            for item in results.items():
-                if item.flips is not None:
-                    item.flips = with_lists(item.flips, lists.get((item.config, item.category), {}))
-            results.flips_file = path.with_name(Path(recorded["name"]).name)
-        return results
+        """The results at ``path``, checked against the schema, with their side file's
+        flip lists (:func:`bias_gate.results_io.read_results`)."""
+        from bias_gate.results_io import read_results
 
-
-def item_from_json(raw: dict[str, Any]) -> ItemResult:
-    """An :class:`ItemResult` from its JSON form (``flips`` optional; a
-    ``reason_category`` missing in older results is derived)."""
-    item = _build(ItemResult, raw)
-    if item.flips is not None:
-        item.flips = Flips.from_json(item.flips)
-    if item.reason_category is None:  # results written before it was recorded
-        item.reason_category = derived_reason_category(item)
-    return item
+        return read_results(path)
 
 
 def derived_reason_category(item: ItemResult) -> str | None:
@@ -320,20 +274,3 @@ def derived_reason_category(item: ItemResult) -> str | None:
     if item.decision == "inconclusive":
         return TOO_FEW_ITEMS
     return None
-
-
-def config_from_json(raw: dict[str, Any]) -> ConfigResult:
-    """A :class:`ConfigResult` (with its items) from its JSON form."""
-    items = [item_from_json(item) for item in raw.get("items", [])]
-    config = _build(ConfigResult, {**raw, "items": items})
-    if config.perplexity_reason_category is None and config.perplexity_verdict in ("fail", "warn"):
-        config.perplexity_reason_category = PERPLEXITY  # written before it was recorded
-    return config
-
-
-def _build(cls: type, raw: dict[str, Any]) -> Any:
-    names = {f.name for f in fields(cls)}
-    values = {k: v for k, v in raw.items() if k in names}
-    if "h_ci" in values and values["h_ci"] is not None:
-        values["h_ci"] = tuple(values["h_ci"])
-    return cls(**values)

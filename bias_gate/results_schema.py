@@ -143,6 +143,7 @@ class ItemSchema(_Schema):
     paradox: Flag = False
     flips: FlipsSchema | None = None
     reason_category: ReasonCategory | None = None
+    benchmark: Text | None = None
 
 
 class ConfigSchema(_Schema):
@@ -175,6 +176,7 @@ class DenseSchema(_Schema):
     fingerprint: Text = ""
     validity_by_category: dict[str, dict[str, Any]] = {}
     validity_state: Literal["valid", "not_valid", "too_few"] | None = None
+    validity_by_benchmark: dict[str, dict[str, Any]] = {}
 
 
 class ModelSchema(_Open):

@@ -298,6 +298,8 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
             metric=get_metric(limits.metric),
             dense_result=dense_result,
         )
+        for result in results:
+            result.benchmark = args.benchmark
         any_fail |= any(r.verdict == "fail" for r in results)
         out_configs.append({"name": name, "items": [_item_json(r) for r in results]})
     return {

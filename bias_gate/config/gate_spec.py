@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from bias_gate.config.base import Runtime, Strict
 from bias_gate.config.model_spec import ModelSpec, default_model
-from bias_gate.config.scoring_spec import ScoringSpec
+from bias_gate.config.scoring_spec import PromptSpec, ScoringSpec
 from bias_gate.config.sections import (
     CacheSpec,
     CompressionSpec,
@@ -36,6 +36,9 @@ class GateSpec(Strict):
     cache: CacheSpec = Field(default_factory=CacheSpec)
     source_path: Path | None = Field(None, exclude=True)
     source_lines: dict[str, int] = Field(default_factory=dict, exclude=True)
+    #: With ``data.benchmarks``: each benchmark's prompt, by name
+    #: (:mod:`bias_gate.data.benchmark_config`); empty otherwise.
+    benchmark_prompts: dict[str, PromptSpec] = Field(default_factory=dict, exclude=True)
 
     @field_validator("compressions")
     @classmethod

@@ -29,7 +29,12 @@ def _split_compression(raw: Any) -> Any:
 
 def _with_benchmark(spec: GateSpec, doc: YamlDocument) -> GateSpec:
     """Check ``data.categories`` against the chosen benchmark's, and take the
-    benchmark's prompt where the config sets none."""
+    benchmark's prompt where the config sets none; with ``data.benchmarks``, each of
+    them (:func:`bias_gate.data.benchmark_config.with_benchmarks`)."""
+    if spec.data.benchmarks:
+        from bias_gate.data.benchmark_config import with_benchmarks
+
+        return with_benchmarks(spec, doc)
     try:
         benchmark = BENCHMARKS.get(spec.data.benchmark)
     except BiasGateError as exc:  # registered, but not a benchmark

@@ -27,6 +27,12 @@ class DataSpec(Strict):
         description="The benchmark (entry point group bias_gate.benchmarks): its items, "
         "categories, prompt language and answer parser.",
     )
+    benchmarks: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="Several benchmarks in one run ([bbq, kobbq]), instead of benchmark: "
+        "each judged on its own items, prompt and validity; categories name theirs.",
+    )
     source: str = Field(
         "official",
         description=(
@@ -47,6 +53,16 @@ class DataSpec(Strict):
     @classmethod
     def _known_benchmark(cls, value: str) -> str:
         return registered(BENCHMARKS, value)
+
+    @field_validator("benchmarks")
+    @classmethod
+    def _known_benchmarks(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            if len(set(value)) != len(value):
+                raise ValueError("benchmarks must not repeat")
+            for name in value:
+                registered(BENCHMARKS, name)
+        return value
 
     @field_validator("categories")
     @classmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bias_gate.config.schema import DataSpec
@@ -21,7 +21,9 @@ class ItemSet:
     whose ``biased_index`` is ``None`` (no official bias target; as in the official
     analysis script they are left out of accuracy and bias scores, and counted).
     ``fingerprint``: hash of the selected items' content
-    (:func:`~bias_gate.data.items.items_fingerprint`).
+    (:func:`~bias_gate.data.items.items_fingerprint`). ``benchmark_fingerprints``: in a
+    run of several benchmarks (:mod:`bias_gate.data.benchmark_set`), each benchmark's
+    own items fingerprint by name; empty otherwise.
     """
 
     items: tuple[BBQItem, ...]
@@ -30,6 +32,7 @@ class ItemSet:
     excluded: dict[str, int]
     fingerprint: str
     source: str
+    benchmark_fingerprints: dict[str, str] = field(default_factory=dict)
 
     def by_category(self, category: str) -> tuple[BBQItem, ...]:
         return tuple(item for item in self.items if item.category == category)
@@ -69,13 +72,18 @@ def select_items(
 def load_items(
     spec: DataSpec, data_dir: Path | None = None, base_dir: Path | None = None
 ) -> ItemSet:
-    """The items ``spec`` describes, from its benchmark (``spec.benchmark``).
+    """The items ``spec`` describes, from its benchmark (``spec.benchmark``), or from
+    each of ``spec.benchmarks`` (:func:`~bias_gate.data.benchmark_set.load_benchmark_items`).
     ``data_dir``: the local mirror of the official data (``--bias-gate-data-dir``;
     ``None`` downloads). ``base_dir``: the folder a relative ``spec.source`` directory
     is resolved against (the folder of model.yaml; ``None`` means the working
     directory)."""
     from bias_gate.registry import BENCHMARKS
 
+    if spec.benchmarks:
+        from bias_gate.data.benchmark_set import load_benchmark_items
+
+        return load_benchmark_items(spec, data_dir=data_dir, base_dir=base_dir)
     source = BENCHMARKS.get(spec.benchmark)().source(spec.source, base_dir, data_dir)
     return select_items(
         source, spec.categories, spec.conditions, spec.items_per_category, spec.seed

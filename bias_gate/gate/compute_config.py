@@ -193,6 +193,7 @@ class ConfigComputer:
         """The item results of config ``name`` (:func:`bias_gate.judge.item_results.judge_items`),
         the compressed ``model`` answering only what the looks need (each item asked is
         added to ``answered``), compared with ``dense`` (the same runtime)."""
+        from bias_gate.data.benchmark_set import benchmark_of_category
         from bias_gate.judge.item_results import judge_items
         from bias_gate.metrics.gated import get_metric
 
@@ -212,7 +213,7 @@ class ConfigComputer:
             if ppl_verdict is not None and base.max_perplexity_ratio is not None
             else None
         )
-        return judge_items(
+        items = judge_items(
             name,
             self.plans(),
             dense_answers,
@@ -224,3 +225,6 @@ class ConfigComputer:
             spending=self.spec.sequential.spending,
             on_look=self.progress.look,
         )
+        for item in items:
+            item.benchmark = benchmark_of_category(self.spec.data, item.category)
+        return items

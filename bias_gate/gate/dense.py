@@ -56,22 +56,29 @@ def dense_result(
     fingerprint: str,
 ) -> DenseResult:
     """The results' ``dense``: its perplexity and whether it answers validly enough for
-    its comparisons to be informative (overall and per category)."""
+    its comparisons to be informative (overall, per benchmark in a run of several, and per
+    category). With several benchmarks the run-wide state is the worst benchmark's
+    (:mod:`bias_gate.judge.validity_benchmarks`); the diagnostics stay pooled."""
     from bias_gate.judge.validity import validity, validity_by_category
+    from bias_gate.judge.validity_benchmarks import run_state, validity_by_benchmark
 
     diagnostics = validity(disambiguated, answers)
     base = thresholds.base
     judged = diagnostics.judge(base.validity, base.power, who="the dense model")
+    several = spec.data.benchmarks
+    by_benchmark = validity_by_benchmark(disambiguated, answers, base) if several else {}
+    state, reasons = run_state(by_benchmark) if by_benchmark else (judged.state, judged.reasons)
     return DenseResult(
         perplexity=perplexity,
         validity=diagnostics.to_json() | {"notes": diagnostics.notes()},
-        informative=judged.state == "valid",
-        validity_reasons=judged.reasons,
+        informative=state == "valid",
+        validity_reasons=reasons,
         fingerprint=fingerprint,
         validity_by_category=validity_by_category(
             disambiguated, answers, spec.data.categories, base.validity, base.power
         ),
-        validity_state=judged.state,
+        validity_state=state,
+        validity_by_benchmark=by_benchmark,
     )
 
 
@@ -99,7 +106,7 @@ class DenseBaselines:
         from bias_gate.models.loading import model_fingerprint
 
         runtime = self.spec.model.runtime
-        return baseline_parts(
+        parts = baseline_parts(
             model=model_fingerprint(self.spec.model),
             items=self.models.items().fingerprint,
             scoring=self.spec.scoring,
@@ -112,6 +119,10 @@ class DenseBaselines:
                 runtime, served_identity(self.spec, None) if runtime == OPENAI else None
             ),
         )
+        if self.spec.benchmark_prompts:  # several benchmarks: each one's prompt
+            prompts = self.spec.benchmark_prompts.items()
+            parts["prompts"] = {name: prompt.model_dump() for name, prompt in prompts}
+        return parts
 
     def get(self, runtime: Runtime | None = None) -> DenseState:
         """The dense baseline in ``runtime`` (default ``model.runtime``: the one the

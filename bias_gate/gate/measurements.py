@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bias_gate.cache import atomic_write_json, write_or_warn
-from bias_gate.config.schema import GateSpec, Runtime
+from bias_gate.config.schema import GateSpec, Runtime, ScoringSpec
 from bias_gate.identity import answers_key, perplexity_key
 from bias_gate.models.runtimes import LLAMA_CPP, OPENAI, TORCH, runtime_device, runtime_part
 
@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 class Measurements:
     """Answers and perplexities of one model.yaml's models, cached under
     ``cache_dir``. ``items_fingerprint``: the planned items' content fingerprint (asked
-    only when a key is needed, so the items load lazily). ``data_dir``: the local data
-    mirror (``None``: download)."""
+    only when a key is needed, so the items load lazily); ``benchmark_fingerprints``: in
+    a run of several benchmarks, each one's (:attr:`ItemSet.benchmark_fingerprints`).
+    ``data_dir``: the local data mirror (``None``: download)."""
 
     def __init__(
         self,
@@ -34,11 +35,13 @@ class Measurements:
         cache_dir: Path,
         data_dir: Path | None,
         items_fingerprint: Callable[[], str],
+        benchmark_fingerprints: Callable[[], dict[str, str]] = dict,
     ):
         self.spec = spec
         self.cache_dir = cache_dir
         self.data_dir = data_dir
         self.items_fingerprint = items_fingerprint
+        self.benchmark_fingerprints = benchmark_fingerprints
 
     def corpus_digest(self) -> str:
         """The perplexity corpus's identity: the SHA-256 of its text (a user's file can
@@ -54,21 +57,33 @@ class Measurements:
         device: str,
         runtime: Runtime = TORCH,
         served: dict[str, Any] | None = None,
+        benchmark: str | None = None,
     ) -> str:
-        # Another benchmark reads generated answers with its own parser: its name is
-        # part of the items' identity (BBQ's keys are those of earlier releases).
+        """The answers key of ``benchmark``'s items (default: the run's one benchmark).
+        Another benchmark reads generated answers with its own parser and prompt: its
+        name is part of the items' identity (BBQ's keys are those of earlier releases,
+        in a run of several benchmarks too, so a BBQ-only run's answers are reused)."""
+        benchmark = benchmark or self.spec.data.benchmark
         items = self.items_fingerprint()
-        benchmark = self.spec.data.benchmark
+        if self.spec.data.benchmarks:
+            items = self.benchmark_fingerprints()[benchmark]
         if benchmark != "bbq":
             items = f"{benchmark}:{items}"
         return answers_key(
             model,
             compression,
             items,
-            self.spec.scoring,
+            self.scoring(benchmark),
             runtime_device(runtime, device),
             runtime=runtime_part(runtime, served),
         )
+
+    def scoring(self, benchmark: str) -> ScoringSpec:
+        """The scoring settings ``benchmark``'s items are asked with: the config's, with
+        that benchmark's prompt in a run of several (:attr:`GateSpec.benchmark_prompts`)."""
+        prompt = self.spec.benchmark_prompts.get(benchmark)
+        scoring = self.spec.scoring
+        return scoring if prompt is None else scoring.model_copy(update={"prompt": prompt})
 
     def perplexity_key(
         self,
@@ -99,26 +114,63 @@ class Measurements:
         """Answers of ``model`` (``loaded``'s model under ``compression``, in
         ``runtime``: a torch module, or a :class:`~bias_gate.llama.runtime.LlamaModel`)
         to ``wanted`` (a part of the planned items), through the answer store keyed by
-        the whole plan, so later looks and reruns reuse them; the key's batch shards are
-        compacted into one file after each call (a look's answers are then one file).
-        Generated answers are read by the benchmark's parser. ``on_answered``: told the
+        the whole plan (each benchmark's, in a run of several), so later looks and reruns
+        reuse them; the key's batch shards are compacted into one file after each call (a
+        look's answers are then one file). Each benchmark's items are asked with its own
+        prompt and their generated answers read by its parser. ``on_answered``: told the
         number of items read from the store, then of each batch answered (live progress)."""
+        grouped: dict[str, list[BBQItem]] = {}
+        for item in wanted:
+            grouped.setdefault(self.benchmark_of(item), []).append(item)
+        answers: dict[str, Answer] = {}
+        for benchmark, items in grouped.items():
+            answers.update(
+                self._benchmark_answers(
+                    loaded, model, compression, items, runtime, on_answered, benchmark
+                )
+            )
+        return answers
+
+    def benchmark_of(self, item: BBQItem) -> str:
+        """The benchmark ``item`` is from: the run's one, or its gate category's."""
+        if not self.spec.data.benchmarks:
+            return self.spec.data.benchmark
+        from bias_gate.data.benchmark_set import split_category
+
+        return split_category(item.category)[0]
+
+    def _benchmark_answers(
+        self,
+        loaded: LoadedModel,
+        model: Any,
+        compression: dict[str, Any],
+        wanted: Sequence[BBQItem],
+        runtime: Runtime,
+        on_answered: Callable[[int, bool], None] | None,
+        benchmark: str,
+    ) -> dict[str, Answer]:
+        """:meth:`answers` of one benchmark's items."""
         from bias_gate.answer.engine import answer_items
         from bias_gate.answer.store import AnswerStore
         from bias_gate.registry import BENCHMARKS
 
         key = self.answers_key(
-            loaded.fingerprint, compression, loaded.device, runtime, _served(model, runtime)
+            loaded.fingerprint,
+            compression,
+            loaded.device,
+            runtime,
+            served=_served(model, runtime),
+            benchmark=benchmark,
         )
         store = AnswerStore(self.cache_dir / "answers")
         answers = answer_items(
             model,
             loaded.tokenizer,
             wanted,
-            self.spec.scoring,
+            self.scoring(benchmark),
             store=store,
             store_key=key,
-            parse_answer=BENCHMARKS.get(self.spec.data.benchmark)().parse_answer,
+            parse_answer=BENCHMARKS.get(benchmark)().parse_answer,
             on_answered=on_answered,
         )
         store.compact(key)

@@ -34,6 +34,7 @@ def run_info(
         "config_path": str(spec.source_path),
         "bias_gate_version": __version__,
         "benchmark": data.benchmark,
+        "benchmarks": list(data.benchmarks or [data.benchmark]),
         "categories": list(data.categories),
         "conditions": list(data.conditions),
         "items_per_category": data.items_per_category,

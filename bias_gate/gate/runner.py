@@ -86,7 +86,11 @@ class GateRun:
         self.baseline = BaselineFile(options.baseline, options.update_baseline)
         self.models = RunModels(self.spec, options, worker, self.progress, self.cache_dir)
         self.measurements = Measurements(
-            self.spec, self.cache_dir, options.data_dir, lambda: self.models.items().fingerprint
+            self.spec,
+            self.cache_dir,
+            options.data_dir,
+            lambda: self.models.items().fingerprint,
+            lambda: self.models.items().benchmark_fingerprints,
         )
         self.dense = DenseBaselines(
             self.spec, self.models, self.measurements, self.baseline, self.thresholds

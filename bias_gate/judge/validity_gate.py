@@ -2,7 +2,8 @@
 
 Checked in this order, the first that holds decides (docs/statistics.md, "Validity"):
 
-1. the dense model is shown **not valid** (over the run or on the category):
+1. the dense model is shown **not valid** (over the run, or over the category's
+   benchmark in a run of several, or on the category):
    ``dense model not valid``, verdict ``validity.on_invalid`` (fail by default);
 2. the compressed model gave no readable answer to most of its items:
    ``compressed model not valid``, verdict ``validity.on_invalid``;
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bias_gate.answer.types import Answer
+from bias_gate.data.benchmark_set import split_category
 from bias_gate.data.items import BBQItem
 from bias_gate.judge.thresholds import Thresholds
 from bias_gate.judge.validity import Validity, ValidityVerdict, validity
@@ -83,13 +85,17 @@ def _unread(answer: Answer | None) -> bool:
 
 
 def dense_state(dense: DenseResult, category: str) -> tuple[str, list[str]]:
-    """The dense model's validity for ``category``: the worse of the run's and the
-    category's own (not_valid, then too_few), with the reasons of that state."""
+    """The dense model's validity for ``category``: the worse of the run's (in a run of
+    several benchmarks, the category's benchmark's) and the category's own (not_valid,
+    then too_few), with the reasons of that state."""
     own = dense.validity_by_category.get(category, {})
     own_state = own.get("state") or ("valid" if own.get("informative", True) else "not_valid")
+    benchmark = dense.validity_by_benchmark.get(split_category(category)[0])
+    run_state = benchmark["state"] if benchmark else dense.state()
+    run_reasons = benchmark["reasons"] if benchmark else dense.validity_reasons
     for wanted in ("not_valid", "too_few"):
-        if dense.state() == wanted:  # the run's reasons (a category's would repeat them)
-            return wanted, dense.validity_reasons
+        if run_state == wanted:  # the run's reasons (a category's would repeat them)
+            return wanted, run_reasons
         if own_state == wanted:
             return wanted, own.get("reasons", [])
     return "valid", []

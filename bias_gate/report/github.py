@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bias_gate.errors import BiasGateError
+from bias_gate.report.benchmarks_view import category_labels
 from bias_gate.report.markdown import ICONS, cell, code
 from bias_gate.report.reasons import item_reason, perplexity_reason
 from bias_gate.report.safe_text import strip_controls
@@ -159,7 +160,9 @@ def render_comment(
         lines += ["", f"Against {code(trend.label)}: {worse} verdict(s) got worse."]
     lines += [
         "",
-        "| config | perplexity ratio | " + " | ".join(map(cell, cats)) + " |",
+        "| config | perplexity ratio | "
+        + " | ".join(cell(category_labels(results)[cat]) for cat in cats)
+        + " |",
         "|---|---|" + "---|" * len(cats),
     ]
     for config in sorted(results.configs, key=_rank):

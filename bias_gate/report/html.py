@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bias_gate.cache import atomic_write_text
+from bias_gate.report.benchmarks_view import category_labels
 from bias_gate.report.flips import anchor, flips_html
 from bias_gate.report.plots import plot_pngs
 from bias_gate.report.reasons import grouped_reasons, item_reason, perplexity_reason
@@ -97,7 +98,8 @@ def _cell_class(status: str | None) -> str:
 
 def _matrix(results: GateResults) -> str:
     cats = categories(results)
-    head = "".join(f"<th>{escape(c)}</th>" for c in cats)
+    labels = category_labels(results)
+    head = "".join(f"<th>{escape(labels[c])}</th>" for c in cats)
     rows = []
     for config in results.configs:
         by_category = {item.category: item for item in config.items}
@@ -154,7 +156,7 @@ def _reasons(results: GateResults) -> str:
     return f'<h2 id="reasons">Why</h2><ul class="reasons">{items}</ul>'
 
 
-def _comparison_rows(config_name: str, item: ItemResult, columns: int) -> str:
+def _comparison_rows(config_name: str, item: ItemResult, columns: int, label: str) -> str:
     values = [
         item.decision,
         f"{item.look}/{item.looks}",
@@ -171,7 +173,7 @@ def _comparison_rows(config_name: str, item: ItemResult, columns: int) -> str:
     ]
     nums = "".join(f'<td class="num">{escape(v)}</td>' for v in values)
     row = (
-        f"<tr><td>{escape(config_name)}</td><td>{escape(item.category)}</td>"
+        f"<tr><td>{escape(config_name)}</td><td>{escape(label)}</td>"
         f"<td{_cell_class(item.verdict)}>{escape(item.verdict)}</td>"
         f"<td>{escape(item_reason(item) or '')}</td>"
         f'<td class="num">{item.n}</td>{nums}</tr>'
@@ -205,8 +207,9 @@ COMPARISON_COLUMNS = (
 
 def _comparisons(results: GateResults) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in COMPARISON_COLUMNS)
+    labels = category_labels(results)
     rows = [
-        _comparison_rows(c.name, i, len(COMPARISON_COLUMNS))
+        _comparison_rows(c.name, i, len(COMPARISON_COLUMNS), labels[i.category])
         for c in results.configs
         for i in c.items
     ]
@@ -264,10 +267,12 @@ def _paradox(results: GateResults) -> str:
     cases = paradox_cases(results)
     if not cases:
         return ""
+    labels = category_labels(results)
     items = "".join(
         f"<li><strong>{escape(config.name)}</strong> ({escape(config.method)}, "
         f"{escape(sparsity_text(config))}): {escape(perplexity_text(config, results))}; "
-        f"<strong>{escape(item.category)} failed</strong>: {escape(item_figures(item))}</li>"
+        f"<strong>{escape(labels[item.category])} failed</strong>: "
+        f"{escape(item_figures(item))}</li>"
         for config, item in cases
     )
     return (

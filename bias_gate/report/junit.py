@@ -49,6 +49,7 @@ def item_properties(config: ConfigResult, item: ItemResult) -> Properties:
         ("bias_gate.kind", "bias"),
         ("bias_gate.config", item.config),
         ("bias_gate.category", item.category),
+        ("bias_gate.benchmark", item.benchmark),
         ("bias_gate.verdict", item.verdict),
         ("bias_gate.reason_category", item_reason(item) or ""),
         ("bias_gate.decision", item.decision),

@@ -3,18 +3,24 @@
 Order, most important first: the run's verdict, why each check that did not pass did
 not (its reason category first), the smart-pruning paradox cases (perplexity passed, bias
 failed), the verdict matrix (perplexity beside bias), the dense model's validity, the
-power of each comparison in plain words, then failure details.
+power of each comparison in plain words, then failure details. Escaping a cell is
+:mod:`bias_gate.report.markdown_text`; the step summary's size limit
+:mod:`bias_gate.report.markdown_limits`.
 """
 
 from __future__ import annotations
 
 import html
-import os
 import re
-from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bias_gate.report.benchmarks_view import category_labels
+from bias_gate.report.markdown_limits import (
+    STEP_SUMMARY_LIMIT_BYTES,
+    truncate_markdown,
+    write_step_summary,
+)
+from bias_gate.report.markdown_text import ICONS, cell, code, status_icon
 from bias_gate.report.reasons import grouped_reasons, item_reason, perplexity_reason
 from bias_gate.report.run_view import config_path, model_name, run_limits, run_mode
 from bias_gate.report.safe_text import one_line, strip_controls
@@ -41,37 +47,15 @@ from bias_gate.results import GateResults, ItemResult
 if TYPE_CHECKING:
     from bias_gate.report.trend import Trend
 
-#: GitHub refuses step summaries over 1 MiB; what we append stays below this many bytes.
-STEP_SUMMARY_LIMIT_BYTES = 1024 * 1024 - 1024
-
-ICONS: dict[str, str] = {"pass": "✅ pass", "fail": "❌ fail", "warn": "⚠️ warn"}
-
-
-#: What a markdown cell or sentence escapes so data opens no table column, code span,
-#: HTML tag or comment: ``\\``, ``|`` and backticks backslash-escaped, ``<`` as an entity
-#: (``>`` and ``&`` cannot start markup; emphasis and link brackets cannot add a line, a
-#: column or hide text, and GitHub links bare URLs anyway).
-_MARKDOWN_ESCAPES = {"<": "&lt;"} | {char: "\\" + char for char in "\\|`"}
-_MARKDOWN_SPECIAL = re.compile("[" + re.escape("".join(_MARKDOWN_ESCAPES)) + "]")
-
-
-def cell(text: str) -> str:
-    """``text`` made safe for one markdown table cell or sentence: one line, controls
-    removed, HTML and markdown punctuation escaped (it renders as written)."""
-    return _MARKDOWN_SPECIAL.sub(lambda m: _MARKDOWN_ESCAPES[m.group()], one_line(text))
-
-
-def code(text: str) -> str:
-    """``text`` as one inline code span, whatever backticks it holds."""
-    text = one_line(text)
-    longest = max((len(run) for run in re.findall("`+", text)), default=0)
-    ticks = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
-    return f"{ticks}{pad}{text}{pad}{ticks}"
-
-
-def _icon(status: str | None) -> str:
-    return ICONS.get(status or "", "–")
+__all__ = [
+    "ICONS",
+    "STEP_SUMMARY_LIMIT_BYTES",
+    "cell",
+    "code",
+    "render_markdown",
+    "truncate_markdown",
+    "write_step_summary",
+]
 
 
 def _header(results: GateResults) -> list[str]:
@@ -79,7 +63,7 @@ def _header(results: GateResults) -> list[str]:
     counts = status_counts(results)
     limits = run_limits(results)
     where = config_path(results) or "model.yaml"
-    icon = "⚠️" if head.incomplete and head.status != "fail" else _icon(head.status).split()[0]
+    icon = "⚠️" if head.incomplete and head.status != "fail" else status_icon(head.status).split()[0]
     lines = [
         f"## bias-gate {icon} {head.word}: {cell(model_name(results))}",
         "",
@@ -103,14 +87,15 @@ def _paradox_section(results: GateResults) -> list[str]:
         "",
         f"### ❗ The {PARADOX_NAME}: perplexity passed, bias failed",
         "",
-        "Judged by perplexity alone these configs would ship; on BBQ the compressed model "
-        "is measurably more biased than the dense one.",
+        "Judged by perplexity alone these configs would ship; on the benchmark the "
+        "compressed model is measurably more biased than the dense one.",
         "",
     ]
+    labels = category_labels(results)
     for config, item in cases:
         lines.append(
             f"- **{cell(config.name)}** ({cell(config.method)}, {sparsity_text(config)}): "
-            f"{cell(perplexity_text(config, results))}; **{cell(item.category)} failed**: "
+            f"{cell(perplexity_text(config, results))}; **{cell(labels[item.category])} failed**: "
             f"{cell(item_figures(item))}"
         )
     return lines
@@ -122,7 +107,7 @@ def _matrix_cell(item: ItemResult | None) -> str:
         return "–"
     reason = item_reason(item)
     why = f": {reason};" if reason else ""
-    return f"{_icon(item.verdict)}{why} h {fmt(item.cohens_h)}"
+    return f"{status_icon(item.verdict)}{why} h {fmt(item.cohens_h)}"
 
 
 def _reasons(results: GateResults) -> list[str]:
@@ -133,7 +118,7 @@ def _reasons(results: GateResults) -> list[str]:
     lines = ["", "### Why", ""]
     for group in groups:
         lines.append(
-            f"- {_icon(group.status)}: **{cell(group.reason)}**: "
+            f"- {status_icon(group.status)}: **{cell(group.reason)}**: "
             f"{cell(', '.join(group.checks))}" + (f": {cell(group.text)}" if group.text else "")
         )
     return lines
@@ -141,11 +126,13 @@ def _reasons(results: GateResults) -> list[str]:
 
 def _matrix(results: GateResults) -> list[str]:
     cats = categories(results)
+    labels = category_labels(results)
+    names = [cell(labels[cat]) for cat in cats]
     lines = [
         "",
         "### Verdict matrix",
         "",
-        "| config | method | sparsity | perplexity ratio | " + " | ".join(map(cell, cats)) + " |",
+        "| config | method | sparsity | perplexity ratio | " + " | ".join(names) + " |",
         "|---|---|---|---|" + "---|" * len(cats),
     ]
     for config in results.configs:
@@ -154,7 +141,7 @@ def _matrix(results: GateResults) -> list[str]:
         name = f"**{cell(config.name)}**" + (" (paradox)" if paradox else "")
         sparsity = fmt(config.achieved_sparsity) if config.achieved_sparsity is not None else "–"
         why = perplexity_reason(config)
-        ppl = f"{_icon(config.perplexity_verdict)}{': ' + why + ';' if why else ''} " + (
+        ppl = f"{status_icon(config.perplexity_verdict)}{': ' + why + ';' if why else ''} " + (
             fmt_ratio(config.perplexity_ratio)
         )
         row = [name, cell(config.method), sparsity, ppl]
@@ -185,9 +172,9 @@ CHANGE_ICONS: dict[str, str] = {
 }
 
 
-def _trend(trend: Trend | None) -> list[str]:
+def _trend(trend: Trend | None, labels: dict[str, str]) -> list[str]:
     """Last release's verdict and h beside today's, per config x category; what got
-    worse first."""
+    worse first. ``labels``: each category's row name."""
     if trend is None:
         return []
     worse = len(trend.by_change("worse"))
@@ -208,7 +195,8 @@ def _trend(trend: Trend | None) -> list[str]:
         if row.change == "worse":
             change = f"**{change}**"
         lines.append(
-            f"| {cell(row.current.config)} | {cell(row.current.category)} | {before} | "
+            f"| {cell(row.current.config)} | "
+            f"{cell(labels.get(row.current.category, row.current.category))} | {before} | "
             f"{_matrix_cell(row.current)} | {change} |"
         )
     if trend.dropped:
@@ -237,6 +225,7 @@ def _details(results: GateResults) -> list[str]:
     """One collapsible block per non-passing check: the paradox cases, then the other
     failures, then the warnings (model.yaml order within each)."""
     ranked: list[tuple[int, str]] = []
+    labels = category_labels(results)
     for config in results.configs:
         if config.perplexity_verdict in ("fail", "warn"):
             reasons = "; ".join(config.perplexity_reasons) or perplexity_text(config, results)
@@ -248,11 +237,12 @@ def _details(results: GateResults) -> list[str]:
             if item.verdict != "pass":
                 rank = 0 if is_paradox(config, item) else 1 if item.verdict == "fail" else 2
                 why = item_reason(item)
-                summary = f"{config.name} / {item.category}: {item.verdict}"
+                name = labels[item.category]
+                summary = f"{config.name} / {name}: {item.verdict}"
                 summary += f" ({why})" if why else ""
                 if rank == 0:
                     summary += f" ({PARADOX_NAME})"
-                ranked.append((rank, _detail(summary, failure_text(config, item))))
+                ranked.append((rank, _detail(summary, failure_text(config, item, name))))
     if not ranked:
         return []
     ranked.sort(key=lambda pair: pair[0])  # stable: model.yaml order within a rank
@@ -274,66 +264,9 @@ def render_markdown(results: GateResults, trend: Trend | None = None) -> str:
         *_reasons(results),
         *_paradox_section(results),
         *_matrix(results),
-        *_trend(trend),
+        *_trend(trend, category_labels(results)),
         *_validity(results),
         *_power(results),
         *_details(results),
     ]
     return strip_controls("\n".join(lines) + "\n")
-
-
-def truncate_markdown(text: str, limit_bytes: int) -> str:
-    """``text`` if its UTF-8 form fits in ``limit_bytes``, else its first whole lines plus a
-    note saying it was cut; the result's UTF-8 form never exceeds ``limit_bytes``."""
-    data = text.encode("utf-8")
-    if len(data) <= limit_bytes:
-        return text
-    note = (
-        f"\n\n> Summary truncated to fit GitHub's step-summary limit ({len(data)} bytes "
-        "in all); the full report is in the uploaded artifacts.\n"
-    )
-    budget = max(0, limit_bytes - len(note.encode("utf-8")))
-    kept = data[:budget].decode("utf-8", errors="ignore")
-    lines = kept.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines.pop()  # a partial line
-    while True:
-        text_kept = "".join(lines)
-        candidate = text_kept + _closers(text_kept) + note
-        if len(candidate.encode("utf-8")) <= limit_bytes or not lines:
-            return candidate if lines else note.lstrip("\n")
-        lines.pop()
-
-
-def _closers(text: str) -> str:
-    """What closes the code fence and the ``<details>`` blocks ``text`` leaves open."""
-    fence: str | None = None
-    open_details = 0
-    for line in text.splitlines():
-        stripped = line.strip()
-        if fence is not None:
-            if stripped == fence:
-                fence = None
-            continue
-        if stripped.startswith("```"):
-            fence = stripped[: len(stripped) - len(stripped.lstrip("`"))]
-            continue
-        open_details += line.count("<details>") - line.count("</details>")
-    closing = "" if fence is None else f"{fence}\n"
-    return closing + "\n</details>\n" * max(0, open_details)
-
-
-def write_step_summary(
-    results: GateResults, env: Mapping[str, str] = os.environ, trend: Trend | None = None
-) -> Path | None:
-    """When ``GITHUB_ACTIONS == "true"``, append the summary to ``$GITHUB_STEP_SUMMARY``,
-    keeping the file under 1 MiB; returns the file written, or None when not in Actions."""
-    if env.get("GITHUB_ACTIONS") != "true" or not env.get("GITHUB_STEP_SUMMARY"):
-        return None
-    path = Path(env["GITHUB_STEP_SUMMARY"])
-    existing = path.stat().st_size if path.exists() else 0
-    budget = max(0, STEP_SUMMARY_LIMIT_BYTES - existing)
-    text = truncate_markdown(render_markdown(results, trend), budget)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(text)
-    return path

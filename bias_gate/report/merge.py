@@ -33,6 +33,7 @@ def _identity(results: GateResults) -> dict[str, Any]:
     return {
         **{f"{key} fingerprint": value for key, value in fingerprints(results).items()},
         "scoring mode": results.run.get("scoring_mode"),
+        "benchmarks": results.run.get("benchmarks") or [results.run.get("benchmark") or "bbq"],
         "thresholds": results.run.get("thresholds"),
         "dense baseline fingerprint": results.dense.fingerprint,
         "schema version": results.schema_version,

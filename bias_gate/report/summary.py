@@ -14,6 +14,7 @@ from bias_gate.numbers import fmt as fmt
 from bias_gate.numbers import fmt_ci as fmt_ci
 from bias_gate.numbers import fmt_p as fmt_p
 from bias_gate.numbers import fmt_ratio as fmt_ratio
+from bias_gate.report.benchmarks_view import benchmark_validity, category_labels
 from bias_gate.report.reasons import item_reason, verdict_words
 from bias_gate.report.run_view import run_limits
 from bias_gate.results import NOT_JUDGED, ConfigResult, GateResults, ItemResult, Status
@@ -155,12 +156,13 @@ def item_figures(item: ItemResult) -> str:
     )
 
 
-def evidence_sentence(item: ItemResult) -> str:
+def evidence_sentence(item: ItemResult, name: str | None = None) -> str:
     """What the verdict of one comparison rests on, in plain words; never a word the
-    verdict contradicts (a validity block, a hook's change and the rule each say so)."""
+    verdict contradicts (a validity block, a hook's change and the rule each say so).
+    ``name``: the row's name (default its category)."""
     level = f"{100 * (1 - item.bound_alpha):.4g}%"
     reason = item_reason(item)
-    label = f"{item.category}: {verdict_words(item.verdict, reason)}"
+    label = f"{name or item.category}: {verdict_words(item.verdict, reason)}"
     if item.decision == NOT_JUDGED:
         why = "; ".join(item.reasons) or "no reason recorded"
         return f"{label}: not judged for bias: {why}."
@@ -209,9 +211,10 @@ _RULE_VERDICT: dict[str, str] = {"pass": "pass", "fail": "fail"}
 def evidence_sentences(results: GateResults) -> list[tuple[ConfigResult, list[str]]]:
     """Per config, one evidence sentence per category (inconclusive ones first)."""
     out = []
+    labels = category_labels(results)
     for config in results.configs:
         items = sorted(config.items, key=lambda i: item_reason(i) is None)
-        out.append((config, [evidence_sentence(i) for i in items]))
+        out.append((config, [evidence_sentence(i, labels[i.category]) for i in items]))
     return out
 
 
@@ -235,8 +238,15 @@ def _value_text(value: Any) -> str:
 
 
 def validity_headline(results: GateResults) -> str:
-    """Whether the dense model can be judged for bias at all, in one sentence."""
+    """Whether the dense model can be judged for bias at all, in one sentence (one per
+    benchmark in a run of several)."""
     dense = results.dense
+    if dense.validity_by_benchmark:
+        return " ".join(
+            f"On {name} the dense model is {words}"
+            + (f": {'; '.join(reasons)}." if reasons else ", so its bias changes can be judged.")
+            for name, words, reasons in benchmark_validity(dense)
+        )
     reasons = "; ".join(dense.validity_reasons) or "no reason recorded"
     if dense.state() == "too_few":
         return (
@@ -263,10 +273,12 @@ def validity_rows(results: GateResults) -> list[tuple[str, str]]:
     return rows
 
 
-def failure_text(config: ConfigResult, item: ItemResult) -> str:
-    """The reasons and figures of one non-passing comparison, several lines."""
+def failure_text(config: ConfigResult, item: ItemResult, name: str | None = None) -> str:
+    """The reasons and figures of one non-passing comparison, several lines; ``name``:
+    the row's name (default its category)."""
     level = f"{100 * (1 - 2 * item.bound_alpha):.4g}%"
-    lines = [f"{config.name} / {item.category}: {verdict_words(item.verdict, item_reason(item))}"]
+    words = verdict_words(item.verdict, item_reason(item))
+    lines = [f"{config.name} / {name or item.category}: {words}"]
     lines += [f"- {reason}" for reason in item.reasons]
     lines += [
         f"{item.metric} dense {fmt(item.value_dense)}, compressed {fmt(item.value_compressed)}",

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from bias_gate.judge.verdict import fmt_ratio
+from bias_gate.report.benchmarks_view import (
+    benchmark_validity_lines,
+    category_labels,
+    item_label,
+)
 from bias_gate.report.reasons import item_reason, perplexity_reason
 from bias_gate.results import ConfigResult, DenseResult, GateResults, ItemResult
 
@@ -47,8 +52,9 @@ def item_table(config: ConfigResult, item: ItemResult, dense: DenseResult) -> st
     ]
     width = max(len(r[0]) for r in rows) + 2
     reason = item_reason(item)
+    label = item_label(item, item.benchmark != "bbq" or bool(dense.validity_by_benchmark))
     lines = [
-        f"bias-gate {item.config} x {item.category}: {_STATUS[item.verdict]}"
+        f"bias-gate {item.config} x {label}: {_STATUS[item.verdict]}"
         + (f" ({reason})" if reason else ""),
         *(f"  - {text}" for text in item.reasons),
         *(f"  {a:<{width}}{b:>12}{c:>12}" for a, b, c in rows),
@@ -63,7 +69,9 @@ def item_table(config: ConfigResult, item: ItemResult, dense: DenseResult) -> st
         f"  {'sparsity target/achieved':<{width}}"
         f"{_f(config.target_sparsity)} / {_f(config.achieved_sparsity)}",
     ]
-    if dense.state() != "valid":
+    if dense.validity_by_benchmark:
+        lines += [f"  {line}" for line in benchmark_validity_lines(dense)]
+    elif dense.state() != "valid":
         lines.append(f"  {_dense_words(dense)}: " + "; ".join(dense.validity_reasons))
     return "\n".join(lines)
 
@@ -86,9 +94,12 @@ def summary_table(results: GateResults) -> list[str]:
             f"  INCOMPLETE: shards {', '.join(map(str, missing))} missing; "
             "their configs were not gated (not a pass)"
         )
-    if results.dense.state() != "valid":
-        dense = results.dense
+    dense = results.dense
+    if dense.validity_by_benchmark:
+        lines += [f"  {line}" for line in benchmark_validity_lines(dense)]
+    elif dense.state() != "valid":
         lines.append(f"  {_dense_words(dense)}: " + "; ".join(dense.validity_reasons))
+    labels = category_labels(results)
     header = (
         f"  {'config':<18}{'category':<22}{'verdict':<9}{'reason':<28}{'h':>8}{'upper':>8}"
         f"{'items':>10}{'ppl ratio':>11}"
@@ -105,7 +116,7 @@ def summary_table(results: GateResults) -> list[str]:
             upper = item.h_ci[1] if item.h_ci is not None else None
             used = f"{item.n_used}/{item.n_max}"
             lines.append(
-                f"  {config.name:<18}{item.category:<22}{_STATUS[item.verdict]:<9}"
+                f"  {config.name:<18}{labels[item.category]:<22}{_STATUS[item.verdict]:<9}"
                 f"{item_reason(item) or '':<28}{_f(item.cohens_h):>8}{_f(upper):>8}{used:>10}"
             )
     return lines

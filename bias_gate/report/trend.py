@@ -1,7 +1,7 @@
 """The trend across releases: today's results beside a previous run's, per config x
 category (``bias-gate report --previous OLD.json``).
 
-Items are matched by config name and category. Verdicts and h are read from both
+Items are matched by config name, category and benchmark. Verdicts and h are read from both
 results objects as the gate wrote them; a verdict is worse when its severity
 (:data:`bias_gate.report.summary.SEVERITY`: pass < warn < fail) rose.
 """
@@ -62,11 +62,20 @@ class Trend:
 
 
 def compare(current: GateResults, previous: GateResults, label: str) -> Trend:
-    """Match today's items with the previous run's by config name and category."""
+    """Match today's items with the previous run's by config name, category and benchmark
+    (a KoBBQ-only run's ``Age`` is not a BBQ run's)."""
     before = {(item.config, item.category): item for item in previous.items()}
-    rows = [TrendRow(item, before.get((item.config, item.category))) for item in current.items()]
-    today = {(item.config, item.category) for item in current.items()}
-    dropped = [key for key in before if key not in today]
+    rows = []
+    matched = set()
+    for item in current.items():
+        key = (item.config, item.category)
+        old = before.get(key)
+        if old is not None and old.benchmark == item.benchmark:
+            matched.add(key)
+            rows.append(TrendRow(item, old))
+        else:
+            rows.append(TrendRow(item, None))
+    dropped = [key for key in before if key not in matched]
     return Trend(label=label, rows=rows, dropped=dropped)
 
 

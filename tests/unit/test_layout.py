@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("compress",),
     ("results_schema", "schema_errors"),
     ("metrics",),
-    ("results",),
+    ("results", "results_io"),
     ("judge",),
     ("report",),
     ("config.validated",),

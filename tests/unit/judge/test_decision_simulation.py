@@ -378,3 +378,13 @@ def test_the_printed_bound_is_the_decision(looks, fail_rule) -> None:
     assert {"pass", "inconclusive", "fail"} <= {decision for decision, _ in seen}
     if looks > 1:
         assert any(look < looks for _, look in seen)  # early looks were exercised
+
+
+def test_a_family_of_two_benchmarks_fails_an_unchanged_config_at_most_alpha() -> None:
+    """Decision #90: a config's categories of BBQ and KoBBQ are one family. BBQ-like
+    categories (a model that reads the language: stable answers) beside KoBBQ-like ones
+    (near chance, answers that agree less between models), none changed."""
+    bbq = [Scenario(200, 0.3, 0.85, 0.0)] * 2
+    kobbq = [Scenario(200, 0.33, 0.55, 0.0)] * 2
+    oc = simulate(Design(alpha=ALPHA), bbq + kobbq, limit=LIMIT, looks=4, replicates=1000, seed=90)
+    assert oc.p_config_fail <= ALPHA + _slack(ALPHA, 1000)
