@@ -271,11 +271,11 @@ def test_raw_answers_are_read_as_the_authors_post_processing_reads_them(
     ("line", "message"),
     [
         ({"sample_id": "age-999a-002-amb-bsd", "prediction": 0}, "no sample 'age-999a-002"),
-        ({"sample_id": "age-001a-002-amb-bsd", "prediction": 3}, "prediction must be 0, 1, 2"),
-        ({"sample_id": "age-001a-002-amb-bsd", "prediction": True}, "prediction must be 0"),
+        ({"sample_id": "age-001a-002-amb-bsd", "prediction": 3}, "prediction: 3 is not an answer"),
+        ({"sample_id": "age-001a-002-amb-bsd", "prediction": True}, "prediction: True is not"),
         ({"sample_id": "age-001a-002-amb-bsd", "raw": 1}, "raw must be the generated text"),
         ({"sample_id": 12, "prediction": 0}, "needs a sample_id string"),
-        ({"sample_id": "age-001a-002-amb-bsd"}, "needs prediction"),
+        ({"sample_id": "age-001a-002-amb-bsd"}, "answer: no answer; give one of them"),
     ],
 )
 def test_a_bad_line_is_one_error_naming_it(
