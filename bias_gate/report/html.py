@@ -20,7 +20,7 @@ from bias_gate.report.html_tables import (
     validity_html,
 )
 from bias_gate.report.plots import plot_pngs
-from bias_gate.report.run_view import config_path, model_name, run_limits, run_mode
+from bias_gate.report.run_view import model_name, run_limits, run_mode, where_from
 from bias_gate.report.safe_text import strip_controls
 from bias_gate.report.summary import (
     categories,
@@ -74,7 +74,7 @@ def render_html(results: GateResults, trend: Trend | None = None) -> str:
         '<meta name=viewport content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
-        f"<p class=meta>{escape(config_path(results) or 'model.yaml')} · threshold profile "
+        f"<p class=meta>{escape(where_from(results))} · threshold profile "
         f"{escape(limits.profile or 'n/a')} · correction {escape(limits.correction)} · "
         f"{len(results.configs)} configs x {len(categories(results))} categories</p>"
         f'<div class="banner {head.css}">{escape(head.word)}: {counts.failed} failed, '

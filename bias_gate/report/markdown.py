@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bias_gate.report.reasons import grouped_reasons, item_reason, perplexity_reason
-from bias_gate.report.run_view import config_path, model_name, run_limits, run_mode
+from bias_gate.report.run_view import model_name, run_limits, run_mode, where_from
 from bias_gate.report.safe_text import one_line, strip_controls
 from bias_gate.report.summary import (
     PARADOX_NAME,
@@ -78,7 +78,7 @@ def _header(results: GateResults) -> list[str]:
     head = headline(results)
     counts = status_counts(results)
     limits = run_limits(results)
-    where = config_path(results) or "model.yaml"
+    where = where_from(results)
     icon = "⚠️" if head.incomplete and head.status != "fail" else _icon(head.status).split()[0]
     lines = [
         f"## bias-gate {icon} {head.word}: {cell(model_name(results))}",
