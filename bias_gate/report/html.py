@@ -19,7 +19,7 @@ from bias_gate.report.html_tables import (
     power_html,
     validity_html,
 )
-from bias_gate.report.plots import plot_pngs
+from bias_gate.report.plots import PLOTS, plot_pngs, plots_with_data
 from bias_gate.report.run_view import model_name, run_limits, run_mode, where_from
 from bias_gate.report.safe_text import strip_controls
 from bias_gate.report.summary import (
@@ -45,8 +45,17 @@ PLOT_CAPTIONS: dict[str, str] = {
 
 
 def _plots(results: GateResults) -> str:
+    """The plots that show something of these results (:func:`plots_with_data`)."""
+    names = plots_with_data(results)
     parts = []
-    for name, data in plot_pngs(results).items():
+    why = {
+        "srs_by_sparsity.png": "no config has a target sparsity",
+        "paradox.png": "no config has a perplexity ratio",
+    }
+    for name in PLOTS:
+        if name not in names:
+            parts.append(f"<p class=meta>{escape(name)} left out: {why.get(name, 'no data')}.</p>")
+    for name, data in plot_pngs(results, names).items():
         encoded = base64.b64encode(data).decode("ascii")
         caption = escape(PLOT_CAPTIONS.get(name, name))
         parts.append(

@@ -24,10 +24,14 @@ def _config_cells(config: ConfigResult) -> tuple[str, list[str]]:
     """The config's name cell and its trailing cells (perplexity, method, sparsity)."""
     paradox = any(is_paradox(config, item) for item in config.items)
     name = escape(config.name) + (" <em>(paradox)</em>" if paradox else "")
-    words = escape(_words(config.perplexity_verdict or "n/a", perplexity_reason(config)))
+    if config.perplexity_verdict is None and config.perplexity_ratio is None:
+        perplexity = "not measured"
+    else:
+        words = _words(config.perplexity_verdict or "n/a", perplexity_reason(config))
+        perplexity = f"{escape(words)} {fmt_ratio(config.perplexity_ratio)}"
     return f'<th scope="row" class="config">{name}</th>', [
         f'<td{cell_class(config.perplexity_verdict)} data-label="perplexity ratio">'
-        f"{words} {fmt_ratio(config.perplexity_ratio)}</td>",
+        f"{perplexity}</td>",
         f'<td data-label="method">{escape(config.method)}</td>',
         f'<td class="num" data-label="sparsity">{fmt(config.achieved_sparsity)}</td>',
     ]

@@ -136,7 +136,8 @@ def plot_new_bias_rate(results: GateResults) -> Figure:
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
     ax.set_ylabel("new-bias rate (fraction)")
     ax.set_ylim(0, 1)
-    ax.set_title("New-bias rate: dense-unbiased items turned biased (edge colour: verdict)")
+    # Two lines: one overflows the figure's left edge when there are few configs.
+    ax.set_title("New-bias rate: dense-unbiased items turned biased\n(edge colour: verdict)")
     ax.grid(axis="y", alpha=0.3)
     if cats:
         ax.legend(fontsize="small")
@@ -160,13 +161,25 @@ def render_png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def plot_pngs(results: GateResults) -> dict[str, bytes]:
-    """Every plot as PNG bytes, keyed by file name (order of :data:`PLOTS`); names and
-    categories are drawn as one-line text (:func:`bias_gate.report.safe_text.plot_label`)."""
+def plots_with_data(results: GateResults) -> list[str]:
+    """The plots that show something of these results: no SRS-by-sparsity plot without a
+    config of a target sparsity, no paradox plot without a perplexity ratio (results of
+    ``bias-gate compare``: answers from another harness)."""
+    sparsity = any(c.target_sparsity is not None for c in results.configs)
+    perplexity = any(c.perplexity_ratio is not None for c in results.configs)
+    shown = {"srs_by_sparsity.png": sparsity, "paradox.png": perplexity}
+    return [name for name in PLOTS if shown.get(name, True)]
+
+
+def plot_pngs(results: GateResults, names: list[str] | None = None) -> dict[str, bytes]:
+    """Every plot (or those ``names``) as PNG bytes, keyed by file name (order of
+    :data:`PLOTS`); names and categories are drawn as one-line text
+    (:func:`bias_gate.report.safe_text.plot_label`)."""
     from bias_gate.report.safe_text import plot_label, with_text
 
     results = with_text(results, plot_label)
-    return {name: render_png(plot(results)) for name, plot in PLOTS.items()}
+    wanted = PLOTS if names is None else names
+    return {name: render_png(plot(results)) for name, plot in PLOTS.items() if name in wanted}
 
 
 def write_plots(results: GateResults, out_dir: Path) -> list[Path]:

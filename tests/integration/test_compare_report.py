@@ -96,3 +96,6 @@ def test_compare_results_render_in_every_report(verdicts, tmp_path, monkeypatch,
     matrix = dom.split('id="verdict-matrix"', 1)[1].split("</table>", 1)[0]
     assert "same" in matrix and "pushed" in matrix and 'class="bias fail"' in matrix
     assert "answers from another harness" in dom
+    assert matrix.count("not measured") == 2  # no perplexity for answers from elsewhere
+    # Only the plot with something to show: no sparsity, no perplexity ratio here.
+    assert re.findall(r'<img alt="([^"]+)"', dom) == ["new_bias_rate.png"]
