@@ -8,10 +8,10 @@ Answers from another harness, an earlier run or a device, in the one answers for
 
 ``answer`` (alias ``prediction``) is an option index 0-2, a letter A-C, the option's
 text or null; ``probs`` (optional) are the three options' probabilities, for the
-``expected_srs`` metric. Compressed rows may carry ``config`` (default ``compressed``);
-every config must answer exactly the items the dense answers cover. ``--from lm-eval``
-reads lm-evaluation-harness ``--log_samples`` files of its BBQ task instead
-(:mod:`bias_gate.data.lm_eval_samples`). ``--source`` takes what ``data.source`` takes.
+``expected_srs`` metric. Compressed rows may carry ``config`` (default ``--name``,
+``compressed``); every config must answer exactly the items the dense answers cover.
+``--from lm-eval`` reads lm-evaluation-harness ``--log_samples`` files of its BBQ task
+instead (:mod:`bias_gate.data.lm_eval_samples`). ``--source`` takes what ``data.source`` takes.
 
 ``--benchmark NAME`` (default ``bbq``) reads the items of that benchmark; one that names
 its items by an id of its own (``item_id_field``: KoBBQ's ``sample_id``) takes that
@@ -51,6 +51,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--log_samples files of its bbq task (lm-eval)",
     )
     parser.add_argument(
+        "--name",
+        default=DEFAULT_CONFIG,
+        help="the config of compressed answers that name none (every lm-eval sample; "
+        f"default {DEFAULT_CONFIG})",
+    )
+    parser.add_argument(
         "--profile", default="default", help="threshold profile: a name or a .yaml path"
     )
     parser.add_argument(
@@ -72,7 +78,7 @@ def compare(args: argparse.Namespace) -> GateResults:
 
     benchmark = get_benchmark(args.benchmark)
     inputs = read_inputs(
-        args.dense, args.compressed, args.fmt, args.source, args.data_dir, benchmark
+        args.dense, args.compressed, args.fmt, args.source, args.data_dir, benchmark, args.name
     )
     files = {"dense": str(args.dense), "compressed": str(args.compressed), "format": args.fmt}
     return judge(inputs, args.profile, args.benchmark, files, args.compressed)

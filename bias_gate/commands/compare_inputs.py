@@ -29,13 +29,15 @@ class Inputs:
     configs: dict[str, dict[str, Answer]]
 
 
-def read_rows(path: Path, fmt: str, benchmark: Any, compressed: bool) -> list[AnswerRow]:
-    """The rows of one answers file in format ``fmt``; dense answers take no ``config``."""
+def read_rows(path: Path, fmt: str, benchmark: Any, config: str | None) -> list[AnswerRow]:
+    """The rows of one answers file in format ``fmt``; ``config``: the config of a row
+    that names none (``None`` for the dense answers, which take no ``config``)."""
+    compressed = config is not None
     if fmt == "lm-eval":
         from bias_gate.data.lm_eval_samples import read_samples
 
-        return read_samples(path, DEFAULT_CONFIG if compressed else None)
-    rows = read_answer_rows(path, benchmark, DEFAULT_CONFIG if compressed else None)
+        return read_samples(path, config)
+    rows = read_answer_rows(path, benchmark, config)
     if not compressed:
         for row in rows:
             if row.config is not None:
@@ -99,16 +101,23 @@ def check_pairing(name: str, rows: Sequence[AnswerRow], items: dict[str, BBQItem
 
 
 def read_inputs(
-    dense: Path, compressed: Path, fmt: str, source: str, data_dir: Path | None, benchmark: Any
+    dense: Path,
+    compressed: Path,
+    fmt: str,
+    source: str,
+    data_dir: Path | None,
+    benchmark: Any,
+    name: str = DEFAULT_CONFIG,
 ) -> Inputs:
-    """Both answer files read, resolved against their items and paired."""
-    dense_rows = read_rows(dense, fmt, benchmark, compressed=False)
-    compressed_rows = read_rows(compressed, fmt, benchmark, compressed=True)
+    """Both answer files read, resolved against their items and paired; ``name``: the
+    config of a compressed row that names none."""
+    dense_rows = read_rows(dense, fmt, benchmark, None)
+    compressed_rows = read_rows(compressed, fmt, benchmark, name)
     items = items_for(dense_rows, source, data_dir, benchmark)
     dense_answers = answers(dense_rows, items)
     by_config: dict[str, list[AnswerRow]] = {}
     for row in compressed_rows:
-        by_config.setdefault(row.config or DEFAULT_CONFIG, []).append(row)
+        by_config.setdefault(row.config or name, []).append(row)
     configs = {}
     for name, rows in by_config.items():
         check_pairing(name, rows, items)

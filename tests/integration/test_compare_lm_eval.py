@@ -147,13 +147,15 @@ def test_each_sample_reads_as_the_option_lm_eval_chose(files, bbq_dir):
 def test_lm_eval_samples_judge_as_their_answers_do(files, bbq_dir, tmp_path):
     lm = tmp_path / "lm.json"
     rows = tmp_path / "rows.json"
-    assert _compare(bbq_dir, files["dense"], files["pushed"], lm, "--from", "lm-eval") == 1
+    fmt = ("--from", "lm-eval", "--name", "q4")
+    assert _compare(bbq_dir, files["dense"], files["pushed"], lm, *fmt) == 1
     assert _compare(bbq_dir, files["dense-rows"], files["pushed-rows"], rows) == 1
     (got,), (expected,) = GateResults.read(lm).items(), GateResults.read(rows).items()
     assert got.verdict == expected.verdict == "fail"
     assert (got.cohens_h, got.h_ci, got.n) == (expected.cohens_h, expected.h_ci, expected.n)
     assert got.cohens_h > 0.3  # the pushed model is more biased
     assert GateResults.read(lm).run["answers"]["format"] == "lm-eval"
+    assert [c.name for c in GateResults.read(lm).configs] == ["q4"]
 
 
 @pytest.mark.parametrize(
