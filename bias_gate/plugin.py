@@ -201,5 +201,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except BiasGateError as exc:
         from bias_gate.report.safe_text import safe_line
 
-        raise pytest.UsageError(safe_line(f"bias-gate: {exc}")) from None
+        # One line per problem (a model.yaml's problems come together, one per line).
+        lines = [safe_line(f"bias-gate: {line}") for line in str(exc).split("\n")]
+        raise pytest.UsageError("\n".join(lines)) from None
     config.pluginmanager.register(plugin, PLUGIN_NAME)

@@ -1,5 +1,5 @@
 """The paths model.yaml names: made relative to the file's directory before validation
-(:func:`resolve_paths`), and checked to exist after it (:func:`check_files`)."""
+(:func:`resolve_paths`), and checked to exist after it (:func:`file_errors`)."""
 
 from __future__ import annotations
 
@@ -50,18 +50,21 @@ def resolve_paths(data: dict[str, Any], base: Path) -> None:
             thresholds["profile"] = str((base / Path(profile).expanduser()).resolve())
 
 
-def check_files(spec: GateSpec, doc: YamlDocument) -> None:
-    """A :class:`ConfigError` at the key of the first path that does not exist (a model
-    directory or GGUF file, a data directory, a corpus file), or of an unknown
+def file_errors(spec: GateSpec, doc: YamlDocument) -> list[ConfigError]:
+    """A :class:`ConfigError` at the key of each path that does not exist (a model
+    directory or GGUF file, a data directory, a corpus file), and of an unknown
     ``wikitext2:`` corpus."""
+    errors: list[ConfigError] = []
 
     def missing(loc: Loc, path: Path, what: str) -> None:
-        raise ConfigError(
-            f"{what} {str(path)!r} does not exist; fix the path (relative paths are "
-            "relative to this file)",
-            file=doc.path,
-            line=doc.line_of(loc),
-            key=dotted(loc),
+        errors.append(
+            ConfigError(
+                f"{what} {str(path)!r} does not exist; fix the path (relative paths are "
+                "relative to this file)",
+                file=doc.path,
+                line=doc.line_of(loc),
+                key=dotted(loc),
+            )
         )
 
     if spec.model.path is not None and not spec.model.path.is_dir():
@@ -75,9 +78,12 @@ def check_files(spec: GateSpec, doc: YamlDocument) -> None:
     if not corpus.startswith("wikitext2:") and not Path(corpus).is_file():
         missing(("perplexity", "corpus"), Path(corpus), "text file")
     elif corpus.startswith("wikitext2:") and corpus not in ("wikitext2:test", "wikitext2:valid"):
-        raise ConfigError(
-            "unknown corpus; allowed: wikitext2:test, wikitext2:valid, or a text file path",
-            file=doc.path,
-            line=doc.line_of(("perplexity", "corpus")),
-            key="perplexity.corpus",
+        errors.append(
+            ConfigError(
+                "unknown corpus; allowed: wikitext2:test, wikitext2:valid, or a text file path",
+                file=doc.path,
+                line=doc.line_of(("perplexity", "corpus")),
+                key="perplexity.corpus",
+            )
         )
+    return errors

@@ -12,11 +12,16 @@ validate nothing again.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from bias_gate.compress.methods import CompressionMethod, resolve_method
-from bias_gate.config.schema import GateSpec, parse_gate_spec
+from bias_gate.config.parse import gather_gate_spec, split_compression
+from bias_gate.config.schema import GateSpec
+from bias_gate.config.sections import CompressionSpec
 from bias_gate.config.validation import combined
 from bias_gate.config.yaml_source import YamlDocument, load_yaml
 from bias_gate.errors import ConfigError
@@ -36,21 +41,50 @@ class GateConfig:
     thresholds: ThresholdSet
 
 
+def _compressions(
+    spec: GateSpec | None, doc: YamlDocument
+) -> Iterator[tuple[int, CompressionSpec]]:
+    """(index, spec) of each compression entry to validate with its method: the spec's,
+    or, when the schema refused the document, each entry that reads as one on its own
+    (the others' problems are in the schema's error already)."""
+    if spec is not None:
+        yield from enumerate(spec.compressions)
+        return
+    raw = doc.data.get("compressions") if isinstance(doc.data, dict) else None
+    for index, entry in enumerate(raw if isinstance(raw, list) else []):
+        try:
+            yield index, CompressionSpec.model_validate(split_compression(entry))
+        except ValidationError:
+            continue
+
+
+def _by_line(errors: list[ConfigError]) -> ConfigError:
+    """One error for all of ``errors``, in the order of their lines in the file."""
+    flat = [e for error in errors for e in getattr(error, "errors", [error])]
+    return combined(sorted(flat, key=lambda e: (e.line is None, e.line or 0)))
+
+
 def parse_gate_config(doc: YamlDocument, profile: str | None = None) -> GateConfig:
-    """Validate a loaded model.yaml whole; ``profile`` replaces its threshold profile."""
-    spec = parse_gate_spec(doc)
+    """Validate a loaded model.yaml whole; ``profile`` replaces its threshold profile.
+    Every problem of the file is reported at once, in line order: the schema's, the
+    categories, the files, each config's method options and the threshold profile."""
+    spec, errors = gather_gate_spec(doc)
     methods: dict[str, CompressionMethod] = {}
-    errors: list[ConfigError] = []
-    for index, compression in enumerate(spec.compressions):  # every config's problems
+    for index, compression in _compressions(spec, doc):  # every config's problems
         try:
             methods[compression.name] = resolve_method(compression, doc, ("compressions", index))
         except ConfigError as exc:
             errors.append(exc)
-    if errors:
-        raise combined(errors)
+    thresholds = None
+    if spec is not None:
+        try:
+            thresholds = resolve_thresholds(spec.thresholds, spec.data.categories, doc, profile)
+        except ConfigError as exc:
+            errors.append(exc)
+    if errors or spec is None or thresholds is None:
+        raise _by_line(errors)
     spec = spec.model_copy(update={"compressions": [m.spec for m in methods.values()]})
     check_runtimes(spec, methods, doc)
-    thresholds = resolve_thresholds(spec.thresholds, spec.data.categories, doc, profile)
     return GateConfig(spec=spec, methods=methods, thresholds=thresholds)
 
 

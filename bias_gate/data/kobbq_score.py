@@ -13,13 +13,14 @@ ambiguous and in disambiguated contexts, the ambiguous diff-bias (share biased m
 share counter-biased) and the disambiguated diff-bias (accuracy in biased contexts,
 variants b/d, minus accuracy in counter-biased ones, a/c). An empty share is ``null``.
 
-Predictions file: JSON lines ``{"sample_id": ..., "prediction": ...}`` (``prediction``:
-the option index 0-2 in the sample's own order, the answer text, or ``null``: out of
-choice; or ``"raw": <generated text>`` instead, read as the authors' post-processing
-reads it against the options in the order that row showed them), or the authors' own
-evaluation TSV (``.tsv``: columns ``sample_id`` and ``prediction``). A ``sample_id`` may
-carry the authors' option-order suffix ``-0``/``-1``/``-2``; each row counts once, as
-theirs does. No torch.
+Predictions file: JSON lines ``{"sample_id": ..., "prediction": ...}`` in the answers
+format of :mod:`bias_gate.data.answer_rows` (``answer`` is the same key: the option
+index 0-2 in the sample's own order, a letter A-C for the option shown at it, the answer
+text, or ``null``: out of choice); or ``"raw": <generated text>`` instead, read as the
+authors' post-processing reads it against the options in the order that row showed
+them), or the authors' own evaluation TSV (``.tsv``: columns ``sample_id`` and
+``prediction``). A ``sample_id`` may carry the authors' option-order suffix
+``-0``/``-1``/``-2``; each row counts once, as theirs does. No torch.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bias_gate.data.answer_rows import ANSWER_KEYS, json_objects, raw_answer
 from bias_gate.data.kobbq_answers import LETTERS, read_answer
 from bias_gate.data.kobbq_samples import (
     CATEGORY_NAMES,
@@ -38,7 +40,7 @@ from bias_gate.data.kobbq_samples import (
     split_permutation,
 )
 from bias_gate.errors import DataError
-from bias_gate.utf8 import json_line
+from bias_gate.utf8 import read_utf8
 
 #: The options in the order the authors' option-order suffix -0/-1/-2 shows them: the
 #: rows of the circulant matrix of (c0, c1, c2) (evaluation/1_preprocess.py line 40).
@@ -106,56 +108,34 @@ def _text(
 ) -> str:
     """The prediction of one line as the authors' evaluation table holds it: an option's
     text, or any other text (out of choice; '' for none)."""
-    if "raw" in data and "prediction" not in data:
+    if "raw" in data and not any(key in data for key in ANSWER_KEYS):
         raw = data["raw"]
         if not isinstance(raw, str):
             raise DataError("raw must be the generated text", file=where[0], line=where[1])
         shown = _shown(sample, order)
         read = read_answer(raw, shown)
         return shown[LETTERS.index(read)] if read in LETTERS else read
-    if "prediction" not in data:
-        raise DataError(
-            "each line needs prediction (0-2, the answer text or null) or raw",
-            file=where[0],
-            line=where[1],
-            key="prediction",
-        )
-    value = data["prediction"]
+    value = raw_answer(data, where[0], where[1])
     if value is None:
         return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool) and value in (0, 1, 2):
+    if isinstance(value, int):
         return sample.choices[value]
-    raise DataError(
-        "prediction must be 0, 1, 2, the answer text or null",
-        file=where[0],
-        line=where[1],
-        key="prediction",
-    )
+    if value.strip().upper() in LETTERS:  # a letter stands for the option shown at it
+        return _shown(sample, order)[LETTERS.index(value.strip().upper())]
+    return value
 
 
 def _records(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
     """(line, record) of a JSON-lines or (``.tsv``) tab-separated predictions file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataError(f"cannot read predictions ({exc.strerror})", file=path) from None
-    if path.suffix == ".tsv":
-        reader = csv.DictReader(text.splitlines(), delimiter="\t")
-        for column in ("sample_id", "prediction"):
-            if column not in (reader.fieldnames or []):
-                raise DataError(f"no column {column} in the header", file=path, line=1)
-        for row in reader:
-            yield reader.line_num, {"sample_id": row["sample_id"], "prediction": row["prediction"]}
+    if path.suffix != ".tsv":
+        yield from json_objects(path)
         return
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        data = json_line(line, path, number, DataError)
-        if not isinstance(data, dict):
-            raise DataError("expected a JSON object per line", file=path, line=number)
-        yield number, data
+    reader = csv.DictReader(read_utf8(path, DataError).splitlines(), delimiter="\t")
+    for column in ("sample_id", "prediction"):
+        if column not in (reader.fieldnames or []):
+            raise DataError(f"no column {column} in the header", file=path, line=1)
+    for row in reader:
+        yield reader.line_num, {"sample_id": row["sample_id"], "prediction": row["prediction"]}
 
 
 def read_rows(samples: Sequence[KoBBQSample], path: Path) -> list[Row]:

@@ -17,6 +17,7 @@ from bias_gate.errors import BiasGateError
 from bias_gate.report.benchmarks_view import category_labels
 from bias_gate.report.markdown import ICONS, cell, code
 from bias_gate.report.reasons import item_reason, perplexity_reason
+from bias_gate.report.run_view import answers_source
 from bias_gate.report.safe_text import strip_controls
 from bias_gate.report.summary import (
     PARADOX_NAME,
@@ -155,6 +156,9 @@ def render_comment(
     ]
     if head.incomplete:
         lines += ["", f"> **{cell(incomplete_text(results))}**"]
+    source = answers_source(results)
+    if source is not None:
+        lines += ["", f"From {cell(source)}."]
     if trend is not None:
         worse = len(trend.by_change("worse"))
         lines += ["", f"Against {code(trend.label)}: {worse} verdict(s) got worse."]

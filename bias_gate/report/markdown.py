@@ -22,7 +22,7 @@ from bias_gate.report.markdown_limits import (
 )
 from bias_gate.report.markdown_text import ICONS, cell, code, status_icon
 from bias_gate.report.reasons import grouped_reasons, item_reason, perplexity_reason
-from bias_gate.report.run_view import config_path, model_name, run_limits, run_mode
+from bias_gate.report.run_view import model_name, run_limits, run_mode, where_from
 from bias_gate.report.safe_text import one_line, strip_controls
 from bias_gate.report.summary import (
     PARADOX_NAME,
@@ -62,7 +62,7 @@ def _header(results: GateResults) -> list[str]:
     head = headline(results)
     counts = status_counts(results)
     limits = run_limits(results)
-    where = config_path(results) or "model.yaml"
+    where = where_from(results)
     icon = "⚠️" if head.incomplete and head.status != "fail" else status_icon(head.status).split()[0]
     lines = [
         f"## bias-gate {icon} {head.word}: {cell(model_name(results))}",

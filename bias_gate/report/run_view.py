@@ -14,6 +14,7 @@ entries, read here in one place (and documented in docs/reports.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bias_gate.results import GateResults
@@ -72,6 +73,26 @@ def config_path(results: GateResults) -> str | None:
     """The model.yaml path the run was configured by, as recorded (or None)."""
     value = results.run.get("config_path")
     return None if value in (None, "") else str(value)
+
+
+def answers_source(results: GateResults) -> str | None:
+    """For results of ``bias-gate compare`` (``run["source"] == "compare"``), where the
+    answers came from, in words; ``None`` for a gate run."""
+    if results.run.get("source") != "compare":
+        return None
+    files = results.run.get("answers") or {}
+    fmt = files.get("format", "jsonl") if isinstance(files, dict) else "jsonl"
+    harness = "lm-evaluation-harness samples" if fmt == "lm-eval" else "answers files"
+    names = [Path(str(files.get(k, "?"))).name for k in ("dense", "compressed")]
+    return (
+        f"answers from another harness ({harness} {names[0]} and {names[1]}, judged by "
+        "bias-gate compare; no perplexity check)"
+    )
+
+
+def where_from(results: GateResults) -> str:
+    """What the results came from: the model.yaml, or the answers files of a compare."""
+    return answers_source(results) or config_path(results) or "model.yaml"
 
 
 def run_mode(results: GateResults) -> str:

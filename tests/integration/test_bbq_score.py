@@ -11,8 +11,9 @@ import pytest
 
 from bias_gate.answer.types import Answer
 from bias_gate.cli import main
-from bias_gate.commands.bbq_score import match_prediction, normalize_answer_text
+from bias_gate.data.answer_rows import AnswerRow, choice_of, normalize_answer_text
 from bias_gate.data.sources import DirectorySource
+from bias_gate.errors import DataError
 from bias_gate.metrics.bbq import compute_metrics
 from tests.conftest import ROOT
 
@@ -28,6 +29,12 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
     return code, captured.out, captured.err
 
 
+def match_prediction(item, prediction):
+    return choice_of(
+        item, AnswerRow(item.category, item.example_id, None, prediction, None, Path("p"), 1)
+    )
+
+
 def test_normalisation_rules(bbq_dir: Path) -> None:
     assert normalize_answer_text("  The   Grandfather. ") == "grandfather"
     assert normalize_answer_text("Can't be determined..") == "can't be determined"
@@ -37,8 +44,9 @@ def test_normalisation_rules(bbq_dir: Path) -> None:
     assert match_prediction(item, "grandson") == 1
     assert match_prediction(item, "THE GRANDFATHER.") == 0
     assert match_prediction(item, "can't BE determined") == 2
-    assert match_prediction(item, "A") is None  # letters are not indices
-    assert match_prediction(item, "the grandmother") is None
+    assert match_prediction(item, " c ") == 2  # letters are indices, as compare reads them
+    with pytest.raises(DataError, match="'the grandmother' names no option of Age/0"):
+        match_prediction(item, "the grandmother")
     assert match_prediction(item, None) is None
     assert match_prediction(item, 2) == 2
 
@@ -130,11 +138,12 @@ def test_mixed_predictions_equal_the_library(
     [
         ({"category": "Age", "example_id": 99999, "prediction": 0}, "no item Age/99999"),
         ({"category": "Agee", "example_id": 1, "prediction": 0}, "unknown BBQ category"),
-        ({"category": "Age", "example_id": 1, "prediction": 3}, "not 0, 1 or 2"),
-        ({"category": "Age", "example_id": 1, "prediction": [0]}, "must be 0, 1, 2"),
+        ({"category": "Age", "example_id": 1, "prediction": 3}, "prediction: 3 is not an answer"),
+        ({"category": "Age", "example_id": 1, "prediction": [0]}, "use 0, 1, 2, 'A'"),
         ({"category": "Age", "example_id": "1", "prediction": 0}, "example_id must be"),
-        ({"category": "Age", "prediction": 0}, "missing field"),
-        ({"category": "Age", "example_id": 0, "prediction": 1}, "second prediction for Age/0"),
+        ({"category": "Age", "prediction": 0}, "example_id: missing"),
+        ({"category": "Age", "example_id": 0, "prediction": 1}, "second answer to Age/0"),
+        ({"category": "Age", "example_id": 1, "prediction": "nurse"}, "prediction: 'nurse'"),
     ],
 )
 def test_bad_lines_are_errors_naming_the_line(
@@ -150,7 +159,7 @@ def test_bad_lines_are_errors_naming_the_line(
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_invalid_json_and_unmatched_text(
+def test_invalid_json_and_letters(
     bbq_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     broken = tmp_path / "broken.jsonl"
@@ -159,19 +168,18 @@ def test_invalid_json_and_unmatched_text(
         ["bbq", "score", "--source", str(bbq_dir), "--predictions", str(broken)], capsys
     )
     assert code == 2 and "broken.jsonl:2: not valid JSON" in err
-    unmatched = write_lines(
+    letters = write_lines(
         tmp_path / "u.jsonl",
         [
-            {"category": "Age", "example_id": 0, "prediction": "the grandmother"},
+            {"category": "Age", "example_id": 0, "answer": "A"},
             {"category": "Age", "example_id": 2, "prediction": "grandson"},
         ],
     )
     code, out, err = run_cli(
-        ["bbq", "score", "--source", str(bbq_dir), "--predictions", str(unmatched)], capsys
+        ["bbq", "score", "--source", str(bbq_dir), "--predictions", str(letters)], capsys
     )
-    assert code == 0
-    assert json.loads(out)["Age"]["excluded"]["invalid"] == 1
-    assert "1 text prediction(s) matched no single option" in err and "line 1" in err
+    assert code == 0, err
+    assert json.loads(out)["Age"]["excluded"]["invalid"] == 0
 
 
 def test_subprocess_python_m(bbq_dir: Path, tmp_path: Path) -> None:

@@ -56,8 +56,14 @@ def answer_files(tmp_path_factory, age_items):
             return "ABC"[item.label]  # letters are accepted too
         return item.biased_index if pushed[item.key] else item.unknown_index
 
+    def same(item):  # the dense answers, disambiguated ones as option text (alias key)
+        row = {"category": item.category, "example_id": item.example_id, "config": "same"}
+        if item.is_ambiguous:
+            return {**row, "answer": dense(item)}
+        return {**row, "prediction": item.answers[dense(item)].upper() + "."}
+
     dense_path = _write(root / "dense.jsonl", _rows(age_items, dense))
-    rows = [dict(row, config="same") for row in _rows(age_items, dense)]
+    rows = [same(item) for item in age_items]
     rows += [dict(row, config="pushed") for row in _rows(age_items, compressed)]
     return dense_path, _write(root / "compressed.jsonl", rows), root
 
@@ -84,8 +90,8 @@ def test_an_unchanged_config_passes_and_a_pushed_one_fails(answer_files, bbq_dir
     (same,) = by_name["same"]
     (pushed,) = by_name["pushed"]
     assert (same["category"], same["verdict"], same["cohens_h"]) == ("Age", "pass", 0.0)
-    assert same["h_upper"] <= 0.2 and same["n"] == 400
-    assert pushed["verdict"] == "fail" and pushed["h_lower"] > 0
+    assert same["h_ci"][1] <= 0.2 and same["n"] == 400
+    assert pushed["verdict"] == "fail" and pushed["h_ci"][0] > 0
     assert pushed["p_value"] < 0.001
     assert document["dense"]["informative"] is True
     text = capsys.readouterr().out
@@ -115,10 +121,12 @@ def test_exit_zero_without_failures_and_no_torch(answer_files, bbq_dir, tmp_path
     ("line", "message"),
     [
         ('{"category": "Age", "example_id": 999999, "answer": 1}', "unknown example_id 999999"),
-        ('{"category": "Age", "example_id": 0, "answer": 3}', "answer 3 is out of range"),
-        ('{"category": "Age", "example_id": 0, "answer": "D"}', "answer 'D' is out of range"),
-        ('{"category": "Age", "example_id": 0}', "missing answer"),
-        ("not json", "not JSON"),
+        ('{"category": "Age", "example_id": 0, "answer": 3}', "answer: 3 is not an answer"),
+        ('{"category": "Age", "example_id": 0, "answer": "D"}', "'D' names no option of Age/0"),
+        ('{"category": "Age", "example_id": 0, "answer": "the nurse"}', "names no option"),
+        ('{"category": "Age", "example_id": 0}', "answer: no answer; give one of them"),
+        ('{"category": "Age", "example_id": 0, "answer": 1, "prediction": 1}', "both answer"),
+        ("not json", "not valid JSON"),
         ('{"category": "Nope", "example_id": 0, "answer": 1}', "unknown category 'Nope'"),
     ],
 )
@@ -162,7 +170,7 @@ def test_duplicates_and_uncovered_items_are_refused(tmp_path, bbq_dir, age_items
         )
         == 2
     )
-    assert "duplicate answer to Age/" in capsys.readouterr().err
+    assert "second answer to Age/" in capsys.readouterr().err
     short = _write(tmp_path / "short.jsonl", _rows(age_items[:2], lambda item: 2))
     assert (
         main(

@@ -27,7 +27,7 @@ GOOD = b'{"category": "Age", "example_id": 0, "answer": 1}\n'
         (GOOD + b'{"category": "Age", "example_id": ' + b"9" * 200 + b', "answer": 1}\n', ":2: "),
         (b'{"a": ' * 100_000 + b"1" + b"}" * 100_000 + b"\n", ":1: JSON nested too deeply"),
         (b"[" * 100_000 + b"]" * 100_000 + b"\n", ":1: JSON nested too deeply"),
-        (b'{"category": ["Age"], "example_id": 0, "answer": 1}\n', ":1: category and config"),
+        (b'{"category": ["Age"], "example_id": 0, "answer": 1}\n', ":1: category: must be a"),
     ],
 )
 def test_hostile_answers_are_one_line_exit_2(tmp_path, content, message):

@@ -82,7 +82,7 @@ def test_sample_ids_are_item_ids(answer_files, tmp_path, capsys) -> None:
         same, pushed = by_name["same"][category], by_name["pushed"][category]
         assert same["verdict"] == "pass" and same["cohens_h"] == 0.0
         assert same["benchmark"] == pushed["benchmark"] == "kobbq"
-        assert pushed["verdict"] == "fail" and pushed["h_lower"] > 0
+        assert pushed["verdict"] == "fail" and pushed["h_ci"][0] > 0
     assert by_name["same"]["SES"]["n"] == 108  # SES has 216 samples, half ambiguous
     assert document["dense"]["informative"] is True
     assert "FAIL" in capsys.readouterr().out

@@ -1,11 +1,12 @@
 """The HTML report in a real browser (Debian's headless Chromium, installed by
 scripts/setup.sh): a run of 8 configs x 6 categories at 1280 px and 420 px. Nothing
-overflows the page sideways (the verdict matrix scrolls inside its own box), long
-validity notes wrap, every image fits, the SRS plot wraps its panels into rows, an h
-near the limit prints with 3 decimals, a failing matrix cell's link lands on its open
-flips table, and a closed flips table opens when its summary is clicked. Screenshots of
-both widths are written to ``$BIAS_GATE_SCREENSHOT_DIR`` when set (to look at), else to
-the test's temp folder."""
+overflows the page sideways (the verdict matrix scrolls inside its own box), every bias
+cell of the verdict matrix is inside the viewport (a phone gets one card per config;
+wider, the config column is sticky), long validity notes wrap, every image fits, the SRS
+plot wraps its panels into rows, an h near the limit prints with 3 decimals, a failing
+matrix cell's link lands on its open flips table, and a closed flips table opens when
+its summary is clicked. Screenshots of both widths are written to
+``$BIAS_GATE_SCREENSHOT_DIR`` when set (to look at), else to the test's temp folder."""
 
 from __future__ import annotations
 
@@ -41,6 +42,13 @@ window.addEventListener("load", () => {
     validityOverflow: [...document.querySelectorAll("#validity td")]
       .filter((td) => right(td) > width + 1).map((td) => td.textContent.slice(0, 40)),
     matrixBoxRight: right(document.querySelector("#verdict-matrix").parentElement),
+    // Every bias cell of the matrix, as the page opens: inside the viewport, sideways.
+    biasCells: [...document.querySelectorAll("#verdict-matrix td.bias")].length,
+    biasCellsOutside: [...document.querySelectorAll("#verdict-matrix td.bias")]
+      .filter((td) => td.getBoundingClientRect().left < -1 || right(td) > width + 1)
+      .map((td) => td.dataset.label + ": " + td.textContent.slice(0, 20)).slice(0, 8),
+    configSticky: getComputedStyle(document.querySelector("#verdict-matrix th.config"))
+      .position,
     // The reasons: rendered, inside the page, and above the first plot.
     reasons: (() => {
       const why = document.getElementById("reasons").nextElementSibling.getBoundingClientRect();
@@ -140,6 +148,10 @@ def test_report_lays_out_at_desktop_and_phone_width(page, width, tmp_path):
     assert check["scrollWidth"] <= width, f"the page scrolls sideways: {check['overflowing']}"
     assert check["validityOverflow"] == [], "validity values pushed off-screen"
     assert check["matrixBoxRight"] <= width + 1, "the verdict matrix overflows the page"
+    assert check["biasCells"] == 8 * 6, check["biasCells"]
+    assert check["biasCellsOutside"] == [], "bias cells of the matrix off-screen"
+    # Wide: the config column stays put while the matrix scrolls; narrow: config cards.
+    assert check["configSticky"] == ("sticky" if width > 640 else "static")
     why = check["reasons"]
     assert why["height"] > 0 and why["right"] <= width + 1, why
     assert why["bottom"] <= why["plotTop"], f"the reasons are not above the plots: {why}"

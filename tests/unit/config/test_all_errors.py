@@ -30,16 +30,29 @@ def _write(tmp_path, text: str):
     return path
 
 
-def test_every_schema_problem_at_once(tmp_path):
-    path = _write(tmp_path, THREE_TYPOS)
+def test_every_problem_at_once_in_line_order(tmp_path):
+    """Schema typos, a method option's typo and range, and an unknown category: one
+    run, one line each, in the file's order (issue 25: not one 8-second run per typo)."""
+    path = _write(
+        tmp_path,
+        THREE_TYPOS.replace("source: official", "source: official\n  categories: [Age, Religon]"),
+    )
     with pytest.raises(ConfigErrors) as caught:
         load_gate_config(path)
     lines = str(caught.value).splitlines()
-    assert [line.split(": ", 2)[1] for line in lines] == ["data.item_per_category", "scoring.mod"]
-    assert lines[0].startswith(f"{path}:5: data.item_per_category: unknown key; allowed keys")
-    assert lines[1].startswith(f"{path}:11: scoring.mod: unknown key")
+    assert [line.split(": ", 2)[1] for line in lines] == [
+        "data.categories[1]",
+        "data.item_per_category",
+        "compressions[0].sparsty",
+        "compressions[2].sparsity",
+        "scoring.mod",
+    ]
+    assert lines[0].startswith(f"{path}:5: data.categories[1]: unknown category 'Religon'")
+    assert lines[1].startswith(f"{path}:6: data.item_per_category: unknown key; allowed keys")
+    assert lines[4].startswith(f"{path}:12: scoring.mod: unknown key")
+    assert all(line.startswith(f"{path}:") for line in lines)
     # What code reading one error sees: the first problem.
-    assert (caught.value.line, caught.value.key) == (5, "data.item_per_category")
+    assert (caught.value.line, caught.value.key) == (5, "data.categories[1]")
 
 
 def test_every_compression_problem_at_once(tmp_path):

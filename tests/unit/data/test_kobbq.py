@@ -271,11 +271,11 @@ def test_raw_answers_are_read_as_the_authors_post_processing_reads_them(
     ("line", "message"),
     [
         ({"sample_id": "age-999a-002-amb-bsd", "prediction": 0}, "no sample 'age-999a-002"),
-        ({"sample_id": "age-001a-002-amb-bsd", "prediction": 3}, "prediction must be 0, 1, 2"),
-        ({"sample_id": "age-001a-002-amb-bsd", "prediction": True}, "prediction must be 0"),
+        ({"sample_id": "age-001a-002-amb-bsd", "prediction": 3}, "prediction: 3 is not an answer"),
+        ({"sample_id": "age-001a-002-amb-bsd", "prediction": True}, "prediction: True is not"),
         ({"sample_id": "age-001a-002-amb-bsd", "raw": 1}, "raw must be the generated text"),
         ({"sample_id": 12, "prediction": 0}, "needs a sample_id string"),
-        ({"sample_id": "age-001a-002-amb-bsd"}, "needs prediction"),
+        ({"sample_id": "age-001a-002-amb-bsd"}, "answer: no answer; give one of them"),
     ],
 )
 def test_a_bad_line_is_one_error_naming_it(
@@ -444,3 +444,24 @@ def test_hostile_prediction_lines_are_one_line(
     code, _, err = run_score(["--source", "official", "--predictions", str(path)], capsys)
     assert code == 2 and "hostile.jsonl:1: " in err and expected in err, err
     assert "Traceback" not in err
+
+
+def test_letters_and_the_answer_key_read_as_the_option_shown(tmp_path: Path) -> None:
+    """The one answers format in KoBBQ predictions: ``answer`` is ``prediction``; a letter
+    is the option shown at it (in the row's option order, -0/-1/-2), other text stays
+    out of choice by the authors' rule."""
+    from bias_gate.data.kobbq_score import ORDERS, read_rows
+
+    samples = parse_samples(KOBBQ_TSV.read_text(encoding="utf-8"), str(KOBBQ_TSV))[:2]
+    first, second = samples
+    lines = [
+        {"sample_id": f"{first.sample_id}-1", "answer": "b"},
+        {"sample_id": first.sample_id, "prediction": " C "},
+        {"sample_id": second.sample_id, "answer": "not an option"},
+    ]
+    predictions = tmp_path / "p.jsonl"
+    predictions.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    rows = read_rows(samples, predictions)
+    assert rows[0].text == first.choices[ORDERS[1][1]]
+    assert rows[1].text == first.choices[2]
+    assert rows[2].text == "not an option"  # out of choice, as the authors count it
