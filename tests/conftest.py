@@ -36,14 +36,16 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: The test files measured slowest (``--durations``, 2026-12-05), slowest first. xdist's
-#: ``loadfile`` hands files out in collection order, one at a time as a worker runs low;
-#: started first, the long files run side by side instead of one of them ending the run
-#: alone on one worker (docs/decisions.md #32). Every other file keeps its place after them.
+#: The test files measured slowest (``--durations``, 2026-12-05 and 2026-12-06), slowest
+#: first. xdist's ``loadfile`` hands files out in collection order, one at a time as a
+#: worker runs low; started first, the long files run side by side instead of one of them
+#: ending the run alone on one worker (docs/decisions.md #32, #74). Every other file keeps
+#: its place after them.
 SLOWEST_FILES = (
+    "test_gate_smollm2.py",
+    "test_llama_gate.py",
     "test_gate_run.py",
     "test_llama_runtime.py",
-    "test_gate_smollm2.py",
     "test_benchmarks.py",
     "test_compress_smollm2.py",
     "test_compress_quanto_plugin.py",

@@ -11,7 +11,7 @@ import pytest
 
 from bias_gate.gate.command import gate_args
 from tests.conftest import SHARED_DATA
-from tests.support.gate import save_tiny_model
+from tests.support.gate import run_gate_args, save_tiny_model
 
 pytest_plugins = ["pytester"]
 
@@ -36,14 +36,15 @@ thresholds:
 
 
 def _run(pytester: pytest.Pytester, out: Path) -> dict:
-    result = pytester.runpytest_subprocess(
+    result = run_gate_args(
+        pytester,
         *gate_args(
             pytester.path / "model.yaml",
             data_dir=SHARED_DATA,
             cache_dir=pytester.path / "cache",
             json_out=out,
             limit=40,
-        )
+        ),
     )
     assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED), result.stdout.str()
     return json.loads(out.read_text())

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from tests.conftest import SHARED_DATA
-from tests.support.gate import save_tiny_model
+from tests.support.gate import run_gate_args, save_tiny_model
 
 pytest_plugins = ["pytester"]
 
@@ -42,7 +42,8 @@ def test_a_model_that_cannot_read_korean_is_not_judged_on_kobbq(
     config = pytester.path / "model.yaml"
     config.write_text(CONFIG.format(model=model, corpus=wikitext_dir / "test.txt"))
     out, junit = pytester.path / "results.json", pytester.path / "junit.xml"
-    result = pytester.runpytest_subprocess(
+    result = run_gate_args(
+        pytester,
         "--bias-gate",
         str(config),
         "--bias-gate-data-dir",

@@ -1,6 +1,7 @@
 """``model.runtime`` and a config's ``runtime``: what each config is answered in, checked
 when model.yaml is loaded, and part of every key of what it computes. The real llama.cpp
-runs are in tests/test_llama_runtime.py (where llama-cpp-python is installed)."""
+runs are in tests/model/test_llama_runtime.py and test_llama_gate.py (where llama-cpp-python
+is installed)."""
 
 from __future__ import annotations
 
