@@ -57,7 +57,7 @@ def test_every_report_names_each_rows_benchmark():
     assert "On kobbq the dense model is NOT valid" in markdown
     assert "On bbq the dense model is valid" in markdown
     assert "| bbq/Age | kobbq/Age |" in render_comment(results)
-    assert "<th>bbq/Age</th><th>kobbq/Age</th>" in render_html(results)
+    assert '<th scope="col">bbq/Age</th><th scope="col">kobbq/Age</th>' in render_html(results)
     root = ET.fromstring(junit_string(results))
     benchmarks = {
         prop.get("value")
