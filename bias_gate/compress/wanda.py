@@ -161,7 +161,10 @@ class WandaCompressor:
                 recorder.remove()
             for name, module in linears.items():
                 apply_mask(module, self._mask(module, recorder.sums[name], options))
-            inputs = [LayerInput(layer_output(layer, item), item.kwargs) for item in inputs]
+            # The next block's inputs replace this block's batch by batch: one set of
+            # calibration activations is held, never two.
+            for index, item in enumerate(inputs):
+                inputs[index] = LayerInput(layer_output(layer, item), item.kwargs)
 
     @torch.no_grad()
     def _prune_one_pass(self, model: torch.nn.Module, ids: torch.Tensor, options: WandaOptions):
