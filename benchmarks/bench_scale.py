@@ -257,13 +257,14 @@ def run_size(args: argparse.Namespace, size: str) -> dict[str, float]:
     print(f"\n## {size}: {params / 1e9:.3f} B parameters, {gib(weights)} GiB of {args.dtype} "
           f"weights, runtime fixed cost {gib(fixed)} GiB RSS")  # fmt: skip
     print("| stage | wall s | of which stage s | peak RSS GiB | (peak - fixed) / weights "
-          "| cache bytes |")  # fmt: skip
-    print("|---|---|---|---|---|---|")
+          "| cache bytes | CUDA peak GiB |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         own = r.get("compress_seconds", r.get("answer_seconds", r["seconds"] - r["load_seconds"]))
         over = (r["peak_rss"] - r["fixed_rss"]) / weights
+        cuda = gib(r["cuda_peak_bytes"]) if "cuda_peak_bytes" in r else "-"
         print(f"| {r['stage']} | {r['seconds']:.1f} | {own:.1f} | {gib(r['peak_rss'])} | "
-              f"{over:.2f} | {r['cache_bytes']} |")  # fmt: skip
+              f"{over:.2f} | {r['cache_bytes']} | {cuda} |")  # fmt: skip
     print(json.dumps({"size": size, "rows": rows}))
     return {
         "peak_rss_over_weights": max((r["peak_rss"] - r["fixed_rss"]) / weights for r in rows),

@@ -80,7 +80,8 @@ class WandaOptions(PatternPruningOptions):
 def wanda_mask(weight: torch.Tensor, sq_norms: torch.Tensor, sparsity: float, pattern: Pattern):
     """The Wanda mask of ``weight`` given the summed squared input activations per input
     column ``sq_norms``: score |W_ij| * sqrt(sq_norms_j), smallest pruned per row."""
-    score = weight.detach().abs().double() * sq_norms.double().sqrt().unsqueeze(0)
+    norms = sq_norms.to(weight.device).double().sqrt().unsqueeze(0)
+    score = weight.detach().abs().double() * norms
     if pattern.structured:
         return n_m_mask(score, pattern.n, pattern.m)
     return row_mask(score, sparsity)
