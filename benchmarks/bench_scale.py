@@ -210,6 +210,39 @@ def stage_answer(args: argparse.Namespace, loaded: Any) -> dict[str, Any]:
     return {"items": len(answers), "answer_seconds": time.perf_counter() - started}
 
 
+def dtype_agreement(args: argparse.Namespace) -> None:
+    """SmolLM2 in float32 and in ``args.dtype``: the same 100 ambiguous and 100
+    disambiguated Age items in ``continuation`` (share of equal choices) and the
+    perplexity on the fixed token budget, each timed."""
+    from bias_gate.answer.engine import answer_items
+    from bias_gate.config.schema import PerplexitySpec, ScoringSpec
+    from bias_gate.data.bbq import parse_lines
+    from bias_gate.models.loading import load_model
+    from bias_gate.models.perplexity import perplexity
+
+    lines = (args.data_dir / "bbq" / "Age.jsonl").read_text(encoding="utf-8").splitlines()
+    parsed = parse_lines(lines, "Age.jsonl")
+    items = [i for i in parsed if i.is_ambiguous][: args.items]
+    items += [i for i in parsed if not i.is_ambiguous][: args.items]
+    ppl_spec = PerplexitySpec(window=512, windows=args.ppl_windows)
+    runs = {}
+    for dtype in ("float32", args.dtype):
+        spec = model_spec("smollm2", args.work, dtype, args.device)
+        loaded = load_model(spec, cache_dir=args.work / "cache-agreement")
+        start = time.perf_counter()
+        answers = answer_items(
+            loaded.model, loaded.tokenizer, items, ScoringSpec(mode="continuation")
+        )
+        answer_s = time.perf_counter() - start
+        ppl = perplexity(loaded.model, loaded.tokenizer, ppl_spec, data_dir=args.data_dir)
+        runs[dtype] = (answers, answer_s, ppl.perplexity)
+        print(f"{dtype}: {len(items)} items in {answer_s:.1f} s, perplexity {ppl.perplexity:.4f}")
+    (base, _, base_ppl), (other, _, other_ppl) = runs["float32"], runs[args.dtype]
+    same = sum(base[k].choice == other[k].choice for k in base)
+    print(f"agreement_{args.dtype}_vs_float32={same / len(base):.3f} ({same}/{len(base)}) "
+          f"perplexity_ratio={other_ppl / base_ppl:.4f}")  # fmt: skip
+
+
 def stages(size: str) -> list[str]:
     names = [c["name"] for c in CONFIGS if c["method"] != "gguf" or size == "smollm2"]
     return ["load", *(f"compress:{n}" for n in names), "perplexity", "answer"]
@@ -292,6 +325,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--items", type=int, default=100)
     parser.add_argument("--ppl-windows", type=int, default=16, help="windows of 512 tokens")
     parser.add_argument("--calibration-samples", type=int, default=32, help="x 256 tokens")
+    parser.add_argument("--agreement", action="store_true",
+                        help="only SmolLM2's answers in --dtype against float32")  # fmt: skip
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--size", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -309,6 +344,9 @@ def main() -> int:
         print(json.dumps(run_stage(args)))
         return 0
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.agreement:
+        dtype_agreement(args)
+        return 0
     print(f"torch threads {os.environ.get('OMP_NUM_THREADS', 'default')}, dtype {args.dtype}, "
           f"device {args.device}, {args.items} items, {args.ppl_windows} x 512 perplexity tokens, "
           f"{args.calibration_samples} x 256 calibration tokens")  # fmt: skip
