@@ -128,7 +128,10 @@ def compress_model(
         if cacheable
         else None
     )
-    model = working_copy(dense.model, only_projections=cacheable)
+    if getattr(compressor, "needs_copy", True):
+        model = working_copy(dense.model, only_projections=cacheable)
+    else:  # the method never changes the model it is given (decision #102)
+        model = dense.model
     cached = _load(cache_dir, key, model) if key is not None else None
     if cached is not None:
         result = CompressionResult(model, cached["target_sparsity"], None, notes=cached["notes"])

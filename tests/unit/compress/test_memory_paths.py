@@ -131,3 +131,19 @@ def test_a_model_loads_and_compresses_in_the_configured_dtype(tiny_dir, context,
             assert report.achieved_sparsity == pytest.approx(0.5, abs=1e-3)
         logits = model(input_ids=torch.tensor([[1, 2, 3]])).logits
         assert logits.dtype == wanted and torch.isfinite(logits).all()
+
+
+def test_a_method_that_never_changes_its_model_gets_the_dense_model_itself(
+    tiny_llama, context, tmp_path
+):
+    from bias_gate.compress import methods
+
+    model, report = compress_model(tiny_llama, spec("dense"), context, tmp_path, QUICK)
+    assert model is tiny_llama.model and report.achieved_sparsity == 0.0
+    flags = {name: getattr(methods.get(name), "needs_copy", True) for name in methods.available()}
+    assert {name for name, needed in flags.items() if not needed} >= {
+        "dense",
+        "gguf",
+        "checkpoint",
+    }
+    assert flags["magnitude"] and flags["wanda"] and flags["rtn"] and flags["torchao"]
