@@ -116,21 +116,27 @@ def tiny_dir(tiny_llama, tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
-def test_a_model_loads_and_compresses_in_the_configured_dtype(tiny_dir, context, tmp_path, dtype):
+@pytest.mark.parametrize(
+    "dtype, method, options",
+    [
+        ("bfloat16", "wanda", {"sparsity": 0.5, "calibration": CALIBRATION}),
+        ("float16", "rtn", {"bits": 8}),
+    ],
+)
+def test_a_model_loads_and_compresses_in_the_configured_dtype(
+    tiny_dir, context, tmp_path, dtype, method, options
+):
     loaded = load_model(ModelSpec(path=tiny_dir, dtype=dtype), cache_dir=tmp_path)
     wanted = getattr(torch, dtype)
     assert {p.dtype for p in loaded.model.parameters()} == {wanted}
     fp32 = load_model(ModelSpec(path=tiny_dir), cache_dir=tmp_path)
     assert loaded.fingerprint != fp32.fingerprint  # the dtype is part of the identity
-    for method, options in [("wanda", {"sparsity": 0.5, "calibration": CALIBRATION}),
-                            ("rtn", {"bits": 8})]:  # fmt: skip
-        model, report = compress_model(loaded, spec(method, **options), context, tmp_path, QUICK)
-        assert {p.dtype for p in model.parameters()} == {wanted}
-        if method == "wanda":
-            assert report.achieved_sparsity == pytest.approx(0.5, abs=1e-3)
-        logits = model(input_ids=torch.tensor([[1, 2, 3]])).logits
-        assert logits.dtype == wanted and torch.isfinite(logits).all()
+    model, report = compress_model(loaded, spec(method, **options), context, tmp_path, QUICK)
+    assert {p.dtype for p in model.parameters()} == {wanted}
+    if method == "wanda":
+        assert report.achieved_sparsity == pytest.approx(0.5, abs=1e-3)
+    logits = model(input_ids=torch.tensor([[1, 2, 3]])).logits
+    assert logits.dtype == wanted and torch.isfinite(logits).all()
 
 
 def test_a_method_that_never_changes_its_model_gets_the_dense_model_itself(
