@@ -113,7 +113,7 @@ class Compressor(Protocol):
     model.yaml (everything in a compression entry besides ``name``, ``method`` and
     ``runtime``).
 
-    Three members are optional, and so not declared here (the registration check asks
+    Four members are optional, and so not declared here (the registration check asks
     for every declared member):
 
     - ``cacheable`` (a class attribute, default ``False``): the method changes only the
@@ -128,7 +128,11 @@ class Compressor(Protocol):
     - ``runs_as_gguf(options)`` (default ``False``): the compressed model exists as a
       GGUF file llama.cpp can run (``CompressionResult.artifact``; for ``dense``, the
       dense model's file), so the config can be answered in ``runtime: llama_cpp``
-      (:mod:`bias_gate.models.runtimes`).
+      (:mod:`bias_gate.models.runtimes`);
+    - ``needs_copy`` (a class attribute, default ``True``): ``False`` for a method that
+      never changes the model it is given (it loads its own, as ``gguf`` and
+      ``checkpoint`` do, or returns it as it is, as ``dense``): it is given the dense
+      model itself, and no copy of the weights is made for it.
     """
 
     Options: ClassVar[type[CompressorOptions]]

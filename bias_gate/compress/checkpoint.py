@@ -99,6 +99,8 @@ class CheckpointCompressor:
 
     Options: ClassVar[type[CheckpointOptions]] = CheckpointOptions
     cacheable: ClassVar[bool] = False
+    #: Never changes the model it is given: no copy is made for it.
+    needs_copy: ClassVar[bool] = False
 
     def fingerprint_inputs(
         self, options: CheckpointOptions, context: CompressionContext

@@ -29,6 +29,8 @@ class DenseCompressor:
 
     Options: ClassVar[type[DenseOptions]] = DenseOptions
     cacheable: ClassVar[bool] = False
+    #: Never changes the model it is given: no copy is made for it.
+    needs_copy: ClassVar[bool] = False
 
     def fingerprint_inputs(self, options: DenseOptions, context: CompressionContext) -> list[Any]:
         """Nothing besides the options determines the result."""

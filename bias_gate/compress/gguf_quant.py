@@ -148,6 +148,8 @@ class GGUFCompressor:
 
     Options: ClassVar[type[GGUFOptions]] = GGUFOptions
     cacheable: ClassVar[bool] = False
+    #: Never changes the model it is given: no copy is made for it.
+    needs_copy: ClassVar[bool] = False
 
     def fingerprint_inputs(self, options: GGUFOptions, context: CompressionContext) -> list[Any]:
         """The quantizer that writes the file and its version (llama.cpp's K-quant mixes

@@ -80,7 +80,8 @@ class WandaOptions(PatternPruningOptions):
 def wanda_mask(weight: torch.Tensor, sq_norms: torch.Tensor, sparsity: float, pattern: Pattern):
     """The Wanda mask of ``weight`` given the summed squared input activations per input
     column ``sq_norms``: score |W_ij| * sqrt(sq_norms_j), smallest pruned per row."""
-    score = weight.detach().abs().double() * sq_norms.double().sqrt().unsqueeze(0)
+    norms = sq_norms.to(weight.device).double().sqrt().unsqueeze(0)
+    score = weight.detach().abs().double() * norms
     if pattern.structured:
         return n_m_mask(score, pattern.n, pattern.m)
     return row_mask(score, sparsity)
@@ -161,7 +162,10 @@ class WandaCompressor:
                 recorder.remove()
             for name, module in linears.items():
                 apply_mask(module, self._mask(module, recorder.sums[name], options))
-            inputs = [LayerInput(layer_output(layer, item), item.kwargs) for item in inputs]
+            # The next block's inputs replace this block's batch by batch: one set of
+            # calibration activations is held, never two.
+            for index, item in enumerate(inputs):
+                inputs[index] = LayerInput(layer_output(layer, item), item.kwargs)
 
     @torch.no_grad()
     def _prune_one_pass(self, model: torch.nn.Module, ids: torch.Tensor, options: WandaOptions):
