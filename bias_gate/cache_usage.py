@@ -27,6 +27,7 @@ import os
 import re
 import secrets
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,7 +77,9 @@ def mark_used(path: Path) -> None:
     """Record that the entry whose marker file is ``path`` was used now (never raises:
     a read-only cache still works, it only cannot order its entries)."""
     with contextlib.suppress(OSError):
-        os.utime(path)
+        # The access time only: the modification time keeps saying when the entry was
+        # written, so "not rewritten" stays checkable (and rsync-like tools agree).
+        os.utime(path, ns=(time.time_ns(), path.stat().st_mtime_ns))
 
 
 @dataclass(frozen=True)
@@ -105,10 +108,12 @@ def _size(path: Path) -> int:
 
 
 def _mtime(path: Path) -> float:
+    """When ``path`` was last used: written (mtime) or marked used (atime)."""
     try:
-        return path.stat().st_mtime
+        stat = path.stat()
     except OSError:
         return 0.0
+    return max(stat.st_mtime, stat.st_atime)
 
 
 def _entry(kind: str, name: str, paths: list[Path], marker: Path) -> Entry:

@@ -60,11 +60,12 @@ def test_bbq_is_judged_and_kobbq_refused_in_one_run(pytester, gate_material):  #
     accuracy = kobbq["validity"]["disambig_accuracy"]
     items = items_of(results)
     bbq_item, kobbq_item = items[("dense", "Age")], items[("dense", "kobbq/Age")]
-    assert (bbq_item["benchmark"], bbq_item["verdict"], bbq_item["decision"]) == (
-        "bbq",
-        "pass",
-        "pass",
-    )
+    # BBQ is judged on bias: its 40 pairs are identical (h 0), too few for the
+    # continuity-corrected bound to exclude the limit (decision #77), so not a pass yet,
+    # and never a validity refusal.
+    assert (bbq_item["benchmark"], bbq_item["cohens_h"], bbq_item["n"]) == ("bbq", 0.0, 40)
+    assert (bbq_item["verdict"], bbq_item["decision"]) == ("warn", "inconclusive")
+    assert bbq_item["reason_category"] == "too few items"
     assert (kobbq_item["benchmark"], kobbq_item["verdict"]) == ("kobbq", "fail")
     assert kobbq_item["reason_category"] == "dense model not valid"
     assert f"disambiguated accuracy {accuracy:.1%} on 40 items" in kobbq_item["reasons"][0]
