@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from bias_gate.config.gate_spec import GateSpec
 from bias_gate.config.paths import file_errors, resolve_paths
+from bias_gate.config.scoring_spec import PromptSpec
 from bias_gate.config.validation import combined, dotted, validation_error
 from bias_gate.config.yaml_source import Loc, YamlDocument
 from bias_gate.errors import BiasGateError, ConfigError
@@ -77,9 +78,9 @@ def _raw_category_errors(data: dict[str, Any], doc: YamlDocument) -> list[Config
     return category_errors(benchmark, section["categories"], doc)
 
 
-def _with_prompt(spec: GateSpec, benchmark: Any) -> GateSpec:
-    """``spec`` with the benchmark's prompt where the config sets none."""
-    prompt = spec.scoring.prompt
+def benchmark_prompt(prompt: PromptSpec, benchmark: Any) -> PromptSpec:
+    """``prompt`` with the benchmark's system prompt and template where the config sets
+    neither."""
     defaults = {
         key: value
         for key, value in (
@@ -88,9 +89,15 @@ def _with_prompt(spec: GateSpec, benchmark: Any) -> GateSpec:
         )
         if key not in prompt.model_fields_set
     }
-    if not defaults:
+    return prompt.model_copy(update=defaults) if defaults else prompt
+
+
+def _with_prompt(spec: GateSpec, benchmark: Any) -> GateSpec:
+    """``spec`` with the benchmark's prompt where the config sets none."""
+    prompt = benchmark_prompt(spec.scoring.prompt, benchmark)
+    if prompt is spec.scoring.prompt:
         return spec
-    scoring = spec.scoring.model_copy(update={"prompt": prompt.model_copy(update=defaults)})
+    scoring = spec.scoring.model_copy(update={"prompt": prompt})
     return spec.model_copy(update={"scoring": scoring})
 
 

@@ -12,6 +12,7 @@ benchmark is asked in its own prompt (its default, unless the config sets
 
 from __future__ import annotations
 
+from bias_gate.config.parse import benchmark_prompt
 from bias_gate.config.schema import GateSpec, PromptSpec
 from bias_gate.config.validation import dotted
 from bias_gate.config.yaml_source import Loc, YamlDocument
@@ -79,20 +80,10 @@ def expanded_categories(spec: GateSpec, doc: YamlDocument) -> list[str]:
 def benchmark_prompts(spec: GateSpec) -> dict[str, PromptSpec]:
     """Each listed benchmark's prompt: ``scoring.prompt`` where the config sets a field,
     the benchmark's own default elsewhere."""
-    prompt = spec.scoring.prompt
-    out = {}
-    for name in spec.data.benchmarks or []:
-        benchmark = BENCHMARKS.get(name)
-        defaults = {
-            key: value
-            for key, value in (
-                ("system", benchmark.system_prompt),
-                ("template", benchmark.template),
-            )
-            if key not in prompt.model_fields_set
-        }
-        out[name] = prompt.model_copy(update=defaults)
-    return out
+    return {
+        name: benchmark_prompt(spec.scoring.prompt, BENCHMARKS.get(name))
+        for name in spec.data.benchmarks or []
+    }
 
 
 def with_benchmarks(spec: GateSpec, doc: YamlDocument) -> GateSpec:
