@@ -27,7 +27,6 @@ import os
 import re
 import secrets
 import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,9 +76,7 @@ def mark_used(path: Path) -> None:
     """Record that the entry whose marker file is ``path`` was used now (never raises:
     a read-only cache still works, it only cannot order its entries)."""
     with contextlib.suppress(OSError):
-        # The access time only: the modification time keeps saying when the entry was
-        # written, so "not rewritten" stays checkable (and rsync-like tools agree).
-        os.utime(path, ns=(time.time_ns(), path.stat().st_mtime_ns))
+        os.utime(path)
 
 
 @dataclass(frozen=True)
@@ -108,12 +105,10 @@ def _size(path: Path) -> int:
 
 
 def _mtime(path: Path) -> float:
-    """When ``path`` was last used: written (mtime) or marked used (atime)."""
     try:
-        stat = path.stat()
+        return path.stat().st_mtime
     except OSError:
         return 0.0
-    return max(stat.st_mtime, stat.st_atime)
 
 
 def _entry(kind: str, name: str, paths: list[Path], marker: Path) -> Entry:

@@ -186,7 +186,7 @@ class GatePlugin:
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         """Remove the temporary caches of runs whose cache could not be written."""
         for run in self.runs.values():
-            run.cache.close()
+            run.cache.close(evict_weights=not _is_worker(config))
 
 
 def _worker_index(config: pytest.Config) -> int | None:

@@ -33,8 +33,6 @@ MPLCONFIGDIR = "MPLCONFIGDIR"
 #: Entries used this long before the run started count as used by it (file times are
 #: coarse on some file systems): eviction errs on keeping.
 PROTECT_SLACK_S = 5.0
-#: Set by pytest-xdist in its worker processes; only the controller evicts.
-XDIST_WORKER = "PYTEST_XDIST_WORKER"
 
 
 @dataclass(frozen=True)
@@ -55,15 +53,17 @@ class RunCache:
     def temporary(self) -> bool:
         return self.path != self.requested
 
-    def close(self) -> list[Entry]:
+    def close(self, evict_weights: bool = True) -> list[Entry]:
         """Remove a temporary stand-in (the run's own, never the requested folder); else,
-        with a ``max_size`` and outside xdist's workers, evict least-recently-used
-        weights down to it (:func:`bias_gate.cache_usage.evict`), keeping everything
-        this run used. Returns what was evicted."""
+        with a ``max_size`` and ``evict_weights`` (the caller is no xdist worker: only
+        the controller evicts, decided from pytest's ``workerinput``, never from an
+        environment variable a gate run started by a test would inherit), evict
+        least-recently-used weights down to it (:func:`bias_gate.cache_usage.evict`),
+        keeping everything this run used. Returns what was evicted."""
         if self.temporary:
             shutil.rmtree(self.path, ignore_errors=True)
             return []
-        if self.max_size is None or os.environ.get(XDIST_WORKER):
+        if self.max_size is None or not evict_weights:
             return []
         return evict(self.path, self.max_size, protect_since=self.started - PROTECT_SLACK_S)
 
