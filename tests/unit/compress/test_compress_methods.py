@@ -4,26 +4,17 @@ embeddings and LM head, the study variant's confound, option errors."""
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pytest
 import torch
 from pydantic import ValidationError
 
 from bias_gate.compress import methods
-from bias_gate.compress.base import CompressionContext
 from bias_gate.compress.sparsity import measure_sparsity
 from bias_gate.compress.targets import PROJECTIONS, projection_linears
 from bias_gate.compress.wanda import STUDY_TARGETS
 
 SMALL_CALIBRATION = {"samples": 4, "seq_len": 64, "batch_size": 2}
-
-
-@pytest.fixture
-def context(tiny_llama, wikitext_dir) -> CompressionContext:
-    return CompressionContext(
-        tokenizer=tiny_llama.tokenizer, config_dir=Path.cwd(), data_dir=wikitext_dir.parent
-    )
 
 
 def run(method: str, model, context, **options):

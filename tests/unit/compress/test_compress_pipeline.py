@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -14,7 +13,6 @@ from bias_gate.compress.base import CompressionContext, CompressionResult
 from bias_gate.compress.magnitude import MagnitudeOptions
 from bias_gate.compress.masks import smallest_mask
 from bias_gate.compress.measure import MeasureSettings
-from bias_gate.compress.methods import CompressionMethod, resolve_method
 from bias_gate.compress.pipeline import compress_model
 from bias_gate.compress.pruning import prune_each, pruning_result
 from bias_gate.compress.rtn import fake_quantize
@@ -22,23 +20,8 @@ from bias_gate.compress.sparsity import SparsityShortfallError, weight_values
 from bias_gate.compress.targets import projection_linears
 from bias_gate.compress.wanda import WandaCompressor
 from bias_gate.compress.weight_store import same_bits, stored_forms
-from bias_gate.config.schema import CompressionSpec
 from bias_gate.errors import ConfigError
-
-QUICK = MeasureSettings(sizes=False, latency=False)
-CALIBRATION = {"samples": 4, "seq_len": 64, "batch_size": 2}
-
-
-@pytest.fixture
-def context(tiny_llama, wikitext_dir) -> CompressionContext:
-    return CompressionContext(
-        tokenizer=tiny_llama.tokenizer, config_dir=Path.cwd(), data_dir=wikitext_dir.parent
-    )
-
-
-def spec(method: str, **options) -> CompressionMethod:
-    """A compression config resolved as a loaded model.yaml resolves it."""
-    return resolve_method(CompressionSpec(name=f"{method}-test", method=method, options=options))
+from tests.support.compress import CALIBRATION, QUICK, spec
 
 
 def test_dense_model_is_left_untouched_and_the_report_is_complete(tiny_llama, context, tmp_path):

@@ -8,29 +8,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from bias_gate.compress.base import CompressionContext
 from bias_gate.compress.calibration import calibration_ids
-from bias_gate.compress.measure import MeasureSettings
-from bias_gate.compress.methods import CompressionMethod, resolve_method
 from bias_gate.compress.pipeline import compress_model, working_copy
 from bias_gate.compress.targets import decoder_layers, layer_linears, projection_linears
 from bias_gate.compress.wanda import WandaOptions, wanda_mask
-from bias_gate.config.schema import CompressionSpec, ModelSpec
+from bias_gate.config.schema import ModelSpec
 from bias_gate.models.loading import load_model
-
-QUICK = MeasureSettings(sizes=False, latency=False)
-CALIBRATION = {"samples": 4, "seq_len": 64, "batch_size": 2}
-
-
-@pytest.fixture
-def context(tiny_llama, wikitext_dir) -> CompressionContext:
-    return CompressionContext(
-        tokenizer=tiny_llama.tokenizer, config_dir=Path.cwd(), data_dir=wikitext_dir.parent
-    )
-
-
-def spec(method: str, **options) -> CompressionMethod:
-    return resolve_method(CompressionSpec(name=f"{method}-test", method=method, options=options))
+from tests.support.compress import CALIBRATION, QUICK, spec
 
 
 def storages(model: torch.nn.Module) -> dict[str, int]:

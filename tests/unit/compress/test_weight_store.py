@@ -5,32 +5,15 @@ compressor made (every tensor of the state dict, -0.0 and NaN included)."""
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pytest
 import torch
 
-from bias_gate.compress.base import CompressionContext
 from bias_gate.compress.int_pack import pack, quantize
-from bias_gate.compress.measure import MeasureSettings
-from bias_gate.compress.methods import CompressionMethod, resolve_method
 from bias_gate.compress.pipeline import compress_model
 from bias_gate.compress.targets import projection_linears
 from bias_gate.compress.weight_store import load_weights, same_bits, save_weights, stored_forms
-from bias_gate.config.schema import CompressionSpec
-
-QUICK = MeasureSettings(sizes=False, latency=False)
-
-
-@pytest.fixture
-def context(tiny_llama, wikitext_dir) -> CompressionContext:
-    return CompressionContext(
-        tokenizer=tiny_llama.tokenizer, config_dir=Path.cwd(), data_dir=wikitext_dir.parent
-    )
-
-
-def spec(method: str, **options) -> CompressionMethod:
-    return resolve_method(CompressionSpec(name=f"{method}-test", method=method, options=options))
+from tests.support.compress import QUICK, spec
 
 
 def projection_numel(model: torch.nn.Module) -> int:
