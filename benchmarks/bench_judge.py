@@ -10,7 +10,9 @@ config-specific probability from 0 to 0.3, replaces it by a random one.
 
     python benchmarks/bench_judge.py --data-dir ../shared/data
 
-Prints the wall and CPU seconds, the verdict counts, then one line:
+``--jobs`` is passed on to compare (default ``auto``: both cores of a 2-core machine).
+Prints the wall and CPU seconds (the judging processes' included), the verdict counts,
+then one line:
 
     judge_configs_per_s=...
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -33,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bias_gate.commands.compare import compare, configure  # noqa: E402
+from bias_gate.commands.compare_jobs import usable_cores  # noqa: E402
 
 
 def _write(path: Path, rows: list[dict[str, object]]) -> None:
@@ -69,6 +73,13 @@ def _answers(
     return folder / "dense.jsonl", folder / "compressed.jsonl"
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished child processes (the judging
+    processes of ``--jobs``)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
@@ -76,6 +87,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=600)
     parser.add_argument("--category", default="Age")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--jobs", default="auto", help="compare's --jobs (default auto)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         dense, compressed = _answers(
@@ -85,15 +97,15 @@ def main() -> None:
         command = argparse.ArgumentParser()
         configure(command)
         source = str(args.data_dir / "bbq")
-        namespace = command.parse_args(
-            ["--source", source, "--dense", str(dense), "--compressed", str(compressed)]
-        )
-        wall, cpu = time.perf_counter(), time.process_time()
-        document = compare(namespace)
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    verdicts = Counter(item["verdict"] for c in document["configs"] for item in c["items"])
-    tables = sum(len(c["items"]) for c in document["configs"])
+        arguments = ["--source", source, "--dense", str(dense), "--compressed", str(compressed)]
+        namespace = command.parse_args([*arguments, "--jobs", args.jobs])
+        wall, cpu = time.perf_counter(), _cpu_seconds()
+        results = compare(namespace)
+        wall, cpu = time.perf_counter() - wall, _cpu_seconds() - cpu
+    verdicts = Counter(item.verdict for config in results.configs for item in config.items)
+    tables = sum(len(config.items) for config in results.configs)
     print(f"configs={args.configs} items={args.items} category={args.category} tables={tables}")
+    print(f"jobs={args.jobs} cores={usable_cores()}")
     print(f"wall_s={wall:.1f} cpu_s={cpu:.1f} verdicts={dict(sorted(verdicts.items()))}")
     print(f"judge_configs_per_s={args.configs / wall:.1f}")
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from bias_gate.commands.arguments import add_source
 from bias_gate.commands.compare_inputs import DEFAULT_CONFIG, FORMATS
+from bias_gate.commands.compare_jobs import CONFIGS_PER_JOB, parse_jobs
 from bias_gate.numbers import fmt_finite as _fmt
 from bias_gate.results import GateResults
 
@@ -68,6 +69,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--benchmark", default="bbq", help="the benchmark whose items the answers are to"
     )
+    parser.add_argument(
+        "--jobs",
+        type=parse_jobs,
+        default=None,
+        help="processes to judge the configs in: a count, or auto (default: every usable "
+        f"core once there are {CONFIGS_PER_JOB} configs per process; the results are the same)",
+    )
 
 
 def compare(args: argparse.Namespace) -> GateResults:
@@ -81,7 +89,7 @@ def compare(args: argparse.Namespace) -> GateResults:
         args.dense, args.compressed, args.fmt, args.source, args.data_dir, benchmark, args.name
     )
     files = {"dense": str(args.dense), "compressed": str(args.compressed), "format": args.fmt}
-    return judge(inputs, args.profile, args.benchmark, files, args.compressed)
+    return judge(inputs, args.profile, args.benchmark, files, args.compressed, args.jobs)
 
 
 def render_text(results: GateResults) -> str:

@@ -87,33 +87,63 @@ def _run(profile: str, thresholds: Any, inputs: Inputs, files: dict[str, str]) -
     }
 
 
-def judge(
-    inputs: Inputs, profile: str, benchmark: str, files: dict[str, str], compressed: Path
-) -> GateResults:
-    """Every config of ``inputs`` judged against the dense answers."""
+def _judge_config(
+    entry: tuple[str, dict[str, Answer]],
+    plans: Any,
+    dense_answers: dict[str, Answer],
+    profile: str,
+    dense: DenseResult,
+    benchmark: str,
+) -> list[Any]:
+    """One config's item results (run in any process: a pure function of its inputs)."""
     from bias_gate.judge.item_results import judge_items
-    from bias_gate.judge.looks import plan_categories
     from bias_gate.judge.thresholds import ThresholdSet, load_profile
     from bias_gate.metrics.gated import get_metric
+
+    name, answers = entry
+    limits = load_profile(profile)
+    results = judge_items(
+        name,
+        plans,
+        _source(dense_answers),
+        _source(answers),
+        thresholds=ThresholdSet(profile=profile, base=limits),
+        metric=get_metric(limits.metric),
+        dense_result=dense,
+    )
+    for result in results:
+        result.benchmark = benchmark
+    return list(results)
+
+
+def judge(
+    inputs: Inputs,
+    profile: str,
+    benchmark: str,
+    files: dict[str, str],
+    compressed: Path,
+    jobs: int | None = 1,
+) -> GateResults:
+    """Every config of ``inputs`` judged against the dense answers, in ``jobs``
+    processes (None: :func:`bias_gate.commands.compare_jobs.job_count`'s choice)."""
+    from bias_gate.commands.compare_jobs import job_count, map_in_processes
+    from bias_gate.judge.looks import plan_categories
+    from bias_gate.judge.thresholds import load_profile
 
     limits = load_profile(profile)
     dense = dense_result(inputs, limits)
     categories = sorted({item.category for item in inputs.items.values()})
     plans = plan_categories(list(inputs.items.values()), categories, looks=1, seed=0)
-    configs = []
-    for name, answers in inputs.configs.items():
-        results = judge_items(
-            name,
-            plans,
-            _source(inputs.dense),
-            _source(answers),
-            thresholds=ThresholdSet(profile=profile, base=limits),
-            metric=get_metric(limits.metric),
-            dense_result=dense,
-        )
-        for result in results:
-            result.benchmark = benchmark
-        configs.append(_config(name, compressed, list(results)))
+    fixed = (plans, inputs.dense, profile, dense, benchmark)
+    judged = map_in_processes(
+        _judge_config,
+        inputs.configs.items(),
+        fixed,
+        job_count(jobs, len(inputs.configs)),
+    )
+    configs = [
+        _config(name, compressed, items) for name, items in zip(inputs.configs, judged, strict=True)
+    ]
     run = _run(profile, limits, inputs, files)
     run["benchmark"] = benchmark
     model = {"name": f"answers in {Path(files['dense']).name}", "source": files}

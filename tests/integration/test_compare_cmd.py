@@ -117,6 +117,33 @@ def test_exit_zero_without_failures_and_no_torch(answer_files, bbq_dir, tmp_path
     assert "PASS" in result.stdout
 
 
+def test_configs_judged_in_two_processes_give_the_same_results(answer_files, bbq_dir):
+    """--jobs 2 judges the configs in two spawned processes; the results are those of
+    one process (the flips file has the same content under its own name)."""
+    dense, compressed, root = answer_files
+    written = {}
+    for jobs in ("1", "2"):
+        out = root / f"jobs-{jobs}.json"
+        arguments = ["compare", "--source", str(bbq_dir), "--dense", str(dense)]
+        arguments += ["--compressed", str(compressed), "--json", str(out), "--jobs", jobs]
+        assert main(arguments) == 1
+        written[jobs] = json.loads(out.read_text())
+        flips = written[jobs].pop("flips_file")
+        assert flips["name"] == f"jobs-{jobs}.flips.jsonl"
+        written[jobs]["flips_sha256"] = flips["sha256"]
+    assert [c["name"] for c in written["2"]["configs"]] == ["same", "pushed"]
+    assert written["2"] == written["1"]
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "many"])
+def test_a_bad_job_count_is_a_usage_error(answer_files, bbq_dir, jobs, capsys):
+    dense, compressed, _ = answer_files
+    with pytest.raises(SystemExit) as stop:
+        main(["compare", "--dense", str(dense), "--compressed", str(compressed), "--jobs", jobs])
+    assert stop.value.code == 2
+    assert f"--jobs takes 'auto' or a count >= 1, got {jobs!r}" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [
