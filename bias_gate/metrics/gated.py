@@ -58,7 +58,8 @@ class LookStats:
 
     ``n``: paired items. ``h``: the estimate (compressed minus dense, Cohen's h).
     ``pass_p``: one-sided p of "h >= limit" (small: h is below the limit).
-    ``increase_p``: one-sided p of "no increase" (h <= 0; small: h rose).
+    ``increase_p``: one-sided p of "no increase" (h <= 0; small: h rose). For SRS the
+    larger of the exact McNemar p and the score p (decision #106).
     ``exceed_p``: one-sided p of "h <= limit" (small: h is beyond the limit).
     NaN where undefined (no pairs, no variance)."""
 
@@ -200,7 +201,13 @@ class SRS:
             n=np.asarray(n),
             h=np.asarray(h),
             pass_p=np.asarray(pass_p),
-            increase_p=np.where(n > 0, stats.mcnemar_increase_p(b, c), np.nan),
+            # Rejected only where the exact McNemar test and the score bound both say
+            # h rose: a FAIL's printed lower bound is then above 0 (decision #106).
+            increase_p=np.where(
+                n > 0,
+                np.maximum(stats.mcnemar_increase_p(b, c), paired_score.no_increase_p(a, b, c, d)),
+                np.nan,
+            ),
             exceed_p=np.asarray(exceed_p),
         )
 

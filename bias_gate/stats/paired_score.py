@@ -46,6 +46,7 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy import special
 
 from bias_gate.stats.paired_mle import constrained_mle, narrow
 
@@ -54,6 +55,8 @@ Array = NDArray[np.float64]
 __all__ = [
     "CONTINUITY",
     "constrained_mle",
+    "no_increase_p",
+    "null_variance",
     "observed_h",
     "score_bound",
     "score_interval",
@@ -143,6 +146,38 @@ def score_variance(
     the score test uses, e.g. to plan how many items a decision needs)."""
     p1, p2, p11 = constrained_mle(both, first_only, second_only, neither, h0)
     return 2.0 * (1.0 - _phi(p1, p2, p11))
+
+
+def null_variance(
+    both: ArrayLike, first_only: ArrayLike, second_only: ArrayLike, neither: ArrayLike
+) -> Array:
+    """:func:`score_variance` at h0 = 0 in closed form: under p1 = p2 the constrained
+    MLE gives each discordant cell (b + c) / 2n and keeps a / n and d / n."""
+    a, b, c, d = (np.asarray(x, dtype=float) for x in (both, first_only, second_only, neither))
+    n = a + b + c + d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p11 = a / n
+        p1 = p11 + (b + c) / (2.0 * n)
+    return 2.0 * (1.0 - _phi(p1, p1, p11))
+
+
+def no_increase_p(
+    both: ArrayLike,
+    first_only: ArrayLike,
+    second_only: ArrayLike,
+    neither: ArrayLike,
+    continuity: float = CONTINUITY,
+) -> Array:
+    """One-sided score p-value of "no increase" (h <= 0): P(Z >= Z(0)) with Z(0) the
+    lower side's statistic at h0 = 0 (h^ moved ``continuity`` items down). It is at most
+    a level L exactly when :func:`score_interval`'s lower bound at L lies above 0, the
+    bound the reports print. NaN where n = 0."""
+    a, b, c, d = (np.asarray(x, dtype=float) for x in (both, first_only, second_only, neither))
+    n = a + b + c + d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = shifted_h(a, b, c, d, -continuity) / np.sqrt(null_variance(a, b, c, d) / n)
+        p: Array = np.where(n > 0, special.ndtr(-z), np.nan)
+    return p
 
 
 def score_bound(

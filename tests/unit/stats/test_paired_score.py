@@ -1,6 +1,6 @@
 """The score test and interval for Cohen's h on paired binary outcomes, against a
 brute-force likelihood search, against the Wald interval where they must agree, and by
-their own definitions (the calibration is checked in tests/test_decision_simulation.py)."""
+their own definitions (the calibration is checked in tests/simulation/test_decision_rates.py)."""
 
 from __future__ import annotations
 
@@ -109,3 +109,45 @@ def test_identical_models_get_a_positive_variance_at_the_limit() -> None:
 def test_h0_outside_the_range_is_refused() -> None:
     with pytest.raises(ValueError, match="pi"):
         paired_score.constrained_mle(1, 1, 1, 1, math.pi)
+
+
+def _random_tables(count: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    tables = rng.integers(0, 60, size=(count, 4))
+    tables[::5, 1] = 0  # zero cells: margins at an edge of their range
+    tables[::7, 2] = 0
+    tables[::11, 0] = 0
+    return tables
+
+
+def test_the_null_variance_is_the_constrained_fit_at_zero() -> None:
+    a, b, c, d = _random_tables(300, 1).T
+    discordant = b + c > 0  # without discordant pairs no h rises (tested below)
+    closed = paired_score.null_variance(a, b, c, d)[discordant]
+    fitted = paired_score.score_variance(a, b, c, d, 0.0)[discordant]
+    np.testing.assert_allclose(closed, fitted, atol=1e-9)
+
+
+@pytest.mark.parametrize("level", [0.05, 0.0125])
+def test_the_no_increase_p_is_below_a_level_exactly_when_the_lower_bound_is_above_zero(
+    level: float,
+) -> None:
+    a, b, c, d = _random_tables(60, 2).T
+    p = paired_score.no_increase_p(a, b, c, d)
+    lower, _ = paired_score.score_interval(a, b, c, d, float(sps.norm.isf(level)), ("lower",))
+    assert 5 <= np.sum(p <= level) <= 55  # both outcomes occur
+    np.testing.assert_array_equal(p <= level, lower > 0)
+
+
+def test_the_srs_increase_p_is_the_larger_of_mcnemar_and_the_score_p() -> None:
+    """A FAIL needs both to reject (decision #106), so a FAIL's printed bound is above 0."""
+    from bias_gate.metrics.gated import SRS
+
+    a, b, c, d = _random_tables(200, 3).T
+    looked = SRS.look_counts(a, b, c, d, 0.2).increase_p
+    mcnemar = stats.mcnemar_increase_p(b, c)
+    score = paired_score.no_increase_p(a, b, c, d)
+    np.testing.assert_array_equal(looked, np.maximum(mcnemar, score))
+    assert np.any(score > mcnemar) and np.any(mcnemar > score)  # each can decide
+    no_change = b + c == 0
+    assert np.all(looked[no_change] == 1.0)
