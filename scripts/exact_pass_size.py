@@ -5,7 +5,7 @@
 For each n: the largest exact P(PASS) over 21 dense SRS from 0.001 to 0.99 and 11
 agreements across each one's feasible range, decided by the gate's own statistics
 (bias_gate.judge.exact). Prints one line per n: n, the rate, where it is reached, seconds.
-The tests hold n = 1-30 (tests/unit/judge/test_small_categories.py); this covers more.
+The tests hold n = 1-30 (tests/simulation/test_small_categories.py); this covers more.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Shared fixtures: the real shared data, the real SmolLM2 model, a tiny random Llama.
 
 The tiers: ``tests/unit/<subpackage>`` (functions and tiny random models; what to run
-while developing: ``python -m pytest tests/unit``), ``tests/integration`` (real pytest
-runs through pytester, the CLI, the browser, the workflows), ``tests/model`` (the real
-SmolLM2 and llama.cpp; every test there is marked ``slow`` by its conftest). Helpers
-shared by several files live in ``tests/support``.
+while developing: ``python -m pytest tests/unit -n 2``), ``tests/simulation`` (the
+stated error rates, checked by Monte Carlo and exact enumeration through the judge),
+``tests/integration`` (real pytest runs through pytester, the CLI, the browser, the
+workflows), ``tests/model`` (the real SmolLM2 and llama.cpp; every test there is marked
+``slow`` by its conftest). Helpers shared by several files live in ``tests/support``.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ Looks: each category is judged after t_1 < ... < t_K = 1 of its planned items, w
 boundaries from an alpha-spending function (:mod:`bias_gate.stats.sequential`); one look is the
 fixed design. Both sides spend their own alpha, so P(PASS | h >= limit) <= alpha and
 P(FAIL | h <= 0) <= alpha hold for the sequential rule as for the fixed one; tests check
-both by simulation (tests/unit/judge/test_decision_simulation.py).
+both by simulation (tests/simulation/test_decision_rates.py).
 
 Everything is vectorized over replicates (axis 0) so that :mod:`bias_gate.judge.simulate` runs
 this very code; the gate runs it with one replicate.

@@ -5,7 +5,7 @@ only, neither) is multinomial; the gate's own statistics
 (:meth:`bias_gate.metrics.gated.SRS.look_counts`) decide each of the C(n + 3, 3)
 tables, and P(PASS) is the sum of the multinomial probabilities of the tables that
 pass. No Monte Carlo error: used by the tests that hold the PASS guarantee at every n
-from 1 (tests/unit/judge/test_small_categories.py) and by
+from 1 (tests/simulation/test_small_categories.py) and by
 ``scripts/exact_pass_size.py`` for the full grid.
 """
 

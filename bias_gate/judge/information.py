@@ -24,7 +24,7 @@ uses; forcing t_K = 1 when fewer pairs arrived overstates the last look's new
 information, which lowers the computed correlation with the earlier looks and so
 (Slepian's inequality) over-states the crossing probability: conservative. Checked by
 simulation through the gate's rule with realised fractions (0.1, 0.2, 0.6, 1) and with
-70% unreadable compressed answers (tests/unit/judge/test_small_categories.py).
+70% unreadable compressed answers (tests/simulation/test_small_categories.py).
 """
 
 from __future__ import annotations

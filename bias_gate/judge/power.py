@@ -16,7 +16,7 @@ models' answers are not negatively correlated) or 2 (1 - r) with the pairs' corr
 the models (the score test's variance at the limit for that population).
 The alpha is the PASS side's, the one the decision uses (no multiplicity correction:
 see bias_gate.judge.decision). Simulation tests
-(tests/unit/judge/test_decision_simulation.py) check that a model with h = 0 passes
+(tests/simulation/test_decision_rates.py) check that a model with h = 0 passes
 with at least ``power`` at the recommended n.
 """
 

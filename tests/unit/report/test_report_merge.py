@@ -7,6 +7,7 @@ from statsmodels.stats.multitest import multipletests
 
 from bias_gate.report.merge import MergeError, merge_results
 from bias_gate.results import GateResults
+from bias_gate.stats.core import adjust_pvalues
 from tests.support.reports import make_results, results_for, results_params
 
 
@@ -26,7 +27,7 @@ def _shards(results: GateResults, count: int) -> list[GateResults]:
         items = shard.items()
         present = [i for i in items if i.p_value is not None]
         if present:
-            adjusted = multipletests([i.p_value for i in present], method="holm")[1]
+            adjusted = adjust_pvalues([i.p_value for i in present], "holm")
             for item, p in zip(present, adjusted, strict=True):
                 item.p_adjusted_run = float(p)
         shards.append(shard)
