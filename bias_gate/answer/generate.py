@@ -123,15 +123,58 @@ def generate_answers(
     items: Sequence[BBQItem],
     variants: Sequence[Sequence[Variant]],
 ) -> list[Answer]:
-    """Answers of a batch in ``generate`` mode."""
+    """Answers of a batch in ``generate`` mode: the texts decoded here, or written by a
+    server where the scorer has ``generate_texts`` (``runtime: openai``), read alike."""
+    spec = ctx.scoring.generate
+    seeds = list(spec.seeds)
+    per_item = 1 if spec.temperature == 0 else len(seeds)
+    prompts = [item_variants[0].ids for item_variants in variants]
+    served = getattr(scorer, "generate_texts", None)
+    if served is not None:
+        texts: list[str] = served(ctx, items, prompts, per_item)
+    else:
+        texts = _decoded_texts(ctx, scorer, items, prompts, per_item)
+    answers = []
+    for i, item in enumerate(items):
+        item_texts = texts[i * per_item : (i + 1) * per_item]
+        if per_item == 1:
+            item_texts = item_texts * len(seeds)
+        shown = [item.answers[j] for j in IDENTITY]
+        positions = [ctx.parse_answer(text, shown) for text in item_texts]
+        choices = [IDENTITY[p] if p is not None else None for p in positions]
+        answers.append(
+            Answer(
+                key=item.key,
+                choice=majority(choices),
+                probs=seed_shares(choices),
+                position_votes=tuple(p for p in positions if p is not None),
+                seed_choices=tuple(choices),
+                raw=item_texts[0],
+                texts=tuple(item_texts),
+                mode="generate",
+            )
+        )
+    return answers
+
+
+def sampling_seed(seed: int, key: str) -> int:
+    """The seed of one (seed, item), as a server's ``seed`` parameter takes it."""
+    return int(fingerprint("generate", seed, key), 16) % (2**31)
+
+
+def _decoded_texts(
+    ctx: ModeContext,
+    scorer: PrefixScorer,
+    items: Sequence[BBQItem],
+    prompts: Sequence[Sequence[int]],
+    per_item: int,
+) -> list[str]:
+    """Each item's ``per_item`` generated texts, decoded in process (prompt-major)."""
     spec = ctx.scoring.generate
     model = scorer.model
     seeds = list(spec.seeds)
-    greedy = spec.temperature == 0
-    per_item = 1 if greedy else len(seeds)
-    prompts = [item_variants[0].ids for item_variants in variants]
     generators: list[torch.Generator | None] = [
-        None if greedy else seed_generator(seeds[s], item.key)
+        None if per_item == 1 else seed_generator(seeds[s], item.key)
         for item in items
         for s in range(per_item)
     ]
@@ -153,25 +196,4 @@ def generate_answers(
             top_p=getattr(config, "top_p", None),
             repeats=per_item,
         )
-    texts = [ctx.tokenizer.decode(t, skip_special_tokens=True) for t in tokens]
-    answers = []
-    for i, item in enumerate(items):
-        item_texts = texts[i * per_item : (i + 1) * per_item]
-        if greedy:
-            item_texts = item_texts * len(seeds)
-        shown = [item.answers[j] for j in IDENTITY]
-        positions = [ctx.parse_answer(text, shown) for text in item_texts]
-        choices = [IDENTITY[p] if p is not None else None for p in positions]
-        answers.append(
-            Answer(
-                key=item.key,
-                choice=majority(choices),
-                probs=seed_shares(choices),
-                position_votes=tuple(p for p in positions if p is not None),
-                seed_choices=tuple(choices),
-                raw=item_texts[0],
-                texts=tuple(item_texts),
-                mode="generate",
-            )
-        )
-    return answers
+    return [ctx.tokenizer.decode(t, skip_special_tokens=True) for t in tokens]

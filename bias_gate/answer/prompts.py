@@ -55,14 +55,24 @@ def prompt_text(item: BBQItem, spec: PromptSpec, tokenizer: Any, order: Order = 
     is the start of the assistant's answer. Without it: the system message, a blank
     line, then the user message.
     """
-    user = user_message(item, spec, order)
     if spec.chat_template:
-        messages = []
-        if spec.system is not None:
-            messages.append({"role": "system", "content": spec.system})
-        messages.append({"role": "user", "content": user})
+        messages = prompt_messages(item, spec, order)
         return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    user = user_message(item, spec, order)
     return f"{spec.system}\n\n{user}" if spec.system else user
+
+
+def prompt_messages(
+    item: BBQItem, spec: PromptSpec, order: Order = IDENTITY
+) -> list[dict[str, str]]:
+    """The chat messages of ``item``'s prompt (system first when ``spec.system`` is set),
+    what :func:`prompt_text` renders with the chat template and what a server's chat
+    completions API takes."""
+    messages = []
+    if spec.system is not None:
+        messages.append({"role": "system", "content": spec.system})
+    messages.append({"role": "user", "content": user_message(item, spec, order)})
+    return messages
 
 
 def continuation_separator(spec: PromptSpec) -> str:

@@ -1,7 +1,7 @@
 """The checks of ``runtime: openai`` in model.yaml, one line each, when it is loaded: a
 config answered by a server has its own ``endpoint``; the dense model it is compared
 with has ``model.endpoint`` (a config is always compared with the dense model in its own
-runtime); ``generate`` mode is not answered through a server yet."""
+runtime)."""
 
 from __future__ import annotations
 
@@ -47,13 +47,6 @@ def check_endpoints(spec: GateSpec, doc: YamlDocument) -> None:
             "give model.endpoint (url, model) where the dense model is served",
             doc,
             ("compressions", first, "runtime") if spec.model.runtime != OPENAI else ("model",),
-        )
-    if spec.scoring.mode == "generate":
-        raise _error(
-            "runtime openai does not answer in generate mode yet: use letter, permuted or "
-            "continuation",
-            doc,
-            ("scoring", "mode"),
         )
 
 

@@ -21,13 +21,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from bias_gate.answer.variants import DecodeState, Variant, VariantScore
 from bias_gate.config.endpoint import EndpointSpec
 from bias_gate.models.openai_client import EndpointClient, EndpointError
+
+if TYPE_CHECKING:
+    from bias_gate.answer.context import ModeContext
+    from bias_gate.data.items import BBQItem
 
 #: The bias that forces the one token a request asks about.
 FORCE = 100
@@ -138,7 +142,7 @@ class OpenAIModel:
 
 class OpenAIScorer:
     """The scorer interface of :class:`bias_gate.answer.scorer.PrefixScorer`, over
-    HTTP (``score`` only: ``generate`` is refused)."""
+    HTTP: ``score`` for the scoring modes, ``generate_texts`` for ``generate``."""
 
     max_batch_tokens = 1
 
@@ -177,12 +181,23 @@ class OpenAIScorer:
             out.append(scored)
         return out
 
+    def generate_texts(
+        self,
+        ctx: ModeContext,
+        items: Sequence[BBQItem],
+        prompts: Sequence[Sequence[int]],
+        per_item: int,
+    ) -> list[str]:
+        """``generate`` mode: the server writes the texts
+        (:mod:`bias_gate.models.openai_generate`)."""
+        from bias_gate.models.openai_generate import generate_texts
+
+        texts = generate_texts(self.served, ctx, items, prompts, per_item)
+        self.forward_calls += len(texts)
+        return texts
+
     def prefill(self, prompts: Sequence[Sequence[int]], repeats: int = 1) -> DecodeState:
-        raise EndpointError(
-            "runtime openai does not answer in generate mode yet: use scoring.mode "
-            "letter, permuted or continuation",
-            key="scoring.mode",
-        )
+        raise AssertionError("generate mode goes through generate_texts over HTTP")
 
     def step(self, state: DecodeState, tokens: torch.Tensor) -> DecodeState:
-        raise AssertionError("prefill refuses generate mode")
+        raise AssertionError("generate mode goes through generate_texts over HTTP")

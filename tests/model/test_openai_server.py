@@ -12,6 +12,7 @@ file, so that ``--dist loadfile`` starts it on one worker only).
 - The server killed mid-run and restarted, the run completes with the same choices, and
   a rerun answers from the cache without one completion request; another declared
   ``revision`` of the same served name is asked again.
+- ``generate`` through ``/chat/completions``: greedy, the same texts as in process.
 - Perplexity: this server cannot give aligned prompt log-probabilities; the probe says so.
 - A real gate run goes through the server; its perplexity item fails saying why.
 """
@@ -95,6 +96,25 @@ def test_the_server_answers_like_the_in_process_runtime(
     assert found.items == len(items) and found.same_choice == 1.0
     limit = 1e-3 if mode == "letter" else 0.1
     assert found.max_logprob_diff is not None and found.max_logprob_diff < limit
+
+
+def test_generate_through_chat_completions_writes_what_the_in_process_runtime_writes(
+    llama_server, smollm2_tokenizer, in_process, items
+):
+    """Greedy ``generate``: the server applies the GGUF's chat template to the same
+    messages (its prompt token count is checked against the engine's) and writes the
+    same texts as llama.cpp in process."""
+    scoring = ScoringSpec(mode="generate", generate={"max_new_tokens": 12})
+    local = answer_items(in_process, smollm2_tokenizer, items, scoring)
+    model = model_at(llama_server.url, smollm2_tokenizer)
+    remote = answer_items(model, smollm2_tokenizer, items, scoring)
+    assert model.client.requests_sent >= len(items)
+    same_text = sum(local[k].texts == remote[k].texts for k in local)
+    print(f"generate: same text on {same_text} of {len(items)} items; texts: "
+          f"{[remote[k].raw for k in remote]}")  # fmt: skip
+    assert {k: a.choice for k, a in remote.items()} == {k: a.choice for k, a in local.items()}
+    assert same_text == len(items)
+    assert all(a.mode == "generate" and a.raw for a in remote.values())
 
 
 # -- faults, kills, the cache -------------------------------------------------------------

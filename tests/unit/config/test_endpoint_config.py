@@ -70,13 +70,6 @@ BAD = [
         "model.endpoint.url",
         "must start with http:// or https://",
     ),
-    (
-        "generate is not answered through a server",
-        ("mode: permuted", "mode: generate"),
-        19,
-        "scoring.mode",
-        "runtime openai does not answer in generate mode yet",
-    ),
 ]
 
 
@@ -93,3 +86,9 @@ def test_a_bad_endpoint_is_one_clear_line(tmp_path, bbq_dir, wikitext_dir, edit,
     assert "\n" not in message
     assert message.startswith(f"{path}:{line}: {key}: "), message
     assert part in message
+
+
+def test_generate_mode_is_answered_through_a_server(tmp_path, bbq_dir, wikitext_dir):
+    path = write(tmp_path, SERVED.replace("mode: permuted", "mode: generate", 1), bbq_dir,
+                 wikitext_dir)  # fmt: skip
+    assert load_gate_config(path).spec.scoring.mode == "generate"
