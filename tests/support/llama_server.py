@@ -41,8 +41,11 @@ def server_missing() -> str | None:
 class LlamaServer:
     """One server process for ``gguf`` on ``port`` (started by :meth:`start`)."""
 
-    def __init__(self, gguf: Path, port: int | None = None, log: Path | None = None) -> None:
+    def __init__(
+        self, gguf: Path, port: int | None = None, log: Path | None = None, threads: int = 1
+    ) -> None:
         self.gguf = gguf
+        self.threads = threads
         self.port = port or free_port()
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
@@ -56,10 +59,11 @@ class LlamaServer:
             sys.executable, "-m", "llama_cpp.server",
             "--model", str(self.gguf), "--model_alias", SERVED_NAME,
             "--host", "127.0.0.1", "--port", str(self.port),
-            "--n_ctx", "1024", "--n_threads", "1", "--n_threads_batch", "1",
+            "--n_ctx", "1024", "--n_threads", str(self.threads),
+            "--n_threads_batch", str(self.threads),
         ]  # fmt: skip
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
-        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        env = {**os.environ, "OMP_NUM_THREADS": str(self.threads)}
         self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
