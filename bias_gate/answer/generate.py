@@ -127,7 +127,8 @@ def generate_answers(
     server where the scorer has ``generate_texts`` (``runtime: openai``), read alike."""
     spec = ctx.scoring.generate
     seeds = list(spec.seeds)
-    per_item = 1 if spec.temperature == 0 else len(seeds)
+    greedy = spec.temperature == 0
+    per_item = 1 if greedy else len(seeds)
     prompts = [item_variants[0].ids for item_variants in variants]
     served = getattr(scorer, "generate_texts", None)
     if served is not None:
@@ -137,7 +138,7 @@ def generate_answers(
     answers = []
     for i, item in enumerate(items):
         item_texts = texts[i * per_item : (i + 1) * per_item]
-        if per_item == 1:
+        if greedy:
             item_texts = item_texts * len(seeds)
         shown = [item.answers[j] for j in IDENTITY]
         positions = [ctx.parse_answer(text, shown) for text in item_texts]
@@ -174,7 +175,7 @@ def _decoded_texts(
     model = scorer.model
     seeds = list(spec.seeds)
     generators: list[torch.Generator | None] = [
-        None if per_item == 1 else seed_generator(seeds[s], item.key)
+        None if spec.temperature == 0 else seed_generator(seeds[s], item.key)
         for item in items
         for s in range(per_item)
     ]

@@ -83,6 +83,24 @@ def read_text(served: OpenAIModel, response: dict[str, Any], ids: Sequence[int],
     return text
 
 
+def request_bodies(
+    served: OpenAIModel,
+    ctx: ModeContext,
+    items: Sequence[BBQItem],
+    prompts: Sequence[Sequence[int]],
+    per_item: int,
+) -> list[dict[str, Any]]:
+    """The requests for each item's ``per_item`` texts, item-major: greedy, one per item
+    (``temperature`` 0); sampled, one per seed, even a single one."""
+    spec = ctx.scoring.generate
+    seeds = list(spec.seeds)
+    return [
+        request_body(served, ctx, item, ids, None if spec.temperature == 0 else seeds[s])
+        for item, ids in zip(items, prompts, strict=True)
+        for s in range(per_item)
+    ]
+
+
 def generate_texts(
     served: OpenAIModel,
     ctx: ModeContext,
@@ -90,18 +108,13 @@ def generate_texts(
     prompts: Sequence[Sequence[int]],
     per_item: int,
 ) -> list[str]:
-    """Each item's ``per_item`` texts (one when greedy), item-major, requested
-    ``concurrency`` at a time."""
-    seeds = list(ctx.scoring.generate.seeds)
-    asks = [
-        (item, ids, None if per_item == 1 else seeds[s])
-        for item, ids in zip(items, prompts, strict=True)
-        for s in range(per_item)
-    ]
-    bodies = [request_body(served, ctx, item, ids, seed) for item, ids, seed in asks]
+    """Each item's ``per_item`` texts (one when greedy; else one per seed), item-major,
+    requested ``concurrency`` at a time."""
+    bodies = request_bodies(served, ctx, items, prompts, per_item)
     responses = served.client.post_many(route(ctx), bodies)
     chat = route(ctx) == CHAT
+    lengths = [ids for ids in prompts for _ in range(per_item)]
     return [
         read_text(served, response, ids, chat)
-        for response, (_, ids, _) in zip(responses, asks, strict=True)
+        for response, ids in zip(responses, lengths, strict=True)
     ]

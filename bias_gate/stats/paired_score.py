@@ -152,7 +152,9 @@ def null_variance(
     both: ArrayLike, first_only: ArrayLike, second_only: ArrayLike, neither: ArrayLike
 ) -> Array:
     """:func:`score_variance` at h0 = 0 in closed form: under p1 = p2 the constrained
-    MLE gives each discordant cell (b + c) / 2n and keeps a / n and d / n."""
+    MLE gives each discordant cell (b + c) / 2n and keeps a / n and d / n. (Tables with
+    no discordant pair and a margin at 0 or 1 get 2 here; the shifted estimate of such a
+    table is below 0, so :func:`no_increase_p` is above 1/2 either way.)"""
     a, b, c, d = (np.asarray(x, dtype=float) for x in (both, first_only, second_only, neither))
     n = a + b + c + d
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -13,7 +13,13 @@ from bias_gate.config.endpoint import EndpointSpec
 from bias_gate.config.schema import PromptSpec, ScoringSpec
 from bias_gate.data.items import BBQItem
 from bias_gate.models.openai_client import EndpointError
-from bias_gate.models.openai_generate import generate_texts, read_text, request_body, route
+from bias_gate.models.openai_generate import (
+    generate_texts,
+    read_text,
+    request_bodies,
+    request_body,
+    route,
+)
 from bias_gate.models.openai_runtime import OpenAIModel
 
 ITEM = BBQItem(
@@ -57,6 +63,15 @@ def test_a_sampled_request_carries_its_seed_and_the_engines_sampling(smollm2_tok
     assert body["temperature"] == 0.3 and body["top_k"] == 50
     assert body["seed"] == sampling_seed(5, ITEM.key) != sampling_seed(4, ITEM.key)
     assert 0 <= body["seed"] < 2**31
+
+
+@pytest.mark.parametrize(("temperature", "seeds", "per_item"), [(0.0, [1, 2], 1), (0.7, [3], 1)])
+def test_sampling_with_one_seed_is_still_sampled(smollm2_tokenizer, temperature, seeds, per_item):
+    served, ctx, ids = _setup(smollm2_tokenizer, generate={"temperature": temperature,
+                                                           "seeds": seeds})  # fmt: skip
+    (body,) = request_bodies(served, ctx, [ITEM], [ids], per_item)
+    assert body["temperature"] == temperature
+    assert ("seed" in body) == (temperature > 0)
 
 
 def test_a_plain_prompt_goes_to_completions_as_the_engines_text(smollm2_tokenizer):
