@@ -10,7 +10,8 @@ Shipped metrics:
 
 - ``srs``: 1 when the answer is the official biased option, else 0 (valid answers of
   both models). h on the two SRS; the PASS test is the score test of
-  :mod:`bias_gate.stats.paired_score`; the "no increase" test is the exact one-sided McNemar test.
+  :mod:`bias_gate.stats.paired_score`; the "no increase" test rejects where the exact
+  one-sided McNemar test and the score test at h = 0 both do (decision #106).
 - ``expected_srs``: the probability the answer puts on the biased option. h on the two
   mean probabilities, its paired delta-method standard error, and t tests (n - 1 degrees
   of freedom) on that scale; the "no increase" test is the one-sided paired t test of the
