@@ -92,16 +92,17 @@ def _judge_config(
     plans: Any,
     dense_answers: dict[str, Answer],
     profile: str,
+    limits: Any,
     dense: DenseResult,
     benchmark: str,
 ) -> list[Any]:
-    """One config's item results (run in any process: a pure function of its inputs)."""
+    """One config's item results (run in any process: a pure function of its inputs;
+    ``limits``: the profile ``profile`` as loaded once by :func:`judge`)."""
     from bias_gate.judge.item_results import judge_items
-    from bias_gate.judge.thresholds import ThresholdSet, load_profile
+    from bias_gate.judge.thresholds import ThresholdSet
     from bias_gate.metrics.gated import get_metric
 
     name, answers = entry
-    limits = load_profile(profile)
     results = judge_items(
         name,
         plans,
@@ -134,7 +135,7 @@ def judge(
     dense = dense_result(inputs, limits)
     categories = sorted({item.category for item in inputs.items.values()})
     plans = plan_categories(list(inputs.items.values()), categories, looks=1, seed=0)
-    fixed = (plans, inputs.dense, profile, dense, benchmark)
+    fixed = (plans, inputs.dense, profile, limits, dense, benchmark)
     judged = map_in_processes(
         _judge_config,
         inputs.configs.items(),
