@@ -23,6 +23,7 @@ format (``bias-gate-bitmask-v1``) is still read.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from bias_gate.compress.storage import FORMAT as BITMASK_V1
 from bias_gate.compress.storage import atomic_save, kept_bits, load_sparse, sparse_pays
 
 FORMAT = "bias-gate-weights-v2"
+_PARTS = ("mask", "values", "codes", "scale", "zero")
 _INT = {1: torch.int8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
 
 
@@ -87,7 +89,7 @@ def _encode_one(
 def save_weights(
     path: Path,
     tensors: dict[str, torch.Tensor],
-    dense: dict[str, torch.Tensor],
+    dense: Mapping[str, torch.Tensor],
     packed: dict[str, Packed] | None = None,
 ) -> int:
     """Write ``tensors`` (compressed weights by parameter name) in their smallest exact
@@ -139,18 +141,34 @@ def _decode(
     return full.reshape(shape)
 
 
-def load_weights(path: Path, dense: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def load_weights(path: Path, dense: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """The tensors :func:`save_weights` wrote, bit for bit (``dense``: the same dense
     weights it was given); also reads the older bitmask format."""
+    return dict(iter_weights(path, dense))
+
+
+def iter_weights(
+    path: Path, dense: Mapping[str, torch.Tensor]
+) -> Iterator[tuple[str, torch.Tensor]]:
+    """:func:`load_weights` one tensor at a time (each read and decoded when asked for,
+    so one decoded tensor is held at a time; ``dense`` is asked for the same way)."""
     with safe_open(str(path), framework="pt") as handle:
         metadata = handle.metadata() or {}
         if metadata.get("format") == BITMASK_V1:
-            return load_sparse(path)
+            yield from load_sparse(path).items()
+            return
         if metadata.get("format") != FORMAT:
             raise ValueError(f"{path} is not a {FORMAT} file")
         forms = json.loads(metadata["tensors"])
-        raw = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
-    return {name: _decode(name, info, raw, dense.get(name)) for name, info in forms.items()}
+        keys = set(handle.keys())
+        for name, info in forms.items():
+            raw = {
+                key: handle.get_tensor(key)
+                for key in (name, *(f"{name}::{part}" for part in _PARTS))
+                if key in keys
+            }
+            masked = info["form"] == "masked"
+            yield name, _decode(name, info, raw, dense.get(name) if masked else None)
 
 
 def stored_forms(path: Path) -> dict[str, str]:
