@@ -32,6 +32,11 @@ class LoadedModel:
     fingerprint: str
     description: str
     device: str
+    #: The projections in private mappings of their files, to be compressed in place
+    #: (:class:`bias_gate.compress.in_place.InPlaceWeights`), or ``None``:
+    #: ``in_place_reason`` says why not.
+    in_place: Any = None
+    in_place_reason: str = ""
 
 
 def package_file(package: str, file: str) -> Path:
@@ -178,7 +183,9 @@ def load_model(
 
     A GGUF model is dequantized once and kept under ``cache_dir`` (default: the user
     cache) as safetensors; later loads read that copy: bit-identical weights, a fraction
-    of the time and about a third of the peak memory of dequantizing again.
+    of the time and about a third of the peak memory of dequantizing again. The first
+    load reads the copy too, once written, so its weights are mapped from a file (what
+    compressing in place needs: :mod:`bias_gate.compress.in_place`).
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -215,6 +222,9 @@ def load_model(
         raise ModelLoadError(f"cannot load {spec.display_name}: {first}", key="model") from None
     if "gguf_file" in kwargs and converted is not None:
         _save_dequantized(model, tokenizer, converted)
+        if (converted / "config.json").is_file():  # the copy, mapped from its file
+            del model
+            model = _from_pretrained(spec, str(converted), dtype)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     model.to(target)
@@ -225,4 +235,12 @@ def load_model(
         fingerprint=model_fingerprint(spec),
         description=spec.display_name,
         device=target,
+    )
+
+
+def _from_pretrained(spec: ModelSpec, location: str, dtype: Any) -> Any:
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(
+        location, dtype=dtype, use_safetensors=True, trust_remote_code=spec.trust_remote_code
     )
