@@ -58,6 +58,7 @@ def answer_items(
     progress: bool = False,
     parse_answer: Callable[[str, Sequence[str]], int | None] = parse_answer,
     on_answered: Callable[[int, bool], None] | None = None,
+    prepare: Callable[[], None] | None = None,
 ) -> dict[str, Answer]:
     """Answer every item with ``model`` as ``scoring`` says; returns answers by item key.
 
@@ -71,6 +72,8 @@ def answer_items(
     (:data:`bias_gate.registry.SCORING_MODES`); ``parse_answer`` reads generated
     answers (the benchmark's). ``on_answered(count, fresh)`` is told how many items came
     from the store (``fresh`` false), then each batch answered (live progress).
+    ``prepare``: called once before the model answers anything (not when every answer
+    is stored): the gate puts a model compressed in place in the state asked for.
     """
     if (store is None) != (store_key is None):
         raise ValueError("give both store and store_key, or neither")
@@ -88,6 +91,8 @@ def answer_items(
     if on_answered is not None and stored:
         on_answered(stored, False)
     if todo:
+        if prepare is not None:
+            prepare()
         ctx = ModeContext(tokenizer=tokenizer, scoring=scoring, parse_answer=parse_answer)
         _answer_missing(model, ctx, todo, mode, done, store, store_key, progress, on_answered)
     return {item.key: done[item.key] for item in items}

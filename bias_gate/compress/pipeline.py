@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from bias_gate.cache import (
 )
 from bias_gate.cache_usage import mark_used
 from bias_gate.compress.base import CompressionContext, CompressionResult
+from bias_gate.compress.in_place import InPlaceWeights
 from bias_gate.compress.measure import (
     CompressionReport,
     MeasureSettings,
@@ -47,9 +49,12 @@ from bias_gate.compress.measure import (
 from bias_gate.compress.methods import CompressionMethod
 from bias_gate.compress.sparsity import check_shortfall, measure_sparsity
 from bias_gate.compress.targets import PROJECTIONS, projection_linears
-from bias_gate.compress.weight_store import load_weights, save_weights
+from bias_gate.compress.weight_store import iter_weights, save_weights
 from bias_gate.config.schema import CompressionSpec
-from bias_gate.identity import compressed_weights_key, compression_part
+from bias_gate.identity import NO_COMPRESSION, compressed_weights_key, compression_part
+
+#: What :func:`_load` returns for an entry torn while it was read.
+TORN = object()
 
 
 def default_cache_dir() -> Path:
@@ -80,20 +85,20 @@ def _store(
     cache_dir: Path,
     key: str,
     model: torch.nn.Module,
-    dense: torch.nn.Module,
+    dense: Mapping[str, torch.Tensor],
     result: CompressionResult,
     meta: dict[str, Any],
 ) -> None:
     """The weights first (each tensor in its smallest exact form,
-    :mod:`bias_gate.compress.weight_store`), then the metadata that makes the entry
-    usable (each atomic). A cache that cannot take them is one warning; the run goes on
-    with the model in hand."""
+    :mod:`bias_gate.compress.weight_store`, given the ``dense`` projections they came
+    from), then the metadata that makes the entry usable (each atomic). A cache that
+    cannot take them is one warning; the run goes on with the model in hand."""
     remove_stale_temporaries(cache_dir)
 
     def write() -> None:
         path = cache_dir / f"{key}.safetensors"
-        tensors, reference = _projection_tensors(model), _projection_tensors(dense)
-        meta["stored_bytes"] = save_weights(path, tensors, reference, result.packed)
+        tensors = _projection_tensors(model)
+        meta["stored_bytes"] = save_weights(path, tensors, dense, result.packed)
         atomic_write_json(cache_dir / f"{key}.json", meta)
 
     write_or_warn("compressed weights", cache_dir, write)
@@ -101,12 +106,16 @@ def _store(
 
 @torch.no_grad()
 def _load(
-    cache_dir: Path, key: str, model: torch.nn.Module, dense: torch.nn.Module
-) -> dict[str, Any] | None:
-    """The cached entry's metadata, its weights copied into ``model``; ``None`` when the
-    entry is incomplete (a run killed between the two files), unreadable, or removed while
-    being read (``bias-gate cache prune`` beside the run). A used entry
-    is marked used now (:func:`bias_gate.cache_usage.mark_used`, what eviction orders by)."""
+    cache_dir: Path, key: str, model: torch.nn.Module, dense: Mapping[str, torch.Tensor]
+) -> dict[str, Any] | object | None:
+    """The cached entry's metadata, its weights written into ``model`` one tensor at a
+    time (``dense``: the dense projections, what a bitmask keeps values of); ``None``
+    when the entry is incomplete (a run killed between the two files) or unreadable;
+    :data:`TORN` when it was removed or torn while being read (``bias-gate cache prune``
+    beside the run): then ``model`` may hold some of its tensors and must not be
+    compressed as it is. A used
+    entry is marked used now (:func:`bias_gate.cache_usage.mark_used`, what eviction
+    orders by)."""
     meta_path, weights_path = cache_dir / f"{key}.json", cache_dir / f"{key}.safetensors"
     if not (meta_path.is_file() and weights_path.is_file()):
         return None
@@ -115,13 +124,12 @@ def _load(
     except (OSError, ValueError):
         return None
     try:
-        tensors = load_weights(weights_path, _projection_tensors(dense))
+        for name, tensor in iter_weights(weights_path, dense):
+            model.get_parameter(name).data.copy_(tensor)
     except Exception as exc:  # removed or torn under us (a prune beside the run): recompute
         if not (is_write_error(exc) or isinstance(exc, ValueError)):
             raise
-        return None
-    for name, tensor in tensors.items():
-        model.get_parameter(name).data.copy_(tensor)
+        return TORN
     mark_used(meta_path)
     return meta
 
@@ -132,6 +140,7 @@ def compress_model(
     context: CompressionContext,
     cache_dir: Path | None = None,
     settings: MeasureSettings | None = None,
+    in_place: bool = False,
 ) -> tuple[Any, CompressionReport]:
     """Compress a copy of ``dense.model`` with ``method`` and measure it (the copy
     shares what the method cannot change: :func:`working_copy`).
@@ -141,7 +150,11 @@ def compress_model(
     when the config was loaded (:func:`bias_gate.compress.methods.resolve_method`).
     ``cache_dir``: where compressed weights are cached (default
     :func:`default_cache_dir`). ``settings``: what is measured besides sparsity (default:
-    sizes and latency). Returns the compressed model and its :class:`CompressionReport`
+    sizes and latency). ``in_place``: where ``dense.in_place`` holds the projections in
+    private mappings of their file (:mod:`bias_gate.compress.in_place`), a cacheable
+    method compresses ``dense.model`` itself, and the model returned is ``dense.model``
+    in that config's state (the gate's way; not with latency, which times both models
+    side by side). Returns the compressed model and its :class:`CompressionReport`
     (``report.compression``: the compression's identity part). Raises
     :class:`SparsityShortfallError` when fewer weights were pruned than asked.
     """
@@ -155,31 +168,95 @@ def compress_model(
         if cacheable
         else None
     )
-    if getattr(compressor, "needs_copy", True):
-        model = working_copy(dense.model, only_projections=cacheable)
-    else:  # the method never changes the model it is given (decision #102)
-        model = dense.model
-    cached = _load(cache_dir, key, model, dense.model) if key is not None else None
-    if cached is not None:
-        result = CompressionResult(model, cached["target_sparsity"], None, notes=cached["notes"])
-        seconds = float(cached["compress_seconds"])
-    else:
-        start = time.perf_counter()
-        result = compressor.compress(model, options, context)
-        seconds = time.perf_counter() - start
-        model = result.model
-        if key is not None:
-            meta = _cache_meta(spec, options, result, seconds, dense)
-            _store(cache_dir, key, model, dense.model, result, meta)
+    weights: InPlaceWeights | None = getattr(dense, "in_place", None)
+    if weights is not None:
+        weights.use(NO_COMPRESSION)  # every method starts from the dense weights
+    if not (in_place and cacheable and not settings.latency):
+        weights = None
+    model, result, seconds, cached = _compressed(dense, method, context, cache_dir, key, weights)
     report = _checked_report(spec, options, result, model, seconds)
-    report.from_cache = cached is not None
+    report.from_cache = cached
     report.cache_key = key
     report.compression = compression
     if result.artifact is not None:
         report.artifact_path = str(result.artifact)
         report.artifact_bytes = result.artifact.stat().st_size
     _measure(report, dense.model, model, settings)
+    if weights is not None and key is not None:
+        weights.compressed(compression, _reapply(cache_dir, key, weights, method, context))
     return model, report
+
+
+def _compressed(
+    dense: Any,
+    method: CompressionMethod,
+    context: CompressionContext,
+    cache_dir: Path,
+    key: str | None,
+    weights: InPlaceWeights | None,
+) -> tuple[torch.nn.Module, CompressionResult, float, bool]:
+    """The compressed model (read from the cache entry ``key``, else compressed and
+    stored), its result, the seconds compressing took, and whether it was read. In place
+    when ``weights`` are given, else on :func:`working_copy` (or the dense model itself
+    for a method that never changes it, decision #102)."""
+    spec, compressor, options = method.spec, method.compressor, method.options
+
+    def start() -> torch.nn.Module:
+        if weights is not None:
+            weights.use(NO_COMPRESSION)
+            weights.compressing()
+            return dense.model
+        if getattr(compressor, "needs_copy", True):
+            return working_copy(dense.model, only_projections=key is not None)
+        return dense.model
+
+    model = start()
+    if key is not None:
+        found = _load(cache_dir, key, model, _projection_tensors(dense.model))
+        if isinstance(found, dict):
+            result = CompressionResult(model, found["target_sparsity"], None, notes=found["notes"])
+            return model, result, float(found["compress_seconds"]), True
+        if found is TORN:
+            model = start()  # the torn entry wrote some of its tensors: start again
+    started = time.perf_counter()
+    result = compressor.compress(model, options, context)
+    seconds = time.perf_counter() - started
+    if weights is not None and result.model is not dense.model:
+        raise TypeError(
+            f"method {spec.method!r} is marked cacheable but returned another model: a "
+            "cacheable method changes the projections of the model it is given, in place"
+        )
+    if key is not None:
+        meta = _cache_meta(spec, options, result, seconds, dense)
+        # In place, the dense weights are read from the file, one tensor at a time.
+        reference: Mapping[str, torch.Tensor] = (
+            weights.references() if weights is not None else _projection_tensors(dense.model)
+        )
+        _store(cache_dir, key, result.model, reference, result, meta)
+        if weights is not None:
+            weights.release()
+    return result.model, result, seconds, False
+
+
+def _reapply(
+    cache_dir: Path,
+    key: str,
+    weights: InPlaceWeights,
+    method: CompressionMethod,
+    context: CompressionContext,
+) -> Callable[[], None]:
+    """How the dense model, restored in place, gets this config's weights back: from the
+    cache entry, or by compressing again when the entry is gone or torn (the same
+    weights: compression is deterministic, which the cache keys rely on already)."""
+    model = weights.model
+
+    def apply() -> None:
+        if not isinstance(_load(cache_dir, key, model, _projection_tensors(model)), dict):
+            weights.restore()
+            weights.compressing()
+            method.compressor.compress(model, method.options, context)
+
+    return apply
 
 
 def _cache_meta(

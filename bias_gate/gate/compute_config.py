@@ -5,7 +5,9 @@
 
 The compressed model lives only inside :meth:`ConfigComputer._measure`: it is released
 (and collected) before the result is built, so at most two models (dense and one
-compressed) are in memory."""
+compressed) are in memory; where the dense model's projections are mapped from their
+file, one: the compression is done in place and the dense weights come back from the file
+when the dense model answers (:mod:`bias_gate.compress.in_place`)."""
 
 from __future__ import annotations
 
@@ -107,6 +109,7 @@ class ConfigComputer:
             context,
             cache_dir=self.models.cache_dir / "compressed",
             settings=MeasureSettings(sizes=measure.storage, latency=measure.latency),
+            in_place=True,
         )
         # The compressor's own identity of this compression (every method, cached or not).
         compression = self.identity(name, context)

@@ -152,6 +152,7 @@ class Measurements:
         """:meth:`answers` of one benchmark's items."""
         from bias_gate.answer.engine import answer_items
         from bias_gate.answer.store import AnswerStore
+        from bias_gate.compress.in_place import use_state
         from bias_gate.registry import BENCHMARKS
 
         key = self.answers_key(
@@ -163,6 +164,10 @@ class Measurements:
             benchmark=benchmark,
         )
         store = AnswerStore(self.cache_dir / "answers")
+
+        def prepare() -> None:
+            use_state(loaded, model, compression)
+
         answers = answer_items(
             model,
             loaded.tokenizer,
@@ -172,6 +177,7 @@ class Measurements:
             store_key=key,
             parse_answer=BENCHMARKS.get(benchmark)().parse_answer,
             on_answered=on_answered,
+            prepare=prepare,
         )
         store.compact(key)
         return answers
@@ -212,8 +218,10 @@ class Measurements:
 
             result = llama_perplexity(model, loaded.tokenizer, settings, data_dir=self.data_dir)
         else:
+            from bias_gate.compress.in_place import use_state
             from bias_gate.models.perplexity import perplexity
 
+            use_state(loaded, model, compression)
             result = perplexity(model, loaded.tokenizer, settings, data_dir=self.data_dir)
         value = result.perplexity
         write_or_warn(

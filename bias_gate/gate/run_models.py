@@ -55,7 +55,8 @@ class RunModels:
         return device
 
     def loaded(self) -> LoadedModel:
-        """The dense model as torch loads it, once."""
+        """The dense model as torch loads it, once, its projections mapped to be
+        compressed in place where they can be (:mod:`bias_gate.compress.in_place`)."""
         if self._loaded is None:
             from bias_gate.models.load_progress import gguf_tensor_progress
             from bias_gate.models.loading import load_model
@@ -69,6 +70,9 @@ class RunModels:
                 self._loaded = load_model(
                     self.spec.model, device=self.device(), cache_dir=self.cache_dir
                 )
+            from bias_gate.compress.in_place import attach_loaded
+
+            attach_loaded(self._loaded)
         return self._loaded
 
     def dense_gguf(self) -> Path:

@@ -167,9 +167,10 @@ class GateRun:
 
     def run_info(self) -> dict[str, Any]:
         """The results' ``run`` (:mod:`bias_gate.gate.run_info`)."""
-        fingerprint = self.models.loaded().fingerprint
+        loaded = self.models.loaded()
         items = self.models.items().fingerprint
-        return run_info(self.spec, self.options, self.thresholds, items, fingerprint)
+        reason = "" if loaded.in_place is not None else loaded.in_place_reason
+        return run_info(self.spec, self.options, self.thresholds, items, loaded.fingerprint, reason)
 
     def model_info(self) -> dict[str, Any]:
         """The results' ``model``: name, fingerprint and source of the dense model."""
