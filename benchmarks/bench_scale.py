@@ -4,11 +4,13 @@ For each model size, every stage runs in its own child process (so each peak RSS
 that stage's alone) and prints one JSON line; the parent prints a table per model:
 
 - ``load``: the dense model loaded as the gate loads it (``load_model``);
-- ``compress:<config>``: load, then ``compress_model`` (the gate's call: the dense model
-  and the compressed copy both held, as while a config is answered) for magnitude 2:4,
-  Wanda 50% with calibration, rtn int8 and int4 (group 64: SmolLM2 is 576 wide), and
-  gguf Q8_0 (SmolLM2 only: the method writes its file from the model's GGUF, which the
-  random models lack);
+- ``compress:<config>``: load, then ``compress_model`` as the gate calls it (in place
+  where the weights are mapped from their file, decision #109), then a config's life in
+  the gate: the compressed model answers 4 items, the dense one (restored from the file)
+  answers them, the compressed one (re-applied from the cache) answers again; for
+  magnitude 2:4, Wanda 50% with calibration, rtn int8 and int4 (group 64: SmolLM2 is 576
+  wide), and gguf Q8_0 (SmolLM2 only: the method writes its file from the model's GGUF,
+  which the random models lack; it loads its own model, beside the dense one);
 - ``perplexity``: the dense model's perplexity on a fixed token budget;
 - ``answer``: the dense model answering 100 ambiguous Age items in ``continuation``.
 
@@ -131,6 +133,10 @@ def run_stage(args: argparse.Namespace) -> dict[str, Any]:
     start = time.perf_counter()
     spec = model_spec(args.size, args.work, args.dtype, args.device)
     loaded = load_model(spec, cache_dir=cache)
+    if args.stage.startswith("compress:"):
+        from bias_gate.compress.in_place import attach_loaded
+
+        attach_loaded(loaded)  # as the gate does
     extra: dict[str, Any] = {
         "params": sum(p.numel() for p in loaded.model.parameters()),
         "weight_bytes": sum(p.numel() * p.element_size() for p in loaded.model.parameters()),
@@ -178,9 +184,52 @@ def stage_compress(args: argparse.Namespace, spec: Any, loaded: Any, cache: Path
         cache_dir=cache,
     )
     settings = MeasureSettings(sizes=False, latency=False)
-    model, report = compress_model(loaded, method, context, cache / "compressed", settings)
-    shared = shared_parameters(loaded.model, model)
-    return {"compress_seconds": report.compress_seconds, "shared_parameters": shared}
+    model, report = compress_model(
+        loaded, method, context, cache / "compressed", settings, in_place=True
+    )
+    figures = {
+        "compress_seconds": report.compress_seconds,
+        "shared_parameters": shared_parameters(loaded.model, model),
+        "in_place": loaded.in_place is not None and model is loaded.model,
+        "in_place_reason": loaded.in_place_reason,
+    }
+    if figures["in_place"]:
+        figures.update(switch_states(args, loaded, report.compression))
+    return figures
+
+
+def switch_states(args: argparse.Namespace, loaded: Any, compression: dict) -> dict[str, Any]:
+    """A config's life in the gate after compressing in place: the compressed model
+    answers, the dense one answers (weights restored from the file), the compressed one
+    answers again (weights re-applied from the cache entry); the switches are timed."""
+    from bias_gate.identity import NO_COMPRESSION
+
+    weights, items = loaded.in_place, age_items(args)[:4]
+    answer(loaded, items)
+    started = time.perf_counter()
+    weights.use(NO_COMPRESSION)
+    restore = time.perf_counter() - started
+    answer(loaded, items)
+    started = time.perf_counter()
+    weights.use(compression)
+    reapply = time.perf_counter() - started
+    answer(loaded, items)
+    return {"restore_seconds": restore, "reapply_seconds": reapply}
+
+
+def age_items(args: argparse.Namespace) -> list[Any]:
+    """The ambiguous Age items, in file order."""
+    from bias_gate.data.bbq import parse_lines
+
+    lines = (args.data_dir / "bbq" / "Age.jsonl").read_text(encoding="utf-8").splitlines()
+    return [i for i in parse_lines(lines, "Age.jsonl") if i.is_ambiguous]
+
+
+def answer(loaded: Any, items: list[Any]) -> dict[str, Any]:
+    from bias_gate.answer.engine import answer_items
+    from bias_gate.config.schema import ScoringSpec
+
+    return answer_items(loaded.model, loaded.tokenizer, items, ScoringSpec(mode="continuation"))
 
 
 def shared_parameters(dense: Any, compressed: Any) -> int:
@@ -199,14 +248,9 @@ def stage_perplexity(args: argparse.Namespace, loaded: Any) -> dict[str, Any]:
 
 
 def stage_answer(args: argparse.Namespace, loaded: Any) -> dict[str, Any]:
-    from bias_gate.answer.engine import answer_items
-    from bias_gate.config.schema import ScoringSpec
-    from bias_gate.data.bbq import parse_lines
-
-    lines = (args.data_dir / "bbq" / "Age.jsonl").read_text(encoding="utf-8").splitlines()
-    items = [i for i in parse_lines(lines, "Age.jsonl") if i.is_ambiguous][: args.items]
+    items = age_items(args)[: args.items]
     started = time.perf_counter()
-    answers = answer_items(loaded.model, loaded.tokenizer, items, ScoringSpec(mode="continuation"))
+    answers = answer(loaded, items)
     return {"items": len(answers), "answer_seconds": time.perf_counter() - started}
 
 
@@ -273,6 +317,15 @@ def forwarded(args: argparse.Namespace) -> list[str]:
     ]  # fmt: skip
 
 
+def in_place(row: dict[str, Any]) -> str:
+    """A compress stage's in-place figures: the switch times, or why it copied."""
+    if "in_place" not in row:
+        return "-"
+    if not row["in_place"]:
+        return f"no: {row['in_place_reason'] or 'a copy'}"
+    return f"yes ({row['restore_seconds']:.2f} / {row['reapply_seconds']:.2f})"
+
+
 def gib(n: float) -> str:
     return f"{n / 2**30:.3f}"
 
@@ -290,14 +343,14 @@ def run_size(args: argparse.Namespace, size: str) -> dict[str, float]:
     print(f"\n## {size}: {params / 1e9:.3f} B parameters, {gib(weights)} GiB of {args.dtype} "
           f"weights, runtime fixed cost {gib(fixed)} GiB RSS")  # fmt: skip
     print("| stage | wall s | of which stage s | peak RSS GiB | (peak - fixed) / weights "
-          "| cache bytes | CUDA peak GiB |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|")
+          "| cache bytes | CUDA peak GiB | in place (restore / re-apply s) |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         own = r.get("compress_seconds", r.get("answer_seconds", r["seconds"] - r["load_seconds"]))
         over = (r["peak_rss"] - r["fixed_rss"]) / weights
         cuda = gib(r["cuda_peak_bytes"]) if "cuda_peak_bytes" in r else "-"
         print(f"| {r['stage']} | {r['seconds']:.1f} | {own:.1f} | {gib(r['peak_rss'])} | "
-              f"{over:.2f} | {r['cache_bytes']} | {cuda} |")  # fmt: skip
+              f"{over:.2f} | {r['cache_bytes']} | {cuda} | {in_place(r)} |")  # fmt: skip
     print(json.dumps({"size": size, "rows": rows}))
     return {
         "peak_rss_over_weights": max((r["peak_rss"] - r["fixed_rss"]) / weights for r in rows),
