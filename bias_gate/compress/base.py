@@ -113,7 +113,7 @@ class Compressor(Protocol):
     model.yaml (everything in a compression entry besides ``name``, ``method`` and
     ``runtime``).
 
-    Four members are optional, and so not declared here (the registration check asks
+    Five members are optional, and so not declared here (the registration check asks
     for every declared member):
 
     - ``cacheable`` (a class attribute, default ``False``): the method changes only the
@@ -129,6 +129,10 @@ class Compressor(Protocol):
       GGUF file llama.cpp can run (``CompressionResult.artifact``; for ``dense``, the
       dense model's file), so the config can be answered in ``runtime: llama_cpp``
       (:mod:`bias_gate.models.runtimes`);
+    - ``pack(name, dense, options)``: for a cacheable method that quantizes, the
+      :class:`~bias_gate.compress.int_pack.Packed` integer codes of projection ``name``
+      computed again from its ``dense`` weights (or ``None``), which the cache stores one
+      projection at a time instead of ``CompressionResult.packed`` (held whole);
     - ``needs_copy`` (a class attribute, default ``True``): ``False`` for a method that
       never changes the model it is given (it loads its own, as ``gguf`` and
       ``checkpoint`` do, or returns it as it is, as ``dense``): it is given the dense

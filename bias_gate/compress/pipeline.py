@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from bias_gate.cache import (
 from bias_gate.cache_usage import mark_used
 from bias_gate.compress.base import CompressionContext, CompressionResult
 from bias_gate.compress.in_place import InPlaceWeights
+from bias_gate.compress.int_pack import Packed
 from bias_gate.compress.measure import (
     CompressionReport,
     MeasureSettings,
@@ -86,19 +87,20 @@ def _store(
     key: str,
     model: torch.nn.Module,
     dense: Mapping[str, torch.Tensor],
-    result: CompressionResult,
+    packed: Mapping[str, Packed],
     meta: dict[str, Any],
 ) -> None:
     """The weights first (each tensor in its smallest exact form,
     :mod:`bias_gate.compress.weight_store`, given the ``dense`` projections they came
-    from), then the metadata that makes the entry usable (each atomic). A cache that
-    cannot take them is one warning; the run goes on with the model in hand."""
+    from and the ``packed`` codes of quantized ones), then the metadata that makes the
+    entry usable (each atomic). A cache that cannot take them is one warning; the run
+    goes on with the model in hand."""
     remove_stale_temporaries(cache_dir)
 
     def write() -> None:
         path = cache_dir / f"{key}.safetensors"
         tensors = _projection_tensors(model)
-        meta["stored_bytes"] = save_weights(path, tensors, dense, result.packed)
+        meta["stored_bytes"] = save_weights(path, tensors, dense, packed)
         atomic_write_json(cache_dir / f"{key}.json", meta)
 
     write_or_warn("compressed weights", cache_dir, write)
@@ -232,10 +234,34 @@ def _compressed(
         reference: Mapping[str, torch.Tensor] = (
             weights.references() if weights is not None else _projection_tensors(dense.model)
         )
-        _store(cache_dir, key, result.model, reference, result, meta)
+        packed = result.packed or RecomputedCodes(method, reference)
+        _store(cache_dir, key, result.model, reference, packed, meta)
         if weights is not None:
             weights.release()
     return result.model, result, seconds, False
+
+
+class RecomputedCodes(Mapping[str, Packed]):
+    """The integer codes of each projection, computed again from its dense weights by
+    the method's ``pack`` when asked for (one projection at a time); none for a method
+    without it."""
+
+    def __init__(self, method: CompressionMethod, dense: Mapping[str, torch.Tensor]):
+        self._pack = getattr(method.compressor, "pack", None)
+        self._options = method.options
+        self._dense = dense
+
+    def __getitem__(self, name: str) -> Packed:
+        packed = self._pack(name, self._dense[name], self._options) if self._pack else None
+        if packed is None:
+            raise KeyError(name)
+        return packed
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dense) if self._pack else iter(())
+
+    def __len__(self) -> int:
+        return len(self._dense) if self._pack else 0
 
 
 def _reapply(

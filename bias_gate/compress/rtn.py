@@ -47,15 +47,21 @@ class RTNCompressor:
     def compress(
         self, model: torch.nn.Module, options: RTNOptions, context: CompressionContext
     ) -> CompressionResult:
-        packed: dict[str, Packed] = {}
-        for name, module in projection_linears(model, options.targets).items():
+        for module in projection_linears(model, options.targets).values():
             codes = quantize(module.weight, options.bits, options.group_size, options.symmetric)
             module.weight.data.copy_(dequantize(codes))
-            packed[f"{name}.weight"] = pack(codes)
         kind = "symmetric" if options.symmetric else "asymmetric"
         group = options.group_size or "row"
-        result = CompressionResult.measured(
+        return CompressionResult.measured(
             model, None, [f"rtn int{options.bits} {kind} fake-quant, group {group}; float storage"]
         )
-        result.packed = packed
-        return result
+
+    @torch.no_grad()
+    def pack(self, name: str, dense: torch.Tensor, options: RTNOptions) -> Packed | None:
+        """The integer codes of projection ``name`` (``...q_proj.weight``), computed again
+        from its ``dense`` weights as :meth:`compress` computed them (the cache stores
+        them; holding every projection's codes from compressing to storing would cost a
+        quarter of the weights at int8); ``None`` for a projection not quantized."""
+        if name.removesuffix(".weight").rsplit(".", 1)[-1] not in options.targets:
+            return None
+        return pack(quantize(dense, options.bits, options.group_size, options.symmetric))

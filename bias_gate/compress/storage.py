@@ -12,8 +12,14 @@ All writes are atomic (:func:`bias_gate.cache.atomic_replace`).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
+import struct
+import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 import torch
@@ -44,6 +50,77 @@ def model_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 def atomic_save(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> int:
     atomic_replace(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
     return path.stat().st_size
+
+
+_DTYPES = {
+    torch.float64: "F64",
+    torch.float32: "F32",
+    torch.float16: "F16",
+    torch.bfloat16: "BF16",
+    torch.int64: "I64",
+    torch.int32: "I32",
+    torch.int16: "I16",
+    torch.int8: "I8",
+    torch.uint8: "U8",
+    torch.bool: "BOOL",
+}
+
+
+def atomic_save_streamed(
+    tensors: Iterable[tuple[str, torch.Tensor]],
+    path: Path,
+    metadata: Callable[[], dict[str, str]],
+) -> int:
+    """:func:`atomic_save` for tensors made one at a time (an iterator): each is written
+    to an unnamed scratch file beside ``path`` as it comes and let go, so one tensor is
+    held at a time (``save_file`` holds a bytes copy of every tensor at once). Tensors
+    are laid out by element size, largest first (every offset aligned, as safetensors
+    lays them out). ``metadata`` is asked for once every tensor is written. Returns the
+    file's size in bytes."""
+
+    def write(tmp: Path) -> None:
+        groups: dict[int, tuple[IO[bytes], list[tuple[str, torch.Tensor, int]]]] = {}
+        with contextlib.ExitStack() as scratch:
+            for name, tensor in tensors:
+                raw = tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8)
+                size = tensor.element_size()
+                if size not in groups:
+                    handle = scratch.enter_context(tempfile.TemporaryFile(dir=path.parent))
+                    groups[size] = (handle, [])
+                groups[size][0].write(raw.numpy().data)
+                shape = torch.empty(tensor.shape, dtype=tensor.dtype, device="meta")
+                groups[size][1].append((name, shape, raw.numel()))
+            _assemble(tmp, groups, metadata())
+
+    atomic_replace(path, write)
+    return path.stat().st_size
+
+
+def _assemble(
+    tmp: Path,
+    groups: dict[int, tuple[IO[bytes], list[tuple[str, torch.Tensor, int]]]],
+    metadata: dict[str, str],
+) -> None:
+    header: dict[str, Any] = {"__metadata__": metadata}
+    offset = 0
+    order = sorted(groups, reverse=True)
+    for size in order:
+        for name, like, nbytes in groups[size][1]:
+            header[name] = {
+                "dtype": _DTYPES[like.dtype],
+                "shape": list(like.shape),
+                "data_offsets": [offset, offset + nbytes],
+            }
+            offset += nbytes
+    raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    raw += b" " * (-len(raw) % 8)
+    with tmp.open("wb") as out:
+        out.write(struct.pack("<Q", len(raw)))
+        out.write(raw)
+        for size in order:
+            handle = groups[size][0]
+            handle.seek(0)
+            shutil.copyfileobj(handle, out, 1 << 22)
 
 
 def save_dense(tensors: dict[str, torch.Tensor], path: Path) -> int:

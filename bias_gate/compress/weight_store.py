@@ -33,7 +33,7 @@ from safetensors import safe_open
 
 from bias_gate.compress.int_pack import Packed, dequantize, unpack
 from bias_gate.compress.storage import FORMAT as BITMASK_V1
-from bias_gate.compress.storage import atomic_save, kept_bits, load_sparse, sparse_pays
+from bias_gate.compress.storage import atomic_save_streamed, kept_bits, load_sparse, sparse_pays
 
 FORMAT = "bias-gate-weights-v2"
 _PARTS = ("mask", "values", "codes", "scale", "zero")
@@ -88,29 +88,36 @@ def _encode_one(
 
 def save_weights(
     path: Path,
-    tensors: dict[str, torch.Tensor],
+    tensors: Mapping[str, torch.Tensor],
     dense: Mapping[str, torch.Tensor],
-    packed: dict[str, Packed] | None = None,
+    packed: Mapping[str, Packed] | None = None,
 ) -> int:
     """Write ``tensors`` (compressed weights by parameter name) in their smallest exact
     forms, given the ``dense`` weights they came from and any ``packed`` integer codes;
-    atomic. Returns the file's size in bytes."""
+    atomic. Each tensor is encoded and written before the next is asked for (``dense``
+    and ``packed`` may make theirs on demand), so one is held at a time. Returns the
+    file's size in bytes."""
     packed = packed or {}
-    entries: dict[str, torch.Tensor] = {}
     forms: dict[str, dict[str, Any]] = {}
-    for name, tensor in tensors.items():
-        form, stored = _encode_one(name, tensor, dense.get(name), packed.get(name))
-        entries.update(stored)
-        info: dict[str, Any] = {
-            "form": form,
-            "shape": list(tensor.shape),
-            "dtype": str(tensor.dtype).removeprefix("torch."),
-        }
-        if form == "packed":
-            code = packed[name]
-            info.update(bits=code.bits, offset=code.offset, codes_shape=code.shape)
-        forms[name] = info
-    return atomic_save(entries, path, {"format": FORMAT, "tensors": json.dumps(forms)})
+
+    def entries() -> Iterator[tuple[str, torch.Tensor]]:
+        for name, tensor in tensors.items():
+            code = packed.get(name)
+            form, stored = _encode_one(name, tensor, dense.get(name), code)
+            yield from stored.items()
+            info: dict[str, Any] = {
+                "form": form,
+                "shape": list(tensor.shape),
+                "dtype": str(tensor.dtype).removeprefix("torch."),
+            }
+            if form == "packed" and code is not None:
+                info.update(bits=code.bits, offset=code.offset, codes_shape=code.shape)
+            forms[name] = info
+
+    def metadata() -> dict[str, str]:
+        return {"format": FORMAT, "tensors": json.dumps(forms)}
+
+    return atomic_save_streamed(entries(), path, metadata)
 
 
 def _decode(

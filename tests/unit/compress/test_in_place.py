@@ -20,6 +20,7 @@ from bias_gate.compress.pipeline import compress_model
 from bias_gate.compress.pruning import prune_each, pruning_result
 from bias_gate.compress.sparsity import SparsityShortfallError
 from bias_gate.compress.targets import projection_linears
+from bias_gate.compress.weight_store import stored_forms
 from bias_gate.config.schema import ModelSpec
 from bias_gate.identity import NO_COMPRESSION
 from bias_gate.models.loading import load_model
@@ -94,6 +95,11 @@ def test_in_place_gives_the_copy_s_weights_and_the_dense_ones_back(
     assert model is loaded.model  # no copy was made
     assert same(projections(model), expected)
     assert private_kb(weights) > 0  # the compressed pages are the process's own
+    # the entry is as small as the copy's: codes recomputed from the file's weights
+    entry = next((tmp_path / "in-place").glob("*.safetensors"))
+    copy_entry = next((tmp_path / "copy").glob("*.safetensors"))
+    assert stored_forms(entry) == stored_forms(copy_entry)
+    assert entry.stat().st_size == copy_entry.stat().st_size
 
     weights.use(NO_COMPRESSION)
     assert same(projections(model), dense)

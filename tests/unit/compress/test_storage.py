@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 import torch
+from safetensors import safe_open
 
 from bias_gate.compress.measure import bit_equal, saved_sizes
 from bias_gate.compress.storage import (
+    atomic_save_streamed,
     load_sparse,
     model_tensors,
     save_dense,
@@ -80,3 +83,40 @@ def test_load_refuses_a_plain_safetensors_file(tmp_path):
     save_dense({"w": torch.ones(2)}, tmp_path / "d.safetensors")
     with pytest.raises(ValueError, match="not a bias-gate-bitmask-v1 file"):
         load_sparse(tmp_path / "d.safetensors")
+
+
+def test_a_streamed_save_is_a_safetensors_file_read_back_bit_exact(tmp_path):
+    """Tensors of every element size, made one at a time in an order that would
+    misalign them, come back equal from safetensors' own reader, each offset aligned."""
+    made: list[str] = []
+    tensors = {
+        "mask": torch.randint(0, 255, (13,), dtype=torch.uint8),
+        "scale": torch.randn(3, 5),
+        "half": torch.randn(7).to(torch.bfloat16),
+        "index": torch.arange(3, dtype=torch.int64),
+        "empty": torch.zeros(0, 4),
+        "flag": torch.tensor([True, False, True]),
+    }
+
+    def one_at_a_time():
+        for name, tensor in tensors.items():
+            made.append(name)
+            yield name, tensor
+
+    def metadata():
+        assert made == list(tensors)  # asked for once every tensor was written
+        return {"format": "test"}
+
+    path = tmp_path / "streamed.safetensors"
+    size = atomic_save_streamed(one_at_a_time(), path, metadata)
+    assert size == path.stat().st_size
+    with safe_open(str(path), framework="pt") as handle:
+        assert handle.metadata() == {"format": "test"}
+        for name, tensor in tensors.items():
+            assert bit_equal(handle.get_tensor(name), tensor), name
+    header_size = int.from_bytes(path.read_bytes()[:8], "little")
+    header = json.loads(path.read_bytes()[8 : 8 + header_size])
+    for name, info in header.items():
+        if name != "__metadata__":
+            assert info["data_offsets"][0] % tensors[name].element_size() == 0, name
+    assert not list(tmp_path.glob(".*")), "no scratch file is left behind"
