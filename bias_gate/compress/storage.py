@@ -123,6 +123,40 @@ def _assemble(
             shutil.copyfileobj(handle, out, 1 << 22)
 
 
+_TORCH_DTYPES = {name: dtype for dtype, name in _DTYPES.items()}
+
+
+def read_header(handle: IO[bytes]) -> tuple[dict[str, Any], int]:
+    """A safetensors file's header (tensor entries and ``__metadata__``) and where its
+    data starts; a ``ValueError`` for a file that is not one (or is cut short)."""
+    head = handle.read(8)
+    if len(head) != 8:
+        raise ValueError("not a safetensors file: shorter than its header's length")
+    (size,) = struct.unpack("<Q", head)
+    raw = handle.read(size)
+    if len(raw) != size:
+        raise ValueError("not a safetensors file: its header is cut short")
+    header = json.loads(raw)
+    if not isinstance(header, dict):
+        raise ValueError("not a safetensors file: its header is not an object")
+    return header, 8 + size
+
+
+def read_tensor(handle: IO[bytes], info: dict[str, Any], start: int) -> torch.Tensor:
+    """One tensor of a safetensors file, read into memory of its own (safetensors'
+    ``safe_open`` maps the whole file, and every page read stays in the process's
+    memory until the file is closed: a cache entry's size on top of the model)."""
+    begin, end = (int(offset) for offset in info["data_offsets"])
+    data = bytearray(end - begin)
+    handle.seek(start + begin)
+    if handle.readinto(data) != len(data):
+        raise ValueError("a safetensors file's data is cut short")
+    dtype = _TORCH_DTYPES[info["dtype"]]
+    if not data:
+        return torch.empty(info["shape"], dtype=dtype)
+    return torch.frombuffer(data, dtype=dtype).reshape(info["shape"])
+
+
 def save_dense(tensors: dict[str, torch.Tensor], path: Path) -> int:
     """Write ``tensors`` as a plain safetensors file; returns its size in bytes."""
     return atomic_save(tensors, path, {"format": "pt"})

@@ -33,7 +33,14 @@ from safetensors import safe_open
 
 from bias_gate.compress.int_pack import Packed, dequantize, unpack
 from bias_gate.compress.storage import FORMAT as BITMASK_V1
-from bias_gate.compress.storage import atomic_save_streamed, kept_bits, load_sparse, sparse_pays
+from bias_gate.compress.storage import (
+    atomic_save_streamed,
+    kept_bits,
+    load_sparse,
+    read_header,
+    read_tensor,
+    sparse_pays,
+)
 
 FORMAT = "bias-gate-weights-v2"
 _PARTS = ("mask", "values", "codes", "scale", "zero")
@@ -157,22 +164,23 @@ def load_weights(path: Path, dense: Mapping[str, torch.Tensor]) -> dict[str, tor
 def iter_weights(
     path: Path, dense: Mapping[str, torch.Tensor]
 ) -> Iterator[tuple[str, torch.Tensor]]:
-    """:func:`load_weights` one tensor at a time (each read and decoded when asked for,
-    so one decoded tensor is held at a time; ``dense`` is asked for the same way)."""
-    with safe_open(str(path), framework="pt") as handle:
-        metadata = handle.metadata() or {}
+    """:func:`load_weights` one tensor at a time: each is read (into memory of its own,
+    :func:`bias_gate.compress.storage.read_tensor`) and decoded when asked for, so one
+    is held at a time; ``dense`` is asked for the same way."""
+    with path.open("rb") as handle:
+        header, start = read_header(handle)
+        metadata = header.get("__metadata__") or {}
         if metadata.get("format") == BITMASK_V1:
             yield from load_sparse(path).items()
             return
         if metadata.get("format") != FORMAT:
             raise ValueError(f"{path} is not a {FORMAT} file")
         forms = json.loads(metadata["tensors"])
-        keys = set(handle.keys())
         for name, info in forms.items():
             raw = {
-                key: handle.get_tensor(key)
+                key: read_tensor(handle, header[key], start)
                 for key in (name, *(f"{name}::{part}" for part in _PARTS))
-                if key in keys
+                if key in header
             }
             masked = info["form"] == "masked"
             yield name, _decode(name, info, raw, dense.get(name) if masked else None)
