@@ -195,3 +195,36 @@ def test_in_place_can_be_turned_off(saved_tiny, monkeypatch):
     monkeypatch.setenv("BIAS_GATE_IN_PLACE", "0")
     loaded = load(saved_tiny, in_place=True)
     assert loaded.in_place is None and loaded.in_place_reason == "BIAS_GATE_IN_PLACE=0"
+
+
+class _Halve:
+    """Cacheable, and not idempotent: compressing twice is not compressing once."""
+
+    Options: ClassVar = MagnitudeOptions
+    cacheable: ClassVar[bool] = True
+
+    def compress(self, model, options, context) -> CompressionResult:
+        for module in projection_linears(model).values():
+            module.weight.data.mul_(0.5)
+        return CompressionResult.measured(model, None)
+
+
+def test_an_entry_torn_after_some_tensors_starts_again_from_the_dense_weights(
+    saved_tiny, context, tmp_path
+):
+    """The entry's last bytes gone: its first tensors were written into the model before
+    the tear was found, so the model is restored before it is compressed again."""
+    methods.register("halve", _Halve)
+    try:
+        first = load(saved_tiny, in_place=True)
+        halve = spec("halve", sparsity=0.0)
+        model, _ = compress_model(first, halve, context, tmp_path, QUICK, True)
+        expected = projections(model)
+        (entry,) = tmp_path.glob("*.safetensors")
+        entry.write_bytes(entry.read_bytes()[:-64])
+        again = load(saved_tiny, in_place=True)
+        model, report = compress_model(again, halve, context, tmp_path, QUICK, True)
+    finally:
+        methods.unregister("halve")
+    assert not report.from_cache
+    assert same(projections(model), expected)
