@@ -177,11 +177,12 @@ class InPlaceWeights:
     def use(self, compression: dict[str, Any]) -> None:
         """Put the model in ``compression``'s state (``NO_COMPRESSION``: the dense model)
         before it answers or measures under that identity."""
+        if compression == NO_COMPRESSION:
+            if self.state is not None:  # dense already: its pages stay mapped
+                self.restore()
+            return
         key = state_key(compression)
         if key == self.state:
-            return
-        if compression == NO_COMPRESSION:
-            self.restore()
             return
         if self._apply is None or self._apply[0] != key:
             raise RuntimeError(

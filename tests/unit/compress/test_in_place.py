@@ -228,3 +228,14 @@ def test_an_entry_torn_after_some_tensors_starts_again_from_the_dense_weights(
         methods.unregister("halve")
     assert not report.from_cache
     assert same(projections(model), expected)
+
+
+def test_the_dense_state_is_not_restored_again(saved_tiny):
+    """Asking for the dense model while it is dense keeps its mapped pages (a restore
+    would drop them, and every later forward pass would fault them back in)."""
+    weights = load(saved_tiny, in_place=True).in_place
+    calls = []
+    weights.restore = lambda: calls.append("restore")  # type: ignore[method-assign]
+    weights.use(NO_COMPRESSION)
+    weights.use(NO_COMPRESSION)
+    assert calls == []
