@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SHARED_DATA
-from tests.support.gate import save_tiny_model
+from tests.support.gate import save_tiny_model, without_timing
 
 pytest_plugins = ["pytester"]
 
@@ -109,16 +109,6 @@ def _run(
     )
 
 
-def _without_timing(results: dict) -> dict:
-    """The results less what measures time (how long compression took) and the name of
-    the flips side file (named after the results file it sits beside; its digest stays)."""
-    for config in results["configs"]:
-        config["compress_seconds"] = None
-        config["notes"] = [n for n in config["notes"] if not n.startswith("computed in")]
-    results["flips_file"]["name"] = None
-    return results
-
-
 def _torn(folder: Path) -> list[Path]:
     return sorted(folder.rglob(".*.tmp"))
 
@@ -158,7 +148,7 @@ def test_sigkill_while_answering_and_while_saving_weights_changes_no_result(
     resumed = _run(pytester, monkeypatch, cache, out, "", "--bias-gate-cache-max-size", "1")
     resumed.assert_outcomes(passed=2)
     assert not list((cache / "compressed").glob("old.*"))
-    assert _without_timing(json.loads(out.read_text())) == _without_timing(
+    assert without_timing(json.loads(out.read_text())) == without_timing(
         json.loads(clean.read_text())
     )
     # The torn temporary files are still there (younger than an hour), never read back;

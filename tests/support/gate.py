@@ -125,6 +125,19 @@ def save_tiny_model(loaded, folder: Path) -> Path:
     return folder
 
 
+def without_timing(results: dict) -> dict:
+    """A results JSON less what measures time (how long compression took), the name of
+    the flips side file (named after the results file it sits beside; its digest stays),
+    and whether the run compressed in place (which changes no result, decision #109)."""
+    for config in results["configs"]:
+        config["compress_seconds"] = None
+        config["notes"] = [n for n in config["notes"] if not n.startswith("computed in")]
+    results["flips_file"]["name"] = None
+    for key in ("compressed_in_place", "in_place_reason"):
+        results["run"].pop(key, None)
+    return results
+
+
 def paired_answers(
     cells: Sequence[int],
 ) -> tuple[list[BBQItem], dict[str, Answer], dict[str, Answer]]:

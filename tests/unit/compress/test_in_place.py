@@ -34,15 +34,6 @@ METHODS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def saved_tiny(tiny_llama, tmp_path_factory) -> Path:
-    """The tiny random Llama saved as a model folder (safetensors): what transformers maps."""
-    folder = tmp_path_factory.mktemp("tiny-model")
-    tiny_llama.model.save_pretrained(folder, safe_serialization=True)
-    tiny_llama.tokenizer.save_pretrained(folder)
-    return folder
-
-
 def projections(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {name: m.weight.detach().clone() for name, m in projection_linears(model).items()}
 
@@ -76,16 +67,16 @@ def load(folder: Path, in_place: bool, dtype: str = "float32"):
 
 @pytest.mark.parametrize("method, options", METHODS)
 def test_in_place_gives_the_copy_s_weights_and_the_dense_ones_back(
-    saved_tiny, context, tmp_path, method, options
+    tiny_dir, context, tmp_path, method, options
 ):
-    copy_path = load(saved_tiny, in_place=False)
+    copy_path = load(tiny_dir, in_place=False)
     assert copy_path.in_place is None
     compressed_copy, _ = compress_model(
         copy_path, spec(method, **options), context, tmp_path / "copy", QUICK
     )
     expected = projections(compressed_copy)
 
-    loaded = load(saved_tiny, in_place=True)
+    loaded = load(tiny_dir, in_place=True)
     weights = loaded.in_place
     assert weights is not None, loaded.in_place_reason
     dense = projections(loaded.model)
@@ -114,19 +105,19 @@ def test_in_place_gives_the_copy_s_weights_and_the_dense_ones_back(
     assert same(projections(model), expected)
 
 
-def test_a_cached_entry_is_applied_in_place(saved_tiny, context, tmp_path):
+def test_a_cached_entry_is_applied_in_place(tiny_dir, context, tmp_path):
     method = spec("magnitude", sparsity=0.5)
-    first = load(saved_tiny, in_place=True)
+    first = load(tiny_dir, in_place=True)
     model, _ = compress_model(first, method, context, tmp_path, QUICK, in_place=True)
     expected = projections(model)
-    again = load(saved_tiny, in_place=True)
+    again = load(tiny_dir, in_place=True)
     model, report = compress_model(again, method, context, tmp_path, QUICK, in_place=True)
     assert report.from_cache and model is again.model
     assert same(projections(model), expected)
 
 
-def test_the_next_config_and_a_copy_start_from_the_dense_weights(saved_tiny, context, tmp_path):
-    loaded = load(saved_tiny, in_place=True)
+def test_the_next_config_and_a_copy_start_from_the_dense_weights(tiny_dir, context, tmp_path):
+    loaded = load(tiny_dir, in_place=True)
     dense = projections(loaded.model)
     compress_model(loaded, spec("magnitude", sparsity=0.5), context, tmp_path, QUICK, in_place=True)
     # latency times both side by side: a copy, compressed from the dense weights
@@ -157,8 +148,8 @@ class _NewModel(_LazyMagnitude):
         return CompressionResult.measured(copy.deepcopy(model), options.target)
 
 
-def test_a_failed_compression_leaves_a_state_that_restores(saved_tiny, context, tmp_path):
-    loaded = load(saved_tiny, in_place=True)
+def test_a_failed_compression_leaves_a_state_that_restores(tiny_dir, context, tmp_path):
+    loaded = load(tiny_dir, in_place=True)
     dense = projections(loaded.model)
     methods.register("lazy-in-place", _LazyMagnitude)
     methods.register("new-model", _NewModel)
@@ -178,22 +169,22 @@ def test_a_failed_compression_leaves_a_state_that_restores(saved_tiny, context, 
         methods.unregister("new-model")
 
 
-def test_a_state_never_compressed_is_refused(saved_tiny):
-    weights = load(saved_tiny, in_place=True).in_place
+def test_a_state_never_compressed_is_refused(tiny_dir):
+    weights = load(tiny_dir, in_place=True).in_place
     with pytest.raises(RuntimeError, match="never compressed that way"):
         weights.use({"method": "magnitude", "options": {}})
 
 
-def test_weights_not_mapped_from_a_file_are_compressed_as_a_copy(tiny_llama, saved_tiny):
+def test_weights_not_mapped_from_a_file_are_compressed_as_a_copy(tiny_llama, tiny_dir):
     weights, reason = attach(tiny_llama.model)  # built in memory
     assert weights is None and "not mapped from a safetensors file" in reason
-    converted = load(saved_tiny, in_place=True, dtype="bfloat16")
+    converted = load(tiny_dir, in_place=True, dtype="bfloat16")
     assert converted.in_place is None and "not mapped" in converted.in_place_reason
 
 
-def test_in_place_can_be_turned_off(saved_tiny, monkeypatch):
+def test_in_place_can_be_turned_off(tiny_dir, monkeypatch):
     monkeypatch.setenv("BIAS_GATE_IN_PLACE", "0")
-    loaded = load(saved_tiny, in_place=True)
+    loaded = load(tiny_dir, in_place=True)
     assert loaded.in_place is None and loaded.in_place_reason == "BIAS_GATE_IN_PLACE=0"
 
 
@@ -210,19 +201,19 @@ class _Halve:
 
 
 def test_an_entry_torn_after_some_tensors_starts_again_from_the_dense_weights(
-    saved_tiny, context, tmp_path
+    tiny_dir, context, tmp_path
 ):
     """The entry's last bytes gone: its first tensors were written into the model before
     the tear was found, so the model is restored before it is compressed again."""
     methods.register("halve", _Halve)
     try:
-        first = load(saved_tiny, in_place=True)
+        first = load(tiny_dir, in_place=True)
         halve = spec("halve", sparsity=0.0)
         model, _ = compress_model(first, halve, context, tmp_path, QUICK, True)
         expected = projections(model)
         (entry,) = tmp_path.glob("*.safetensors")
         entry.write_bytes(entry.read_bytes()[:-64])
-        again = load(saved_tiny, in_place=True)
+        again = load(tiny_dir, in_place=True)
         model, report = compress_model(again, halve, context, tmp_path, QUICK, True)
     finally:
         methods.unregister("halve")
@@ -230,10 +221,10 @@ def test_an_entry_torn_after_some_tensors_starts_again_from_the_dense_weights(
     assert same(projections(model), expected)
 
 
-def test_the_dense_state_is_not_restored_again(saved_tiny):
+def test_the_dense_state_is_not_restored_again(tiny_dir):
     """Asking for the dense model while it is dense keeps its mapped pages (a restore
     would drop them, and every later forward pass would fault them back in)."""
-    weights = load(saved_tiny, in_place=True).in_place
+    weights = load(tiny_dir, in_place=True).in_place
     calls = []
     weights.restore = lambda: calls.append("restore")  # type: ignore[method-assign]
     weights.use(NO_COMPRESSION)

@@ -92,14 +92,6 @@ def test_layer_by_layer_wanda_prunes_as_the_whole_model_reference(tiny_llama, co
         assert torch.equal(pruned, module.weight == 0), name
 
 
-@pytest.fixture(scope="module")
-def tiny_dir(tiny_llama, tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    tiny_llama.model.save_pretrained(folder, safe_serialization=True)
-    tiny_llama.tokenizer.save_pretrained(folder)
-    return folder
-
-
 @pytest.mark.parametrize(
     "dtype, method, options",
     [
