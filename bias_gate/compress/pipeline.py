@@ -1,5 +1,7 @@
-"""The one call the gate makes: copy the dense model, compress it (or load the result
-from the cache), check the sparsity it achieved, and measure what it saves.
+"""The one call the gate makes: copy the dense model (or, for the gate, take the dense
+model itself, its weights mapped to be compressed in place: :mod:`bias_gate.compress.in_place`,
+decision #109), compress it (or load the result from the cache), check the sparsity it
+achieved, and measure what it saves.
 
 Every compression has an identity, asked of its compressor whatever the method
 (:func:`bias_gate.identity.compression_part`: the method, its validated options, what it
@@ -115,9 +117,8 @@ def _load(
     when the entry is incomplete (a run killed between the two files) or unreadable;
     :data:`TORN` when it was removed or torn while being read (``bias-gate cache prune``
     beside the run): then ``model`` may hold some of its tensors and must not be
-    compressed as it is. A used
-    entry is marked used now (:func:`bias_gate.cache_usage.mark_used`, what eviction
-    orders by)."""
+    compressed as it is. A used entry is marked used now
+    (:func:`bias_gate.cache_usage.mark_used`, what eviction orders by)."""
     meta_path, weights_path = cache_dir / f"{key}.json", cache_dir / f"{key}.safetensors"
     if not (meta_path.is_file() and weights_path.is_file()):
         return None
@@ -144,8 +145,8 @@ def compress_model(
     settings: MeasureSettings | None = None,
     in_place: bool = False,
 ) -> tuple[Any, CompressionReport]:
-    """Compress a copy of ``dense.model`` with ``method`` and measure it (the copy
-    shares what the method cannot change: :func:`working_copy`).
+    """Compress ``dense.model`` with ``method`` and measure it: a copy (sharing what the
+    method cannot change: :func:`working_copy`), or, with ``in_place``, the model itself.
 
     ``dense``: anything with ``model``, ``tokenizer`` and ``fingerprint`` (a
     ``LoadedModel``). ``method``: the config's method and validated options, resolved

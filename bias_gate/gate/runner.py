@@ -10,7 +10,8 @@ baseline is computed once per runtime the configs use.
 
 A config is computed whole (all its categories) the first time one of its items runs,
 and its compressed model is released at once, so at most two models (dense and one
-compressed) are in memory. Everything slow is cached on disk under its identity
+compressed) are in memory; on CPU with weights mapped from their file, one, compressed in
+place (:mod:`bias_gate.compress.in_place`). Everything slow is cached on disk under its identity
 (:mod:`bias_gate.identity`: answers, compressed weights, perplexities, the baseline),
 so a killed run resumes where it stopped and a changed input is never answered from
 the cache.
