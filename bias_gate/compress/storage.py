@@ -13,6 +13,7 @@ All writes are atomic (:func:`bias_gate.cache.atomic_replace`).
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import shutil
 import struct
@@ -142,7 +143,7 @@ def read_header(handle: IO[bytes]) -> tuple[dict[str, Any], int]:
     return header, 8 + size
 
 
-def read_tensor(handle: IO[bytes], info: dict[str, Any], start: int) -> torch.Tensor:
+def read_tensor(handle: io.BufferedReader, info: dict[str, Any], start: int) -> torch.Tensor:
     """One tensor of a safetensors file, read into memory of its own (safetensors'
     ``safe_open`` maps the whole file, and every page read stays in the process's
     memory until the file is closed: a cache entry's size on top of the model)."""
