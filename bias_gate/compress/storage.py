@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import shutil
 import struct
 import tempfile
@@ -134,6 +135,8 @@ def read_header(handle: IO[bytes]) -> tuple[dict[str, Any], int]:
     if len(head) != 8:
         raise ValueError("not a safetensors file: shorter than its header's length")
     (size,) = struct.unpack("<Q", head)
+    if size > os.fstat(handle.fileno()).st_size - 8:
+        raise ValueError("not a safetensors file: its header is cut short")
     raw = handle.read(size)
     if len(raw) != size:
         raise ValueError("not a safetensors file: its header is cut short")

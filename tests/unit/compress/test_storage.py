@@ -14,6 +14,7 @@ from bias_gate.compress.storage import (
     atomic_save_streamed,
     load_sparse,
     model_tensors,
+    read_header,
     save_dense,
     save_sparse,
     sparse_pays,
@@ -120,3 +121,13 @@ def test_a_streamed_save_is_a_safetensors_file_read_back_bit_exact(tmp_path):
         if name != "__metadata__":
             assert info["data_offsets"][0] % tensors[name].element_size() == 0, name
     assert not list(tmp_path.glob(".*")), "no scratch file is left behind"
+
+
+@pytest.mark.parametrize(
+    "content", [b"\x01\x02", (10**18).to_bytes(8, "little") + b"{}", (2).to_bytes(8, "little")]
+)
+def test_a_torn_or_false_header_is_a_value_error_not_an_allocation(tmp_path, content):
+    path = tmp_path / "torn.safetensors"
+    path.write_bytes(content)
+    with path.open("rb") as handle, pytest.raises(ValueError, match="not a safetensors file"):
+        read_header(handle)
