@@ -127,6 +127,7 @@ class InPlaceWeights:
                 self._reference[path] = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY)
         self.state: str | None = None  # None: dense
         self._apply: tuple[str, Callable[[], None]] | None = None
+        self._dense_too: set[str] = set()  # identities whose model is the dense one
         with torch.no_grad():
             for name, place in self.places.items():
                 parameter = model.get_parameter(name)
@@ -174,14 +175,19 @@ class InPlaceWeights:
         self.state, self._apply = key, (key, apply)
         return_freed_memory()
 
+    def dense_too(self, compression: dict[str, Any]) -> None:
+        """The model of ``compression`` is the dense model itself (a method that returns
+        the model it is given unchanged, as ``dense`` does): its state is the dense one."""
+        self._dense_too.add(state_key(compression))
+
     def use(self, compression: dict[str, Any]) -> None:
         """Put the model in ``compression``'s state (``NO_COMPRESSION``: the dense model)
         before it answers or measures under that identity."""
-        if compression == NO_COMPRESSION:
+        key = state_key(compression)
+        if compression == NO_COMPRESSION or key in self._dense_too:
             if self.state is not None:  # dense already: its pages stay mapped
                 self.restore()
             return
-        key = state_key(compression)
         if key == self.state:
             return
         if self._apply is None or self._apply[0] != key:

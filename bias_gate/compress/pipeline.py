@@ -171,12 +171,13 @@ def compress_model(
         if cacheable
         else None
     )
-    weights: InPlaceWeights | None = getattr(dense, "in_place", None)
-    if weights is not None:
-        weights.use(NO_COMPRESSION)  # every method starts from the dense weights
-    if not (in_place and cacheable and not settings.latency):
-        weights = None
+    attached: InPlaceWeights | None = getattr(dense, "in_place", None)
+    if attached is not None:
+        attached.use(NO_COMPRESSION)  # every method starts from the dense weights
+    weights = attached if in_place and cacheable and not settings.latency else None
     model, result, seconds, cached = _compressed(dense, method, context, cache_dir, key, weights)
+    if attached is not None and weights is None and model is dense.model:
+        attached.dense_too(compression)  # e.g. ``dense``: measured in the dense state
     report = _checked_report(spec, options, result, model, seconds)
     report.from_cache = cached
     report.cache_key = key

@@ -230,3 +230,21 @@ def test_the_dense_state_is_not_restored_again(tiny_dir):
     weights.use(NO_COMPRESSION)
     weights.use(NO_COMPRESSION)
     assert calls == []
+
+
+def test_a_method_that_returns_the_dense_model_is_measured_in_the_dense_state(
+    tiny_dir, context, tmp_path
+):
+    """``dense`` gives back the model it is given: asking for its state after another
+    config was compressed in place restores the dense weights, and is no error."""
+    loaded = load(tiny_dir, in_place=True)
+    dense = projections(loaded.model)
+    model, report = compress_model(loaded, spec("dense"), context, tmp_path, QUICK, True)
+    assert model is loaded.model
+    _, pruned = compress_model(
+        loaded, spec("magnitude", sparsity=0.5), context, tmp_path, QUICK, True
+    )
+    loaded.in_place.use(report.compression)
+    assert same(projections(loaded.model), dense)
+    loaded.in_place.use(pruned.compression)
+    assert not same(projections(loaded.model), dense)
