@@ -27,10 +27,10 @@ def run_info(
     thresholds: ThresholdSet,
     items_fingerprint: str,
     model_fingerprint: str,
-    in_place_reason: str | None = None,
+    in_place_reason: str,
 ) -> dict[str, Any]:
     """The results' ``run`` (docs/results.md). ``in_place_reason``: why the dense model's
-    weights could not be compressed in place ("" when they were; ``None``: unknown)."""
+    weights could not be compressed in place ("" when they were)."""
     data = spec.data
     return {
         "config_path": str(spec.source_path),
@@ -57,7 +57,7 @@ def run_info(
         },
         "sequential": spec.sequential.model_dump(mode="json"),
         "libraries": library_versions(("torch", "transformers", "pytest-bias-gate")),
-        "compressed_in_place": None if in_place_reason is None else not in_place_reason,
+        "compressed_in_place": not in_place_reason,
         "in_place_reason": in_place_reason or None,
     }
 

@@ -170,8 +170,14 @@ class GateRun:
         """The results' ``run`` (:mod:`bias_gate.gate.run_info`)."""
         loaded = self.models.loaded()
         items = self.models.items().fingerprint
-        reason = "" if loaded.in_place is not None else loaded.in_place_reason
-        return run_info(self.spec, self.options, self.thresholds, items, loaded.fingerprint, reason)
+        return run_info(
+            self.spec,
+            self.options,
+            self.thresholds,
+            items,
+            loaded.fingerprint,
+            loaded.in_place_reason,
+        )
 
     def model_info(self) -> dict[str, Any]:
         """The results' ``model``: name, fingerprint and source of the dense model."""
