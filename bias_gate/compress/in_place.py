@@ -24,6 +24,7 @@ otherwise :func:`attach` says why and the gate compresses a copy as before.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import mmap
@@ -226,21 +227,25 @@ _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 4 << 20
 
 
+def keep_freed_memory_out_of_the_heap() -> None:
+    """Fix glibc's mmap threshold at :data:`MMAP_THRESHOLD` for this process (glibc
+    only; elsewhere a no-op). glibc serves an allocation under its mmap threshold from its
+    heap and keeps it when freed; the threshold rises with every larger block freed, up to
+    32 MiB, so the per-projection temporaries of compressing, storing and re-applying
+    weights (4-64 MiB each) pile up in the heap: measured at 1B, the peak of storing rtn
+    int8's entry rose by 1.1 GB and of re-applying it by 0.9 GB. With a fixed 4 MiB
+    threshold they are given back when freed; answering was 4% slower, within the noise.
+    Set once, when in-place weights are attached (:func:`attach_loaded`)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+
+
 def return_freed_memory() -> None:
-    """Make the C heap give freed tensors back to the system (glibc only; elsewhere a
-    no-op). glibc serves an allocation under its mmap threshold from its heap and keeps
-    it when freed; the threshold rises with every larger block freed, up to 32 MiB, so
-    the per-projection temporaries of compressing, storing and re-applying weights (4-64
-    MiB each) pile up in the heap: measured at 1B, the peak of storing rtn int8's entry
-    rose by 1.1 GB and of re-applying it by 0.9 GB. A fixed 4 MiB threshold (set once,
-    for the gate's process) gives them back when freed; answering was 4% slower, within
-    the noise. Then ``malloc_trim`` returns what the heap already holds."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    """Give the C heap's free memory back to the system (glibc's ``malloc_trim``; a
+    no-op elsewhere): after a compression or a re-apply, what the heap kept of their
+    smaller temporaries."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def state_key(compression: dict[str, Any]) -> str:
@@ -269,6 +274,7 @@ def attach_loaded(loaded: Any) -> None:
     else:
         loaded.in_place, loaded.in_place_reason = attach(loaded.model)
         if loaded.in_place is not None:
+            keep_freed_memory_out_of_the_heap()
             return_freed_memory()
 
 
