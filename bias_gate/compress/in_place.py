@@ -53,16 +53,25 @@ class _Mapping:
     offset: int
     inode: int
     path: str
+    #: The file was removed since it was mapped (its pages stay readable).
+    removed: bool = False
+
+
+_REMOVED = " (deleted)"
 
 
 def _mappings() -> list[_Mapping]:
     found = []
     for line in Path("/proc/self/maps").read_text().splitlines():
         fields = line.split(maxsplit=5)
-        if len(fields) < 6 or not fields[5].endswith(".safetensors"):
+        if len(fields) < 6:
+            continue
+        path = fields[5].removesuffix(_REMOVED)
+        if not path.endswith(".safetensors"):
             continue
         start, end = (int(part, 16) for part in fields[0].split("-"))
-        found.append(_Mapping(start, end, int(fields[2], 16), int(fields[4]), fields[5]))
+        removed = path != fields[5]
+        found.append(_Mapping(start, end, int(fields[2], 16), int(fields[4]), path, removed))
     return found
 
 
@@ -102,6 +111,8 @@ def _locate(model: torch.nn.Module) -> tuple[dict[str, _Place] | None, str]:
         found = next((m for m in mappings if m.start <= start and start + nbytes <= m.end), None)
         if found is None:
             return None, f"{name} is not mapped from a safetensors file (converted or copied)"
+        if found.removed:  # a GGUF's scratch copy: attach in load_model's on_loaded
+            return None, f"{found.path} was removed after loading"
         stat = os.stat(found.path)
         if stat.st_ino != found.inode:
             return None, f"{found.path} was replaced since it was loaded"

@@ -5,6 +5,7 @@ and the written pages really given back."""
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 from typing import ClassVar
 
@@ -180,6 +181,17 @@ def test_weights_not_mapped_from_a_file_are_compressed_as_a_copy(tiny_llama, tin
     assert weights is None and "not mapped from a safetensors file" in reason
     converted = load(tiny_dir, in_place=True, dtype="bfloat16")
     assert converted.in_place is None and "not mapped" in converted.in_place_reason
+
+
+def test_weights_whose_file_was_removed_after_loading_say_so(tiny_dir, tmp_path):
+    """What a GGUF's scratch copy looks like once removed: attaching must happen in
+    ``load_model``'s ``on_loaded``, while the file is there; later, the reason says why."""
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_dir, folder)
+    loaded = load(folder, in_place=False)
+    (folder / "model.safetensors").unlink()
+    weights, reason = attach(loaded.model)
+    assert weights is None and reason == f"{folder / 'model.safetensors'} was removed after loading"
 
 
 def test_in_place_can_be_turned_off(tiny_dir, monkeypatch):
