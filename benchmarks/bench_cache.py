@@ -5,7 +5,7 @@ Run from the repository root:
 
     python benchmarks/bench_cache.py [--cache-dir DIR]
 
-In one process, on the packaged SmolLM2-135M-Instruct (fp32, dequantized copy kept in
+In one process, on the packaged SmolLM2-135M-Instruct (fp32; entries kept in
 ``--cache-dir``, default a temporary folder): for each of the README demo's methods
 (magnitude, random, Wanda at 50% and rtn int8) and rtn int4, compress once with a cold
 cache, then read the entry back (best of 3). Prints, per method: compute seconds, read

@@ -84,7 +84,7 @@ def build_random(size: str, folder: Path) -> None:
     if (folder / "config.json").is_file():
         return
     hidden, inter, layers, heads, kv = SHAPES[size]
-    tokenizer = AutoTokenizer.from_pretrained(smollm2_dir(folder.parent))
+    tokenizer = AutoTokenizer.from_pretrained(smollm2_tokenizer_dir(folder.parent))
     config = LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=hidden,
@@ -101,14 +101,20 @@ def build_random(size: str, folder: Path) -> None:
     tokenizer.save_pretrained(folder)
 
 
-def smollm2_dir(work: Path) -> str:
-    """SmolLM2's dequantized safetensors folder in ``work``'s cache (written once)."""
-    from bias_gate.config.schema import default_model
-    from bias_gate.models.loading import dequantized_dir, load_model
+def smollm2_tokenizer_dir(work: Path) -> str:
+    """SmolLM2's tokenizer, read from the packaged GGUF and saved in ``work`` (once): the
+    random models' tokenizer."""
+    from transformers import AutoTokenizer
 
-    folder = dequantized_dir(default_model(), work / "smollm2-cache")
-    if not (folder / "config.json").is_file():
-        load_model(default_model(), device="cpu", cache_dir=work / "smollm2-cache")
+    from bias_gate.config.schema import default_model
+    from bias_gate.models.loading import gguf_file
+
+    folder = work / "smollm2-tokenizer"
+    if not (folder / "tokenizer_config.json").is_file():
+        path = gguf_file(default_model())
+        assert path is not None
+        tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+        tokenizer.save_pretrained(folder)
     return str(folder)
 
 
@@ -132,11 +138,10 @@ def run_stage(args: argparse.Namespace) -> dict[str, Any]:
     before = folder_bytes(cache) if cache.is_dir() else 0
     start = time.perf_counter()
     spec = model_spec(args.size, args.work, args.dtype, args.device)
-    loaded = load_model(spec, cache_dir=cache)
+    attach = None
     if args.stage.startswith("compress:"):
-        from bias_gate.compress.in_place import attach_loaded
-
-        attach_loaded(loaded)  # as the gate does
+        from bias_gate.compress.in_place import attach_loaded as attach
+    loaded = load_model(spec, cache_dir=cache, on_loaded=attach)  # as the gate does
     extra: dict[str, Any] = {
         "params": sum(p.numel() for p in loaded.model.parameters()),
         "weight_bytes": sum(p.numel() * p.element_size() for p in loaded.model.parameters()),

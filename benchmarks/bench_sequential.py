@@ -2,12 +2,12 @@
 
 Runs the real gate (``pytest --bias-gate``) twice on benchmarks/sequential.yaml (or
 ``--config``): once with ``--bias-gate-looks 1`` (the fixed design) and once with the
-config's looks, each with its own empty answer cache. Compressed weights, the dense
-model's conversion and perplexities are computed once beforehand (a warm-up run on two
-items per category) and copied into both caches, so the two timed runs differ only in
-what they answer. Prints, per run, the items answered (every answer either model
-computed, read back from the answer store), the wall time and every verdict, then one
-line:
+config's looks, each with its own empty answer cache. Compressed weights and
+perplexities are computed once beforehand (a warm-up run on two items per category) and
+copied into both caches, so the two timed runs differ only in what they answer (each
+loads the dense model, a GGUF's dequantization included, the same way). Prints, per
+run, the items answered (every answer either model computed, read back from the answer
+store), the wall time and every verdict, then one line:
 
     sequential_items_fraction=0.41 sequential_time_fraction=0.48 same_verdicts=...
 
@@ -42,7 +42,7 @@ from pathlib import Path
 from bias_gate.gate.command import gate_command
 
 ROOT = Path(__file__).resolve().parent.parent
-WARM = ("compressed", "models", "perplexity")
+WARM = ("compressed", "perplexity")
 
 
 def _gate(config: Path, cache: Path, data_dir: Path, out: Path, *extra: str) -> float:

@@ -7,10 +7,12 @@ Entries, by folder of the cache root:
   (kind ``compressed``), evictable;
 * ``artifacts/<file>.gguf``: a GGUF file a method wrote (kind ``artifact``), evictable;
 * ``models/<key>/``: a GGUF model dequantized to safetensors (kind ``model``), evictable;
+  written by earlier versions only: a run now dequantizes into ``scratch/`` and removes
+  the copy once the model is loaded (decision #110);
 * ``answers/<key>/``, ``perplexity/<key>.json``: measured answers and perplexity (kinds
   ``answers``, ``perplexity``), always kept: they are the run's results, small, and
   cost model time to measure again;
-* anything else (``data/``, ``matplotlib/``): kind ``other``, kept.
+* anything else (``data/``, ``matplotlib/``, ``scratch/``): kind ``other``, kept.
 
 Last use is the modification time of the entry's marker file (the ``.json`` of a
 compressed entry, the ``.gguf`` file, a model's ``config.json``), which every use sets

@@ -1,12 +1,13 @@
 """One identity per measurement: the cache keys of everything the gate measures.
 
 A cache key that forgets an input hands back a stale answer that looks valid, so every
-stored result (compressed weights, answers, perplexity, the dense baseline, the
-dequantized copy of a GGUF model) is keyed here, by one core function
-(:func:`identity`) over named parts that each say *what the result is made of*:
+stored result (compressed weights, answers, perplexity, the dense baseline) is keyed
+here, by one core function (:func:`identity`) over named parts that each say *what the
+result is made of*:
 
 * the model: its fingerprint, taken from file content
-  (:func:`bias_gate.models.loading.model_fingerprint`);
+  (:func:`bias_gate.models.loading.model_fingerprint`; a GGUF file's with the version
+  of the gguf library that dequantizes it);
 * the compression (:func:`compression_part`), asked of the compressor itself for every
   method, cacheable or not: its name, its validated options (less the options that only
   say where an input lies), and what it declares through ``fingerprint_inputs`` (a
@@ -33,8 +34,6 @@ from bias_gate.fingerprint import fingerprint, library_versions
 IDENTITY_VERSION = 2
 #: Libraries that compute every measurement (kernels, model code, the engine).
 COMMON_LIBRARIES = ("torch", "transformers", "pytest-bias-gate")
-#: Libraries that turn a GGUF file into torch weights.
-DEQUANTIZE_LIBRARIES = ("torch", "transformers", "gguf", "pytest-bias-gate")
 #: Scoring settings that change how fast answers come, never which answers.
 SCORING_SPEED_ONLY = frozenset({"batch_size", "max_batch_tokens"})
 #: The compression part of the dense model itself (no compression step).
@@ -185,13 +184,6 @@ def baseline_parts(
 def baseline_key(parts: Mapping[str, Any]) -> str:
     """Key of the dense baseline made of :func:`baseline_parts`."""
     return identity("baseline", parts)
-
-
-def dequantized_model_key(model: str) -> str:
-    """Key of the safetensors copy of a GGUF model whose fingerprint is ``model``."""
-    return identity(
-        "dequantized-model", {"model": model, "libraries": library_versions(DEQUANTIZE_LIBRARIES)}
-    )
 
 
 def _with_runtime(parts: dict[str, Any], runtime: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -3,8 +3,8 @@ cutting it down, least recently used weights first (:mod:`bias_gate.cache_usage`
 
 Both read the cache at ``--cache-dir``, else ``$BIAS_GATE_CACHE_DIR``, else the
 platform's user cache folder: the folder a gate run uses by default. Pruning removes
-only weights (compressed entries, GGUF artifacts, dequantized models); answers and
-perplexity are kept. Imports no torch.
+only weights (compressed entries, GGUF artifacts, dequantized models that earlier
+versions kept); answers and perplexity are kept. Imports no torch.
 """
 
 from __future__ import annotations

@@ -52,8 +52,9 @@ class CompressionContext:
     ``dense_gguf``: the dense model's GGUF file when it was loaded from one (the source
     a method that writes GGUF files starts from), else ``None``. ``artifact_dir``: where
     a method keeps the files it writes (``None``: ``cache_root() / "artifacts"``).
-    ``cache_dir``: the run's cache (``--bias-gate-cache-dir``), where a method keeps
-    derived copies such as a GGUF checkpoint dequantized (``None``: ``cache_root()``).
+    ``cache_dir``: the run's cache (``--bias-gate-cache-dir``), where a method writes
+    what it derives, such as the scratch copy of a GGUF file it dequantizes (``None``:
+    ``cache_root()``).
     """
 
     tokenizer: Any

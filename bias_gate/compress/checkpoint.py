@@ -123,7 +123,7 @@ class CheckpointCompressor:
         from bias_gate.models.loading import load_model
 
         spec = options.model_spec(Path(context.config_dir))
-        # A GGUF checkpoint is dequantized into the run's cache, never the user's.
+        # A GGUF checkpoint is dequantized in the run's cache (a scratch copy), never the user's.
         loaded = load_model(spec, device=context.device, cache_dir=context.cache_dir)
         if context.tokenizer is not None and loaded.tokenizer.get_vocab() != (
             context.tokenizer.get_vocab()

@@ -167,7 +167,10 @@ class GGUFCompressor:
         from bias_gate.models.loading import load_model
 
         path = write_artifact(options, context)
-        loaded = load_model(ModelSpec(gguf=path), device=context.device)
+        # Dequantized in the run's cache, never the user's (issue 26, finding 4).
+        loaded = load_model(
+            ModelSpec(gguf=path), device=context.device, cache_dir=context.cache_dir
+        )
         size = path.stat().st_size
         quantizer = chosen_quantizer(options)
         note = (

@@ -66,13 +66,15 @@ class RunModels:
             def tensors(done: int, total: int) -> None:
                 self.progress.detail(f"loading the dense model: GGUF tensor {done}/{total}")
 
-            with gguf_tensor_progress(tensors):
-                self._loaded = load_model(
-                    self.spec.model, device=self.device(), cache_dir=self.cache_dir
-                )
             from bias_gate.compress.in_place import attach_loaded
 
-            attach_loaded(self._loaded)
+            with gguf_tensor_progress(tensors):
+                self._loaded = load_model(
+                    self.spec.model,
+                    device=self.device(),
+                    cache_dir=self.cache_dir,
+                    on_loaded=attach_loaded,  # while a GGUF's scratch copy is there to map
+                )
         return self._loaded
 
     def dense_gguf(self) -> Path:

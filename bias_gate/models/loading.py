@@ -7,19 +7,24 @@ Only safetensors weights are loaded from directories and the hub, and
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
-import os
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bias_gate.cache import cache_root, remove_stale_temporaries, staging_dir, write_or_warn
-from bias_gate.cache_usage import mark_used
 from bias_gate.config.schema import ModelSpec
 from bias_gate.errors import ModelLoadError
-from bias_gate.fingerprint import cached_file_digest, directory_digest, fingerprint
+from bias_gate.fingerprint import (
+    cached_file_digest,
+    directory_digest,
+    fingerprint,
+    library_versions,
+)
 
 
 @dataclass
@@ -86,14 +91,18 @@ def model_fingerprint(spec: ModelSpec) -> str:
     commit a hub revision resolves to (a commit hash names the repository's content).
     Never a path: the same files anywhere give the same fingerprint, and files rewritten
     in place give a new one."""
-    if spec.package is not None:
-        digest = cached_file_digest(package_file(spec.package, spec.file or ""))
-        return fingerprint("gguf", digest, spec.dtype)
-    if spec.gguf is not None:
-        return fingerprint("gguf", cached_file_digest(spec.gguf), spec.dtype)
+    path = gguf_file(spec)
+    if path is not None:  # the weights are what the gguf library dequantizes the file to
+        return fingerprint("gguf", cached_file_digest(path), spec.dtype, _dequantizer())
     if spec.path is not None:
         return fingerprint("dir", directory_digest(spec.path), spec.dtype)
     return fingerprint("hf", spec.hf, hub_commit(spec.hf or "", spec.revision), spec.dtype)
+
+
+def _dequantizer() -> dict[str, str | None]:
+    """The version of the library that turns a GGUF file's tensors into float weights
+    (transformers, which calls it, is in every key already)."""
+    return library_versions(("gguf",))
 
 
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
@@ -132,60 +141,72 @@ def hub_commit(repo: str, revision: str | None) -> str:
     )
 
 
-def dequantized_dir(spec: ModelSpec, cache_dir: Path) -> Path:
-    """Where the dequantized copy of a GGUF model is kept (safetensors, ``spec.dtype``):
-    keyed by the file's content and the libraries that dequantize it."""
-    from bias_gate.identity import dequantized_model_key
-
-    return cache_dir / "models" / dequantized_model_key(model_fingerprint(spec))
+SCRATCH = "scratch"
 
 
-def _save_dequantized(model: Any, tokenizer: Any, target: Path) -> None:
-    """Save a GGUF-loaded model as a plain safetensors directory, atomically (a folder
-    renamed into place; if another process got there first, its copy is kept). A cache
-    that cannot take it is one warning (:func:`bias_gate.cache.write_or_warn`): the
-    model in hand is used, and no staging folder is left behind, whatever failed."""
-    remove_stale_temporaries(target.parent)
-    write_or_warn(
-        "the dequantized model", target.parent, lambda: _stage_dequantized(model, tokenizer, target)
-    )
+def _dequantized_copy(model: Any, tokenizer: Any, cache_dir: Path) -> Path | None:
+    """Write a GGUF-loaded model as a plain safetensors folder under ``cache_dir``'s
+    ``scratch/`` (a temporary name, ``.dense.<random>.tmp``) and return it; ``None`` when
+    the cache cannot take it (one warning, :func:`bias_gate.cache.write_or_warn`: the
+    model in hand is used, and no half folder is left behind, whatever failed). What a
+    killed run left there is removed first, once stale."""
+    scratch = cache_dir / SCRATCH
+    remove_stale_temporaries(scratch)
+    written: list[Path] = []
+
+    def write() -> None:
+        written.append(_stage_dequantized(model, tokenizer, scratch / "dense"))
+
+    write_or_warn("the dequantized model", scratch, write)
+    return written[0] if written else None
 
 
-def _stage_dequantized(model: Any, tokenizer: Any, target: Path) -> None:
-    staging = staging_dir(target)
+def _stage_dequantized(model: Any, tokenizer: Any, target: Path) -> Path:
+    folder = staging_dir(target)
     quantizer = getattr(model, "hf_quantizer", None)
     quantization_config = getattr(model.config, "quantization_config", None)
     try:
         # The weights are already dequantized; drop the GGUF marker so transformers
-        # saves (and later loads) them as an ordinary checkpoint.
+        # saves (and then loads) them as an ordinary checkpoint.
         model.hf_quantizer = None
         if quantization_config is not None:
             del model.config.quantization_config
-        model.save_pretrained(staging, safe_serialization=True)
-        tokenizer.save_pretrained(staging)
-        try:
-            os.replace(staging, target)
-        except OSError:
-            if not (target / "config.json").is_file():
-                raise
-            # another process renamed its copy into place first: keep it
+        model.save_pretrained(folder, safe_serialization=True)
+        tokenizer.save_pretrained(folder)
+        return folder
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
         model.hf_quantizer = quantizer
         if quantization_config is not None:
             model.config.quantization_config = quantization_config
 
 
+def _remove_scratch(folder: Path) -> None:
+    """Remove a scratch copy once its model is loaded. Its files stay readable through
+    the mappings made of them (POSIX); where a mapped file cannot be removed (Windows),
+    it goes when the process exits, or a later run's cleanup removes it once stale."""
+    try:
+        shutil.rmtree(folder)
+    except OSError:
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+
 def load_model(
-    spec: ModelSpec, device: str | None = None, cache_dir: Path | None = None
+    spec: ModelSpec,
+    device: str | None = None,
+    cache_dir: Path | None = None,
+    on_loaded: Callable[[LoadedModel], None] | None = None,
 ) -> LoadedModel:
     """Load the model and tokenizer that ``spec`` names, in eval mode on ``device``.
 
-    A GGUF model is dequantized once and kept under ``cache_dir`` (default: the user
-    cache) as safetensors; later loads read that copy: bit-identical weights, a fraction
-    of the time and about a third of the peak memory of dequantizing again. The first
-    load reads the copy too, once written, so its weights are mapped from a file (what
-    compressing in place needs: :mod:`bias_gate.compress.in_place`).
+    A GGUF model is dequantized by transformers on every load, written as safetensors
+    to a scratch folder under ``cache_dir`` (default: the user cache) and loaded again
+    from it, so its weights are mapped from a file as a directory model's are (what
+    compressing in place needs: :mod:`bias_gate.compress.in_place`). ``on_loaded`` runs
+    while that file is there (attaching in-place weights maps it again); then the folder
+    is removed: the cache keeps no copy of the dense model (docs/decisions.md #110).
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -195,16 +216,8 @@ def load_model(
     target = resolve_device(device or spec.device)
     dtype = getattr(torch, spec.dtype)
     kwargs: dict[str, Any] = {"trust_remote_code": spec.trust_remote_code}
-    converted: Path | None = None
-    if spec.package is not None or spec.gguf is not None:
-        converted = dequantized_dir(spec, cache_dir or cache_root())
-    if converted is not None and (converted / "config.json").is_file():
-        mark_used(converted / "config.json")  # what least-recently-used eviction orders by
-        location = str(converted)
-        kwargs["use_safetensors"] = True
-    elif spec.package is not None or spec.gguf is not None:
-        path = package_file(spec.package, spec.file or "") if spec.package else spec.gguf
-        assert path is not None
+    path = gguf_file(spec)
+    if path is not None:
         location, kwargs["gguf_file"] = str(path.parent), path.name
     elif spec.path is not None:
         location = str(spec.path)
@@ -220,22 +233,30 @@ def load_model(
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelLoadError(f"cannot load {spec.display_name}: {first}", key="model") from None
-    if "gguf_file" in kwargs and converted is not None:
-        _save_dequantized(model, tokenizer, converted)
-        if (converted / "config.json").is_file():  # the copy, mapped from its file
-            del model
-            model = _from_pretrained(spec, str(converted), dtype)
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    model.to(target)
-    model.eval()
-    return LoadedModel(
-        model=model,
-        tokenizer=tokenizer,
-        fingerprint=model_fingerprint(spec),
-        description=spec.display_name,
-        device=target,
+    scratch = (
+        None if path is None else _dequantized_copy(model, tokenizer, cache_dir or cache_root())
     )
+    try:
+        if scratch is not None:  # the copy, mapped from its file
+            del model
+            model = _from_pretrained(spec, str(scratch), dtype)
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        model.to(target)
+        model.eval()
+        loaded = LoadedModel(
+            model=model,
+            tokenizer=tokenizer,
+            fingerprint=model_fingerprint(spec),
+            description=spec.display_name,
+            device=target,
+        )
+        if on_loaded is not None:
+            on_loaded(loaded)
+    finally:
+        if scratch is not None:
+            _remove_scratch(scratch)
+    return loaded
 
 
 def _from_pretrained(spec: ModelSpec, location: str, dtype: Any) -> Any:

@@ -80,11 +80,16 @@ def test_q8_0_by_numpy_writes_a_real_gguf_that_answers_like_the_dense_model(
         config_dir=tmp_path,
         dense_gguf=source,
         artifact_dir=tmp_path / "artifacts",
+        cache_dir=tmp_path / "run-cache",
     )
     spec = CompressionSpec(name="q8", method="gguf", options={"type": "Q8_0", "quantizer": "numpy"})
     model, report = compress_model(
         smollm2, resolve_method(spec), context, tmp_path / "compressed", QUICK
     )
+    # The file was dequantized in the run's cache, and no copy of it kept: not there,
+    # not in the user's cache (it once kept 517 MB there per file).
+    assert list((tmp_path / "run-cache" / "scratch").iterdir()) == []
+    assert not (tmp_path / "cache").exists()
 
     artifact = Path(report.artifact_path or "")
     assert artifact.parent == tmp_path / "artifacts" and artifact.suffix == ".gguf"

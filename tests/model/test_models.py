@@ -1,8 +1,10 @@
-"""Model loading: the packaged SmolLM2 GGUF, its dequantized cache, directories, errors."""
+"""Model loading: the packaged SmolLM2 GGUF (a scratch copy mapped, none kept), directories,
+errors."""
 
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -10,10 +12,14 @@ import torch
 from bias_gate.cache import ENV_CACHE_DIR
 from bias_gate.compress.base import CompressionContext
 from bias_gate.compress.checkpoint import CheckpointCompressor, CheckpointOptions
-from bias_gate.config.schema import ModelSpec, default_model
+from bias_gate.compress.in_place import attach_loaded
+from bias_gate.compress.measure import MeasureSettings
+from bias_gate.compress.methods import resolve_method
+from bias_gate.compress.pipeline import compress_model
+from bias_gate.config.schema import CompressionSpec, ModelSpec, default_model
 from bias_gate.errors import ModelLoadError
+from bias_gate.identity import NO_COMPRESSION
 from bias_gate.models.loading import (
-    dequantized_dir,
     hub_commit,
     load_model,
     model_fingerprint,
@@ -22,11 +28,22 @@ from bias_gate.models.loading import (
 
 
 @pytest.mark.slow
-def test_packaged_gguf_loads_caches_and_answers(tmp_path, monkeypatch):
+def test_packaged_gguf_loads_mapped_keeps_no_copy_and_answers(tmp_path, monkeypatch):
+    """The GGUF is dequantized on every load into a scratch copy that is mapped, then
+    removed (decision #110): the cache keeps no copy, the weights stay mapped from the
+    removed file, and compressing in place still gets the dense weights back from it."""
     spec = default_model()
-    first = load_model(spec, device="cpu", cache_dir=tmp_path)
-    converted = dequantized_dir(spec, tmp_path)
-    assert (converted / "model.safetensors").is_file()
+    seen: list[list[Path]] = []
+
+    def attach_seeing_the_copy(loaded) -> None:
+        seen.append(sorted((tmp_path / "scratch").glob("*/model.safetensors")))
+        attach_loaded(loaded)
+
+    first = load_model(spec, device="cpu", cache_dir=tmp_path, on_loaded=attach_seeing_the_copy)
+    assert len(seen) == 1 and len(seen[0]) == 1  # the copy was there to be mapped...
+    assert list((tmp_path / "scratch").iterdir()) == []  # ...and is gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scratch"]  # no models/ entry
+    assert first.in_place is not None, first.in_place_reason
     assert first.fingerprint == model_fingerprint(spec)
     assert type(first.model).__name__ == "LlamaForCausalLM"
 
@@ -36,30 +53,39 @@ def test_packaged_gguf_loads_caches_and_answers(tmp_path, monkeypatch):
     )
     with torch.no_grad():
         out = first.model.generate(**inputs, max_new_tokens=8, do_sample=False)
+        dense_logits = first.model(**inputs).logits
     reply = first.tokenizer.decode(out[0][inputs["input_ids"].shape[1] :])
     assert "Paris" in reply
+    assert first.model.lm_head.weight.data_ptr() == first.model.model.embed_tokens.weight.data_ptr()
 
-    second = load_model(spec, device="cpu", cache_dir=tmp_path)  # from the safetensors copy
-    with torch.no_grad():
-        a = first.model(**inputs).logits
-        b = second.model(**inputs).logits
-    assert torch.equal(a, b)
-    assert second.tokenizer.chat_template == first.tokenizer.chat_template
-    assert (
-        second.model.lm_head.weight.data_ptr() == second.model.model.embed_tokens.weight.data_ptr()
+    # Compressed in place, then dense again: the pages come back from the removed file.
+    context = CompressionContext(tokenizer=first.tokenizer, config_dir=tmp_path, cache_dir=tmp_path)
+    method = resolve_method(
+        CompressionSpec(name="m", method="magnitude", options={"sparsity": 0.5})
     )
+    quick = MeasureSettings(sizes=False, latency=False)
+    model, _ = compress_model(first, method, context, tmp_path / "c", quick, in_place=True)
+    assert model is first.model
+    with torch.no_grad():
+        assert not torch.equal(model(**inputs).logits, dense_logits)
+        first.in_place.use(NO_COMPRESSION)
+        assert torch.equal(first.model(**inputs).logits, dense_logits)
 
-    # The same file as a `checkpoint` config: dequantized into the run's cache (here the
-    # copy above), never the user's cache (issue 26, finding 4).
+    second = load_model(spec, device="cpu", cache_dir=tmp_path)  # the same weights again
+    with torch.no_grad():
+        assert torch.equal(second.model(**inputs).logits, dense_logits)
+    assert second.tokenizer.chat_template == first.tokenizer.chat_template
+
+    # The same file as a `checkpoint` config: dequantized in the run's cache, never the
+    # user's (issue 26, finding 4), and nothing of it kept.
     user_cache = tmp_path / "xdg-cache"
     user_cache.mkdir()
     monkeypatch.setenv("XDG_CACHE_HOME", str(user_cache))
     monkeypatch.delenv(ENV_CACHE_DIR, raising=False)
     gguf = package_file(spec.package or "", spec.file or "")
-    context = CompressionContext(tokenizer=first.tokenizer, config_dir=tmp_path, cache_dir=tmp_path)
     checkpoint = CheckpointCompressor().compress(None, CheckpointOptions(gguf=gguf), context)
     assert checkpoint.artifact == gguf
-    assert [p.name for p in (tmp_path / "models").iterdir()] == [converted.name]
+    assert list((tmp_path / "scratch").iterdir()) == []
     assert list(user_cache.rglob("*")) == []
 
 

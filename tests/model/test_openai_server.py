@@ -20,21 +20,19 @@ file, so that ``--dist loadfile`` starts it on one worker only).
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 
 import pytest
 
 from bias_gate.answer.engine import answer_items
-from bias_gate.cache import cache_root
 from bias_gate.config.endpoint import EndpointSpec
 from bias_gate.config.schema import DataSpec, PerplexitySpec, ScoringSpec, default_model
 from bias_gate.data.loader import load_items
 from bias_gate.gate.command import gate_args
 from bias_gate.llama.agreement import agreement
 from bias_gate.llama.runtime import LlamaModel
-from bias_gate.models.loading import dequantized_dir, gguf_file
+from bias_gate.models.loading import gguf_file
 from bias_gate.models.openai_client import EndpointError
 from bias_gate.models.openai_perplexity import (
     PerplexityNotMeasured,
@@ -217,15 +215,11 @@ def test_prompt_logprobs_are_read_one_per_token_or_refused():
 # -- a real gate run ------------------------------------------------------------------------
 
 
-def test_a_gate_run_through_the_server(pytester: pytest.Pytester, llama_server, smollm2):
+def test_a_gate_run_through_the_server(pytester: pytest.Pytester, llama_server):
     """The dense model and a null config, both served by the same server. The gate still
     loads the model locally (its tokenizer builds the prompts; the ``dense`` method runs
-    on it): its dequantized copy, which the ``smollm2`` fixture keeps in the user cache,
-    is copied into the run's cache so the run does not dequantize the GGUF again."""
+    on it)."""
     cache = pytester.path / "cache"
-    converted = dequantized_dir(default_model(), cache_root())
-    if converted.is_dir():
-        shutil.copytree(converted, dequantized_dir(default_model(), cache))
     config = pytester.path / "model.yaml"
     config.write_text(
         served_null_config(

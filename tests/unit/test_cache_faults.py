@@ -29,7 +29,7 @@ from bias_gate.compress.pipeline import compress_model
 from bias_gate.config.schema import CompressionSpec
 from bias_gate.errors import ConfigError
 from bias_gate.gate.run_cache import open_run_cache
-from bias_gate.models.loading import _save_dequantized
+from bias_gate.models.loading import _dequantized_copy
 
 HOUR_AGO = time.time() - 2 * 3600
 
@@ -113,13 +113,13 @@ def test_compressed_weights_past_a_file_size_limit_warn_and_leave_nothing(
 
 
 def test_a_dequantized_copy_that_cannot_be_saved_leaves_no_staging_folder(tiny_llama, tmp_path):
-    target = tmp_path / "models" / ("0" * 64)
+    scratch = tmp_path / "scratch"
     with pytest.warns(CacheWarning, match="dequantized model"), file_size_limit(256 * 1024):
-        _save_dequantized(tiny_llama.model, tiny_llama.tokenizer, target)
-    assert list((tmp_path / "models").iterdir()) == []
-    _save_dequantized(tiny_llama.model, tiny_llama.tokenizer, target)  # and works when it can
-    assert (target / "config.json").is_file()
-    assert [p.name for p in (tmp_path / "models").iterdir()] == [target.name]
+        assert _dequantized_copy(tiny_llama.model, tiny_llama.tokenizer, tmp_path) is None
+    assert list(scratch.iterdir()) == []
+    folder = _dequantized_copy(tiny_llama.model, tiny_llama.tokenizer, tmp_path)  # it can
+    assert folder is not None and (folder / "config.json").is_file()
+    assert [p.name for p in scratch.iterdir()] == [folder.name]
 
 
 def test_a_cache_under_a_file_is_a_warning_and_a_temporary_stand_in(tmp_path):
