@@ -6,9 +6,9 @@ Entries, by folder of the cache root:
 * ``compressed/<key>.json`` + ``<key>.safetensors``: one config's compressed weights
   (kind ``compressed``), evictable;
 * ``artifacts/<file>.gguf``: a GGUF file a method wrote (kind ``artifact``), evictable;
-* ``models/<key>/``: a GGUF model dequantized to safetensors (kind ``model``), evictable;
-  written by earlier versions only: a run now dequantizes into ``scratch/`` and removes
-  the copy once the model is loaded (decision #110);
+* ``models/<key>/``: a GGUF file's config and tokenizer (kind ``model``), evictable;
+  earlier versions kept the whole dequantized model here, and a run now dequantizes into
+  ``scratch/`` and removes that copy once the model is loaded (decision #110);
 * ``answers/<key>/``, ``perplexity/<key>.json``: measured answers and perplexity (kinds
   ``answers``, ``perplexity``), always kept: they are the run's results, small, and
   cost model time to measure again;

@@ -1,9 +1,9 @@
 """One identity per measurement: the cache keys of everything the gate measures.
 
 A cache key that forgets an input hands back a stale answer that looks valid, so every
-stored result (compressed weights, answers, perplexity, the dense baseline) is keyed
-here, by one core function (:func:`identity`) over named parts that each say *what the
-result is made of*:
+stored result (compressed weights, answers, perplexity, the dense baseline, a GGUF
+file's config and tokenizer) is keyed here, by one core function (:func:`identity`)
+over named parts that each say *what the result is made of*:
 
 * the model: its fingerprint, taken from file content
   (:func:`bias_gate.models.loading.model_fingerprint`; a GGUF file's with the version
@@ -34,6 +34,8 @@ from bias_gate.fingerprint import fingerprint, library_versions
 IDENTITY_VERSION = 2
 #: Libraries that compute every measurement (kernels, model code, the engine).
 COMMON_LIBRARIES = ("torch", "transformers", "pytest-bias-gate")
+#: Libraries that read a GGUF file's config and tokenizer.
+GGUF_READERS = ("transformers", "tokenizers", "gguf", "pytest-bias-gate")
 #: Scoring settings that change how fast answers come, never which answers.
 SCORING_SPEED_ONLY = frozenset({"batch_size", "max_batch_tokens"})
 #: The compression part of the dense model itself (no compression step).
@@ -184,6 +186,15 @@ def baseline_parts(
 def baseline_key(parts: Mapping[str, Any]) -> str:
     """Key of the dense baseline made of :func:`baseline_parts`."""
     return identity("baseline", parts)
+
+
+def gguf_metadata_key(file: str, dtype: str) -> str:
+    """Key of the config and tokenizer read from the GGUF file whose SHA-256 is ``file``,
+    for a model in ``dtype`` (:mod:`bias_gate.models.gguf_load`)."""
+    return identity(
+        "gguf-metadata",
+        {"file": file, "dtype": dtype, "libraries": library_versions(GGUF_READERS)},
+    )
 
 
 def _with_runtime(parts: dict[str, Any], runtime: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -7,16 +7,14 @@ Only safetensors weights are loaded from directories and the hub, and
 
 from __future__ import annotations
 
-import atexit
 import importlib.util
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bias_gate.cache import cache_root, remove_stale_temporaries, staging_dir, write_or_warn
+from bias_gate.cache import cache_root
 from bias_gate.config.schema import ModelSpec
 from bias_gate.errors import ModelLoadError
 from bias_gate.fingerprint import (
@@ -141,58 +139,6 @@ def hub_commit(repo: str, revision: str | None) -> str:
     )
 
 
-SCRATCH = "scratch"
-
-
-def _dequantized_copy(model: Any, tokenizer: Any, cache_dir: Path) -> Path | None:
-    """Write a GGUF-loaded model as a plain safetensors folder under ``cache_dir``'s
-    ``scratch/`` (a temporary name, ``.dense.<random>.tmp``) and return it; ``None`` when
-    the cache cannot take it (one warning, :func:`bias_gate.cache.write_or_warn`: the
-    model in hand is used, and no half folder is left behind, whatever failed). What a
-    killed run left there is removed first, once stale."""
-    scratch = cache_dir / SCRATCH
-    remove_stale_temporaries(scratch)
-    written: list[Path] = []
-
-    def write() -> None:
-        written.append(_stage_dequantized(model, tokenizer, scratch / "dense"))
-
-    write_or_warn("the dequantized model", scratch, write)
-    return written[0] if written else None
-
-
-def _stage_dequantized(model: Any, tokenizer: Any, target: Path) -> Path:
-    folder = staging_dir(target)
-    quantizer = getattr(model, "hf_quantizer", None)
-    quantization_config = getattr(model.config, "quantization_config", None)
-    try:
-        # The weights are already dequantized; drop the GGUF marker so transformers
-        # saves (and then loads) them as an ordinary checkpoint.
-        model.hf_quantizer = None
-        if quantization_config is not None:
-            del model.config.quantization_config
-        model.save_pretrained(folder, safe_serialization=True)
-        tokenizer.save_pretrained(folder)
-        return folder
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    finally:
-        model.hf_quantizer = quantizer
-        if quantization_config is not None:
-            model.config.quantization_config = quantization_config
-
-
-def _remove_scratch(folder: Path) -> None:
-    """Remove a scratch copy once its model is loaded. Its files stay readable through
-    the mappings made of them (POSIX); where a mapped file cannot be removed (Windows),
-    it goes when the process exits, or a later run's cleanup removes it once stale."""
-    try:
-        shutil.rmtree(folder)
-    except OSError:
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-
-
 def load_model(
     spec: ModelSpec,
     device: str | None = None,
@@ -201,45 +147,42 @@ def load_model(
 ) -> LoadedModel:
     """Load the model and tokenizer that ``spec`` names, in eval mode on ``device``.
 
-    A GGUF model is dequantized by transformers on every load, written as safetensors
-    to a scratch folder under ``cache_dir`` (default: the user cache) and loaded again
-    from it, so its weights are mapped from a file as a directory model's are (what
-    compressing in place needs: :mod:`bias_gate.compress.in_place`). ``on_loaded`` runs
-    while that file is there (attaching in-place weights maps it again); then the folder
-    is removed: the cache keeps no copy of the dense model (docs/decisions.md #110).
+    A GGUF model is dequantized on every load into a scratch copy under ``cache_dir``
+    (default: the user cache) and mapped from it (:mod:`bias_gate.models.gguf_load`).
+    ``on_loaded`` runs while that file is there (attaching in-place weights maps it
+    again); then the copy is removed: the cache keeps no copy of the dense model
+    (docs/decisions.md #110).
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
+    from bias_gate.models.gguf_load import load_gguf, remove_scratch
+
     hf_logging.disable_progress_bar()
     target = resolve_device(device or spec.device)
-    dtype = getattr(torch, spec.dtype)
-    kwargs: dict[str, Any] = {"trust_remote_code": spec.trust_remote_code}
     path = gguf_file(spec)
-    if path is not None:
-        location, kwargs["gguf_file"] = str(path.parent), path.name
-    elif spec.path is not None:
+    kwargs: dict[str, Any] = {"trust_remote_code": spec.trust_remote_code}
+    if spec.path is not None:
         location = str(spec.path)
-        kwargs["use_safetensors"] = True
     else:
         location = spec.hf or ""
-        kwargs["use_safetensors"] = True
         if spec.revision:
             kwargs["revision"] = spec.revision
+    scratch: Path | None = None
     try:
-        tokenizer = AutoTokenizer.from_pretrained(location, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype, **kwargs)
+        if path is not None:
+            cache = cache_dir or cache_root()
+            model, tokenizer, scratch = load_gguf(path, spec.dtype, cache, spec.trust_remote_code)
+        else:
+            tokenizer = AutoTokenizer.from_pretrained(location, use_safetensors=True, **kwargs)
+            model = AutoModelForCausalLM.from_pretrained(
+                location, dtype=getattr(torch, spec.dtype), use_safetensors=True, **kwargs
+            )
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelLoadError(f"cannot load {spec.display_name}: {first}", key="model") from None
-    scratch = (
-        None if path is None else _dequantized_copy(model, tokenizer, cache_dir or cache_root())
-    )
     try:
-        if scratch is not None:  # the copy, mapped from its file
-            del model
-            model = _from_pretrained(spec, str(scratch), dtype)
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
         model.to(target)
@@ -255,13 +198,5 @@ def load_model(
             on_loaded(loaded)
     finally:
         if scratch is not None:
-            _remove_scratch(scratch)
+            remove_scratch(scratch)
     return loaded
-
-
-def _from_pretrained(spec: ModelSpec, location: str, dtype: Any) -> Any:
-    from transformers import AutoModelForCausalLM
-
-    return AutoModelForCausalLM.from_pretrained(
-        location, dtype=dtype, use_safetensors=True, trust_remote_code=spec.trust_remote_code
-    )

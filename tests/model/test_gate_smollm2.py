@@ -74,9 +74,9 @@ def test_real_gate_run_on_smollm2(pytester: pytest.Pytester):
         assert item["h_ci"][0] <= item["cohens_h"] <= item["h_ci"][1]
         assert 1 <= item["look"] <= item["looks"] and item["n_used"] <= item["n_max"]
     # The GGUF was dequantized into a scratch copy, compressed in place from its mapping,
-    # and the copy removed: the cache holds the configs' entries and answers, not the
-    # dense model (decision #110).
+    # and the copy removed: the cache holds the configs' entries, answers and the file's
+    # config and tokenizer, not the dense model (decision #110).
     assert results["run"]["compressed_in_place"] is True, results["run"]["in_place_reason"]
     cache = pytester.path / "cache"
     assert list((cache / "scratch").iterdir()) == []
-    assert not (cache / "models").exists()
+    assert not list((cache / "models").rglob("*.safetensors"))

@@ -3,6 +3,7 @@ errors."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -42,7 +43,11 @@ def test_packaged_gguf_loads_mapped_keeps_no_copy_and_answers(tmp_path, monkeypa
     first = load_model(spec, device="cpu", cache_dir=tmp_path, on_loaded=attach_seeing_the_copy)
     assert len(seen) == 1 and len(seen[0]) == 1  # the copy was there to be mapped...
     assert list((tmp_path / "scratch").iterdir()) == []  # ...and is gone
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["scratch"]  # no models/ entry
+    # Kept: the file's config and tokenizer, a few megabytes, no weights.
+    (meta,) = (tmp_path / "models").iterdir()
+    assert (meta / "config.json").is_file() and (meta / "tokenizer.json").is_file()
+    assert not list(meta.glob("*.safetensors"))
+    assert sum(p.stat().st_size for p in meta.iterdir()) < 10_000_000
     assert first.in_place is not None, first.in_place_reason
     assert first.fingerprint == model_fingerprint(spec)
     assert type(first.model).__name__ == "LlamaForCausalLM"
@@ -77,16 +82,22 @@ def test_packaged_gguf_loads_mapped_keeps_no_copy_and_answers(tmp_path, monkeypa
     assert smollm2.tokenizer.chat_template == first.tokenizer.chat_template
     assert smollm2.tokenizer.get_vocab() == first.tokenizer.get_vocab()
 
-    # The same file as a `checkpoint` config: dequantized in the run's cache, never the
-    # user's (issue 26, finding 4), and nothing of it kept.
+    # The same file as a `checkpoint` config, read with the kept config and tokenizer:
+    # the same model, dequantized in the run's cache, never the user's (issue 26,
+    # finding 4), and no copy kept.
     user_cache = tmp_path / "xdg-cache"
     user_cache.mkdir()
     monkeypatch.setenv("XDG_CACHE_HOME", str(user_cache))
     monkeypatch.delenv(ENV_CACHE_DIR, raising=False)
     gguf = package_file(spec.package or "", spec.file or "")
+    os.utime(meta / "config.json", (0, 0))  # a read of the kept files marks them used
     checkpoint = CheckpointCompressor().compress(None, CheckpointOptions(gguf=gguf), context)
+    assert (meta / "config.json").stat().st_mtime > 0
     assert checkpoint.artifact == gguf
+    with torch.no_grad():
+        assert torch.equal(checkpoint.model(**inputs).logits, dense_logits)
     assert list((tmp_path / "scratch").iterdir()) == []
+    assert list((tmp_path / "models").iterdir()) == [meta]
     assert list(user_cache.rglob("*")) == []
 
 

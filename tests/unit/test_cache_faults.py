@@ -29,7 +29,7 @@ from bias_gate.compress.pipeline import compress_model
 from bias_gate.config.schema import CompressionSpec
 from bias_gate.errors import ConfigError
 from bias_gate.gate.run_cache import open_run_cache
-from bias_gate.models.loading import _dequantized_copy
+from bias_gate.models.gguf_load import _dequantized_copy, _keep_metadata
 
 HOUR_AGO = time.time() - 2 * 3600
 
@@ -112,7 +112,9 @@ def test_compressed_weights_past_a_file_size_limit_warn_and_leave_nothing(
     assert list((tmp_path / "c").iterdir()) == []  # no temporary, no half entry
 
 
-def test_a_dequantized_copy_that_cannot_be_saved_leaves_no_staging_folder(tiny_llama, tmp_path):
+def test_a_dequantized_copy_or_its_metadata_that_cannot_be_saved_leaves_nothing(
+    tiny_llama, tmp_path
+):
     scratch = tmp_path / "scratch"
     with pytest.warns(CacheWarning, match="dequantized model"), file_size_limit(256 * 1024):
         assert _dequantized_copy(tiny_llama.model, tiny_llama.tokenizer, tmp_path) is None
@@ -120,6 +122,16 @@ def test_a_dequantized_copy_that_cannot_be_saved_leaves_no_staging_folder(tiny_l
     folder = _dequantized_copy(tiny_llama.model, tiny_llama.tokenizer, tmp_path)  # it can
     assert folder is not None and (folder / "config.json").is_file()
     assert [p.name for p in scratch.iterdir()] == [folder.name]
+
+    # What is kept of it: every file but the weights, whole or not at all.
+    meta = tmp_path / "models" / "key"
+    with pytest.warns(CacheWarning, match="config and tokenizer"), file_size_limit(1024):
+        _keep_metadata(folder, meta)
+    assert list(meta.parent.iterdir()) == []
+    _keep_metadata(folder, meta)
+    kept = sorted(p.name for p in meta.iterdir())
+    assert "config.json" in kept and "tokenizer_config.json" in kept
+    assert kept == sorted(p.name for p in folder.iterdir() if p.suffix != ".safetensors")
 
 
 def test_a_cache_under_a_file_is_a_warning_and_a_temporary_stand_in(tmp_path):
