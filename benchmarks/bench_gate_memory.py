@@ -62,27 +62,25 @@ thresholds:
 
 #: Run in the child: import what a gate imports, report the RSS, run the gate, report
 #: the peak. ``sys.argv[1:]`` is pytest's command line.
-CHILD = """
+CHILD = f"""
 import json, sys
-from pathlib import Path
+sys.path.insert(0, {str(ROOT / "benchmarks")!r})
 import pytest, torch, transformers, bias_gate.plugin
-def status(field):
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-fixed = status("VmRSS")
+from bench_scale import proc_status
+fixed = proc_status("VmRSS")
 code = pytest.main(sys.argv[1:])
-print(json.dumps({"fixed_rss": fixed, "peak_rss": status("VmHWM"), "exit": int(code)}))
+print(json.dumps({{"fixed_rss": fixed, "peak_rss": proc_status("VmHWM"), "exit": int(code)}}))
 """
 
 
 def weight_bytes(model_dir: Path) -> int:
     """The dense weights' bytes: the safetensors files' tensor data."""
+    from bias_gate.compress.storage import read_header
+
     total = 0
     for path in model_dir.glob("*.safetensors"):
         with path.open("rb") as handle:
-            size = int.from_bytes(handle.read(8), "little")
-            header = json.loads(handle.read(size))
+            header, _ = read_header(handle)
         total += sum(
             end - begin
             for name, info in header.items()
