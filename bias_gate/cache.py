@@ -99,6 +99,23 @@ def staging_dir(target: Path) -> Path:
     return Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
 
 
+def fill_folder_once(target: Path, fill: Callable[[Path], None]) -> None:
+    """Create the folder ``target`` through ``fill(staging)`` so readers see no folder
+    or the whole one: ``fill`` fills a staging folder beside it (:func:`staging_dir`),
+    which is then renamed onto ``target``. If another process renamed its own there
+    first, that one is kept. The staging folder never stays, whatever failed."""
+    staging = staging_dir(target)
+    try:
+        fill(staging)
+        try:
+            os.replace(staging, target)
+        except OSError:
+            if not target.is_dir():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def is_temporary(name: str, owners: Iterable[str] | None = None) -> bool:
     """Whether ``name`` is a temporary name of the writes above; with ``owners``, only
     those of :func:`atomic_replace` for one of these file names (what a folder that is not

@@ -11,8 +11,6 @@ workflows), ``tests/model`` (the real SmolLM2 and llama.cpp; every test there is
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -89,19 +87,12 @@ def wikitext_dir() -> Path:
 
 
 def _saved_once(folder: Path, save: Callable[[Path], None]) -> Path:
-    """``folder``, filled by ``save(staging)`` the first time: staged beside it and
-    renamed, whole or not at all (the other xdist worker may have saved it first)."""
+    """``folder``, filled by ``save(staging)`` the first time, whole or not at all (the
+    other xdist worker may have saved it first: :func:`bias_gate.cache.fill_folder_once`)."""
     if not folder.is_dir():
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
-        try:
-            save(staging)
-            os.replace(staging, folder)
-        except OSError:
-            if not folder.is_dir():
-                raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        from bias_gate.cache import fill_folder_once
+
+        fill_folder_once(folder, save)
     return folder
 
 

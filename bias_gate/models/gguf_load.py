@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import atexit
 import functools
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bias_gate.cache import remove_stale_temporaries, staging_dir, write_or_warn
+from bias_gate.cache import (
+    fill_folder_once,
+    remove_stale_temporaries,
+    staging_dir,
+    write_or_warn,
+)
 from bias_gate.cache_usage import mark_used
 from bias_gate.fingerprint import cached_file_digest
 
@@ -154,18 +158,11 @@ def _keep_metadata(scratch: Path, meta: Path) -> None:
         return
     remove_stale_temporaries(meta.parent)
 
-    def write() -> None:
-        staging = staging_dir(meta)
-        try:
-            for source in scratch.iterdir():
-                if source.is_file() and not source.name.endswith(_WEIGHTS):
-                    shutil.copyfile(source, staging / source.name)
-            try:
-                os.replace(staging, meta)
-            except OSError:
-                if not (meta / "config.json").is_file():
-                    raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+    def fill(staging: Path) -> None:
+        for source in scratch.iterdir():
+            if source.is_file() and not source.name.endswith(_WEIGHTS):
+                shutil.copyfile(source, staging / source.name)
 
-    write_or_warn("the GGUF model's config and tokenizer", meta.parent, write)
+    write_or_warn(
+        "the GGUF model's config and tokenizer", meta.parent, lambda: fill_folder_once(meta, fill)
+    )

@@ -19,6 +19,7 @@ import pytest
 from bias_gate.cache import (
     CacheWarning,
     atomic_write_text,
+    fill_folder_once,
     remove_stale_temporaries,
     write_or_warn,
 )
@@ -161,3 +162,19 @@ def test_when_nothing_could_be_written_it_is_one_usage_line(tmp_path, monkeypatc
         "directory) and no temporary folder could be made (Not a directory); give a "
         "writable cache folder"
     )
+
+
+def test_a_folder_filled_once_is_whole_or_absent_and_another_s_copy_is_kept(tmp_path):
+    target = tmp_path / "entry"
+
+    def broken(staging: Path) -> None:
+        (staging / "half").write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        fill_folder_once(target, broken)
+    assert list(tmp_path.iterdir()) == []  # no target, no staging folder
+    fill_folder_once(target, lambda staging: (staging / "mine").write_text("1"))
+    fill_folder_once(target, lambda staging: (staging / "theirs").write_text("2"))
+    assert [p.name for p in target.iterdir()] == ["mine"]  # the first one is kept
+    assert list(tmp_path.iterdir()) == [target]
